@@ -1,0 +1,60 @@
+"""Admin views of the system: the audit trail and the go-live security checklist."""
+from .. import audit
+from ..auth import users
+from ..clock import parse_iso
+from ..errors import Invalid
+from ..http.responses import Page
+from ..validation import page_params
+
+AUDIT_FILTERS = ("entity_type", "entity_id", "actor_id", "action")
+
+
+def audit_log(req):
+    """Audit entries, newest first, filtered by entity, actor, action and date range."""
+    limit, offset = page_params(req.query)
+    errors = {}
+    for name in ("since", "until"):
+        if req.query.get(name):
+            try:
+                parse_iso(req.query[name])
+            except ValueError:
+                errors[name] = "must be an ISO-8601 date or date-time"
+    if errors:
+        raise Invalid(errors)
+    filters = {name: req.query.get(name) for name in AUDIT_FILTERS}
+    entries, total = audit.query(
+        req.db, since=req.query.get("since"), until=req.query.get("until"), limit=limit, offset=offset, **filters
+    )
+    return Page(entries, total, limit, offset)
+
+
+def security_status(req):
+    """The go-live checklist: each item with ok and a detail an operator can act on."""
+    config = req.config
+    admins = users.active_admins(req.db)
+    total_users = users.count(req.db)
+    checks = [
+        _check("secret_key", config.secret_from_env, "CRM_SECRET_KEY is set" if config.secret_from_env
+               else "using a generated development key; set CRM_SECRET_KEY (32+ characters)"),
+        _check("production_mode", config.production, f"CRM_ENV={config.env}"),
+        _check("cors", True, "allowed origins: " + ", ".join(config.cors_origins) if config.cors_origins
+               else "same origin only"),
+        _check("proxy_trust", True, "X-Forwarded-For is trusted (CRM_TRUST_PROXY=1): only safe behind your own proxy"
+               if config.trust_proxy else "X-Forwarded-For is ignored"),
+        _check("rate_limits", min(config.login_rate_limit, config.write_rate_limit, config.get_rate_limit) > 0,
+               f"login {config.login_rate_limit}/min, writes {config.write_rate_limit}/min, reads {config.get_rate_limit}/min"),
+        _check("bootstrap_closed", total_users > 0, "registration closed" if total_users else "no users yet: anyone can register the first admin"),
+        _check("admin_count", admins >= 1, f"{admins} active admin(s)" + ("; two are safer than one" if admins == 1 else "")),
+        _check("last_backup", False, "no backup recorded yet"),
+    ]
+    return {
+        "env": config.env,
+        "ok": all(item["ok"] for item in checks),
+        "checks": checks,
+        "hsts": config.production,
+        "banned_addresses": req.app.shield.bans.banned(),
+    }
+
+
+def _check(name, ok, detail):
+    return {"name": name, "ok": bool(ok), "detail": detail}

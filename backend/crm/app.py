@@ -1,0 +1,83 @@
+"""main(): config → migrate → serve. `create_server` is what tests start."""
+import logging
+import signal
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+
+from . import config as config_module
+from .db import connect
+from .db.connection import enable_wal
+from .db.migrate import MigrationError, apply_migrations
+from .http.handler import CRMHandler
+from .http.routes import ROUTES
+from .http.routing import Router
+from .http.static import StaticFiles
+from .security.shield import Shield
+
+log = logging.getLogger("crm")
+
+
+class App:
+    """Everything a request needs that lives as long as the process."""
+
+    def __init__(self, config):
+        self.config = config
+        self.router = Router(ROUTES)
+        self.static = StaticFiles(config.frontend_dir)
+        self.shield = Shield(config)
+
+
+class CRMServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, app: App):
+        self.app = app
+        super().__init__((app.config.host, app.config.port), CRMHandler)
+
+
+def prepare_database(config) -> list:
+    """WAL on, migrations applied. Returns the versions applied now."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    enable_wal(config.db_path)
+    conn = connect(config.db_path)
+    try:
+        return apply_migrations(conn)
+    finally:
+        conn.close()
+
+
+def create_server(config) -> CRMServer:
+    prepare_database(config)
+    return CRMServer(App(config))
+
+
+def main(argv=None) -> int:
+    try:
+        config = config_module.load()
+    except config_module.ConfigError as exc:
+        print(f"venture-crm: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        server = create_server(config)
+    except MigrationError as exc:
+        log.error("cannot start: %s", exc)
+        return 3
+    host, port = server.server_address[:2]
+    log.info("Venture CRM (%s) serving http://%s:%d data=%s", config.env, host, port, config.data_dir)
+
+    def stop(signum, frame):
+        log.info("signal %d: shutting down", signum)
+        threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    log.info("stopped")
+    return 0

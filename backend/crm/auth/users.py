@@ -1,0 +1,115 @@
+"""The users table and its invites: SQL only, callable without HTTP."""
+import hashlib
+import secrets
+
+from ..clock import iso_in, new_id, now_iso
+
+PUBLIC_COLUMNS = "id, username, email, display_name, role, is_active, last_login_at, created_at, updated_at"
+ROLES = ("admin", "member", "bot")
+
+
+def public(user: dict) -> dict:
+    """A user as the API shows it: never the hash or the token version."""
+    if user is None:
+        return None
+    shown = {k: user[k] for k in PUBLIC_COLUMNS.split(", ")}
+    shown["is_active"] = bool(shown["is_active"])
+    shown["has_password"] = bool(user.get("password_hash"))
+    return shown
+
+
+def get(conn, user_id):
+    return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+
+
+def by_login(conn, login: str):
+    """A user by username or email (both case-insensitive)."""
+    return conn.execute("SELECT * FROM users WHERE username = ? OR email = ? LIMIT 1", (login, login)).fetchone()
+
+
+def list_all(conn) -> list:
+    return conn.execute("SELECT * FROM users ORDER BY username").fetchall()
+
+
+def count(conn) -> int:
+    return conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"]
+
+
+def active_admins(conn) -> int:
+    return conn.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND is_active = 1").fetchone()["n"]
+
+
+def taken(conn, username: str, email: str, except_id=None) -> dict:
+    """Which of username/email already belong to another user (field → message)."""
+    errors = {}
+    if conn.execute("SELECT 1 FROM users WHERE username = ? AND id IS NOT ?", (username, except_id)).fetchone():
+        errors["username"] = "is already taken"
+    if email and conn.execute("SELECT 1 FROM users WHERE email = ? AND id IS NOT ?", (email, except_id)).fetchone():
+        errors["email"] = "is already used by another user"
+    return errors
+
+
+def create(conn, *, username, email, display_name, role, password_hash=None, created_by=None) -> dict:
+    now = now_iso()
+    user_id = new_id()
+    conn.execute(
+        "INSERT INTO users (id, username, email, display_name, password_hash, role, created_at, created_by, updated_at, updated_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, username, email or None, display_name or username, password_hash, role, now, created_by, now, created_by),
+    )
+    return get(conn, user_id)
+
+
+def update(conn, user_id, changes: dict, by=None) -> dict:
+    allowed = {"display_name", "role", "is_active", "password_hash", "email", "last_login_at"}
+    assert set(changes) <= allowed, set(changes) - allowed
+    if changes:
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        conn.execute(
+            f"UPDATE users SET {assignments}, updated_at = ?, updated_by = ? WHERE id = ?",
+            (*changes.values(), now_iso(), by, user_id),
+        )
+    return get(conn, user_id)
+
+
+def bump_token_version(conn, user_id) -> None:
+    """Void every token issued to the user so far."""
+    conn.execute("UPDATE users SET token_version = token_version + 1 WHERE id = ?", (user_id,))
+
+
+def revoke(conn, jti: str, expires_at: str) -> None:
+    conn.execute("INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)", (jti, expires_at))
+    conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now_iso(),))
+
+
+def is_revoked(conn, jti: str) -> bool:
+    return conn.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", (jti,)).fetchone() is not None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_invite(conn, user_id, purpose: str, ttl_hours: int, created_by=None) -> dict:
+    """A single-use link token; earlier unused links of the user stop working."""
+    token = secrets.token_urlsafe(32)
+    now = now_iso()
+    conn.execute("UPDATE user_invites SET used_at = ? WHERE user_id = ? AND used_at IS NULL", (now, user_id))
+    expires_at = iso_in(hours=ttl_hours)
+    conn.execute(
+        "INSERT INTO user_invites (id, user_id, token_hash, purpose, expires_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (new_id(), user_id, _token_hash(token), purpose, expires_at, now, created_by),
+    )
+    return {"token": token, "expires_at": expires_at, "purpose": purpose}
+
+
+def open_invite(conn, token: str):
+    """The unused, unexpired invite for `token`, or None."""
+    return conn.execute(
+        "SELECT * FROM user_invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        (_token_hash(token), now_iso()),
+    ).fetchone()
+
+
+def use_invite(conn, invite_id) -> None:
+    conn.execute("UPDATE user_invites SET used_at = ? WHERE id = ?", (now_iso(), invite_id))

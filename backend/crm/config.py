@@ -1,0 +1,157 @@
+"""Every CRM_* setting, parsed once at start-up into one typed, frozen object.
+
+`VARIABLES` is the single list of what the server reads from the environment;
+the README's table is written from it and a test checks the two agree.
+"""
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the server refuses to start."""
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    attr: str
+    kind: type
+    default: object
+    help: str
+
+
+VARIABLES = [
+    Var("CRM_ENV", "env", str, "development", "`development` or `production` (production enforces the secret key, HSTS, no demo data)"),
+    Var("CRM_HOST", "host", str, "127.0.0.1", "address to bind"),
+    Var("CRM_PORT", "port", int, 8080, "port to bind (0 picks a free one)"),
+    Var("CRM_DATA_DIR", "data_dir", Path, REPO_ROOT / "data", "where the database, secrets and backups live"),
+    Var("CRM_DB_PATH", "db_path", Path, None, "the SQLite file (default `CRM_DATA_DIR/crm.db`)"),
+    Var("CRM_FRONTEND_DIR", "frontend_dir", Path, REPO_ROOT / "frontend", "the SPA's static files"),
+    Var("CRM_SECRET_KEY", "secret_key", str, None, "JWT signing key, at least 32 characters; required in production. In development a random key is kept in `CRM_DATA_DIR/.crm-secret`"),
+    Var("CRM_PUBLIC_URL", "public_url", str, None, "base URL used in invite links (default: from the request's Host header)"),
+    Var("CRM_CORS_ORIGIN", "cors_origins", tuple, (), "comma-separated origins allowed cross-origin access (default none: same origin only)"),
+    Var("CRM_TRUST_PROXY", "trust_proxy", bool, False, "`1` to take the client address from `X-Forwarded-For` (only behind your own proxy)"),
+    Var("CRM_MAX_BODY_BYTES", "max_body_bytes", int, 10 * 1024 * 1024, "largest request body accepted (413 above it)"),
+    Var("CRM_TOKEN_TTL_HOURS", "token_ttl_hours", int, 24, "lifetime of a sign-in token"),
+    Var("CRM_INVITE_TTL_HOURS", "invite_ttl_hours", int, 72, "lifetime of an invite or password-reset link"),
+    Var("CRM_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit", int, 20, "sign-in attempts per client address per minute"),
+    Var("CRM_WRITE_RATE_LIMIT_PER_MIN", "write_rate_limit", int, 300, "POST/PUT/PATCH/DELETE per client address per minute"),
+    Var("CRM_GET_RATE_LIMIT_PER_MIN", "get_rate_limit", int, 600, "GET/HEAD API requests per client address per minute"),
+    Var("CRM_LOGIN_FAILURES_PER_USER", "login_failures_per_user", int, 5, "failed sign-ins per username per 15 minutes before that username is throttled"),
+    Var("CRM_ABUSE_404_THRESHOLD", "abuse_404_threshold", int, 30, "404s from one address within the window that trigger a ban"),
+    Var("CRM_ABUSE_404_WINDOW_SEC", "abuse_404_window_sec", int, 60, "window for counting 404s"),
+    Var("CRM_ABUSE_BAN_SEC", "abuse_ban_sec", int, 900, "how long a ban lasts"),
+    Var("CRM_SEED_DEMO_DATA", "seed_demo_data", bool, False, "`1` to load demo data on an empty database (refused in production)"),
+    Var("CRM_LOG_LEVEL", "log_level", str, "INFO", "Python logging level"),
+]
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = REPO_ROOT / "data"
+    db_path: Path = None
+    frontend_dir: Path = REPO_ROOT / "frontend"
+    secret_key: str = None
+    public_url: str = None
+    cors_origins: tuple = ()
+    trust_proxy: bool = False
+    max_body_bytes: int = 10 * 1024 * 1024
+    token_ttl_hours: int = 24
+    invite_ttl_hours: int = 72
+    login_rate_limit: int = 20
+    write_rate_limit: int = 300
+    get_rate_limit: int = 600
+    login_failures_per_user: int = 5
+    abuse_404_threshold: int = 30
+    abuse_404_window_sec: int = 60
+    abuse_ban_sec: int = 900
+    seed_demo_data: bool = False
+    log_level: str = "INFO"
+    # Not from the environment: whether the secret came from CRM_SECRET_KEY.
+    secret_from_env: bool = field(default=False, compare=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _parse(var: Var, raw: str):
+    if var.kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{var.name} must be 1 or 0, not {raw!r}")
+    if var.kind is int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{var.name} must be a whole number, not {raw!r}") from None
+        if value < 0:
+            raise ConfigError(f"{var.name} must not be negative")
+        return value
+    if var.kind is tuple:
+        return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    if var.kind is Path:
+        return Path(raw).expanduser().resolve()
+    return raw
+
+
+def load(environ=None, **overrides) -> Config:
+    """Build the Config from `environ` (default os.environ); `overrides` win (tests use them)."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for var in VARIABLES:
+        raw = environ.get(var.name)
+        if raw is not None and raw != "":
+            values[var.attr] = _parse(var, raw)
+    values.update(overrides)
+    config = Config(**values)
+    return _finish(config)
+
+
+def _finish(config: Config) -> Config:
+    if config.env not in ("development", "production"):
+        raise ConfigError(f"CRM_ENV must be development or production, not {config.env!r}")
+    changes = {}
+    if config.db_path is None:
+        changes["db_path"] = Path(config.data_dir) / "crm.db"
+    if config.max_body_bytes < 1024:
+        raise ConfigError("CRM_MAX_BODY_BYTES must be at least 1024")
+    if config.secret_key:
+        if config.production and len(config.secret_key) < 32:
+            raise ConfigError("CRM_SECRET_KEY must be at least 32 characters in production")
+        changes["secret_from_env"] = True
+    elif config.production:
+        raise ConfigError("CRM_ENV=production needs CRM_SECRET_KEY (at least 32 characters)")
+    else:
+        changes["secret_key"] = _development_secret(Path(config.data_dir))
+    if config.production and config.seed_demo_data:
+        raise ConfigError("CRM_SEED_DEMO_DATA is refused in production")
+    return _replace(config, **changes)
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Keep a random key in the data directory so development sign-ins survive restarts."""
+    path = data_dir / ".crm-secret"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
+
+
+def _replace(config: Config, **changes) -> Config:
+    values = {f.name: getattr(config, f.name) for f in fields(config)}
+    values.update(changes)
+    return Config(**values)

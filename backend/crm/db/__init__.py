@@ -1,0 +1,1 @@
+from .connection import connect, transaction, rows, row  # noqa: F401

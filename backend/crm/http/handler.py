@@ -1,0 +1,144 @@
+"""Socket → Request → route → Response. The one place requests are dispatched.
+
+Order for every request: read the line and headers, assign a request id, work
+out the client address, apply the ban and rate-limit checks, then either route
+an /api/ path (body read with a size cap, principal authenticated, handler
+called) or serve a static file. Every response gets a Content-Length, the
+security headers and one log line; an unexpected exception becomes a 500 JSON
+naming the request id, with the traceback only in the log.
+"""
+import logging
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler
+
+from ..auth.session import authenticate, authorize
+from ..errors import ApiError, LengthRequired, NotFound, PayloadTooLarge
+from ..security.headers import client_ip, cors_headers, security_headers
+from .request import Request
+from .responses import Response, error_response, json_response, to_response
+
+log = logging.getLogger("crm.http")
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class CRMHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Without this every keep-alive response waits ~40 ms for delayed ACKs.
+    disable_nagle_algorithm = True
+    server_version = "VentureCRM"
+    sys_version = ""
+
+    def do_GET(self):
+        self.dispatch()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def log_message(self, format, *args):
+        # The stdlib logs raw request lines (query strings may hold invite tokens); we log our own.
+        pass
+
+    def dispatch(self):
+        app = self.server.app
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        path = self.path.split("?", 1)[0]
+        ip = client_ip(app.config, self.client_address[0], self.headers.get("X-Forwarded-For", ""))
+        state = {"user_id": None}
+        try:
+            response = self.handle_request(app, path, ip, request_id, state)
+        except ApiError as exc:
+            response = error_response(exc)
+        except Exception:
+            log.exception("unhandled error rid=%s %s %s", request_id, self.command, path)
+            response = json_response({"error": "internal server error", "request_id": request_id}, status=500)
+        self.send(app, response, request_id)
+        log.info(
+            "%s %s %d %.1fms user=%s rid=%s ip=%s",
+            self.command, path, response.status, (time.perf_counter() - started) * 1000,
+            state["user_id"] or "-", request_id, ip,
+        )
+
+    def handle_request(self, app, path, ip, request_id, state) -> Response:
+        app.shield.check(self.command, path, ip)
+        if self.command == "OPTIONS":
+            return self.preflight(app, path)
+        if not path.startswith("/api/"):
+            return self.serve_static(app, path, ip)
+        try:
+            route, params = app.router.match(self.command, path)
+        except NotFound:
+            app.shield.bans.record_404(ip)
+            raise
+        body = self.read_body(app.config.max_body_bytes)
+        req = Request(
+            app=app, method=self.command, path=path, query_string=self.path.partition("?")[2],
+            headers=self.headers, body=body, ip=ip, request_id=request_id,
+        )
+        req.route, req.params = route, params
+        try:
+            req.user = authenticate(req, required=route.auth != "public")
+            state["user_id"] = req.user["id"] if req.user else None
+            authorize(req.user, route.auth)
+            return to_response(route.handler(req))
+        finally:
+            req.close()
+
+    def serve_static(self, app, path, ip) -> Response:
+        if self.command not in ("GET", "HEAD"):
+            self.read_body(app.config.max_body_bytes)
+            return json_response({"error": f"{self.command} is not allowed on {path}"}, 405, {"Allow": "GET, HEAD"})
+        try:
+            return app.static.serve(path, self.headers.get("If-None-Match"))
+        except NotFound:
+            app.shield.bans.record_404(ip)
+            raise
+
+    def preflight(self, app, path) -> Response:
+        methods = app.router.allowed_methods(path) if path.startswith("/api/") else ["GET", "HEAD"]
+        if not methods:
+            raise NotFound(f"no such endpoint: {path}")
+        allow = ", ".join(methods + ["OPTIONS"])
+        headers = {"Allow": allow}
+        headers.update(cors_headers(app.config, self.headers.get("Origin", ""), preflight=True, allow_methods=allow))
+        return Response(200, b"", "text/plain", headers)
+
+    def read_body(self, limit: int) -> bytes:
+        """The request body, refused before reading when it is over the limit."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise LengthRequired("chunked bodies are not accepted; send Content-Length")
+        raw = self.headers.get("Content-Length")
+        if not raw:
+            return b""
+        try:
+            length = int(raw)
+        except ValueError:
+            self.close_connection = True
+            raise LengthRequired("Content-Length is not a number") from None
+        if length < 0:
+            self.close_connection = True
+            raise LengthRequired("Content-Length is negative")
+        if length > limit:
+            self.close_connection = True  # the unread body would corrupt the next request
+            raise PayloadTooLarge(f"request body is {length} bytes; the limit is {limit}")
+        return self.rfile.read(length) if length else b""
+
+    def send(self, app, response: Response, request_id: str) -> None:
+        self.send_response(response.status)
+        headers = security_headers(app.config.production)
+        if self.path.startswith("/api/"):
+            headers["Cache-Control"] = "no-store"
+        headers.update(cors_headers(app.config, self.headers.get("Origin", "")))
+        headers.update(response.headers)
+        headers["X-Request-Id"] = request_id
+        if response.status != 304:  # a 304 has no body by definition, so no framing headers
+            headers["Content-Type"] = response.content_type
+            headers["Content-Length"] = str(len(response.body))
+        if self.close_connection:
+            headers["Connection"] = "close"
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD" and response.status != 304:
+            self.wfile.write(response.body)

@@ -1,0 +1,67 @@
+"""The request object handlers receive: who, what, and a lazily opened database."""
+import json
+from urllib.parse import parse_qs
+
+from ..db import connect
+from ..errors import BadRequest, UnsupportedMediaType
+
+
+class Request:
+    def __init__(self, *, app, method, path, query_string, headers, body, ip, request_id):
+        self.app = app
+        self.config = app.config
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+        self.ip = ip
+        self.request_id = request_id
+        self.query = {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
+        self.params = {}
+        self.user = None
+        self.route = None
+        self._db = None
+        self._json = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            self._db = connect(self.config.db_path)
+        return self._db
+
+    def close(self):
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def content_type(self) -> str:
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+    @property
+    def json(self):
+        """The body parsed as JSON. Malformed JSON is a 400, never an empty object."""
+        if self._json is None:
+            if not self.body:
+                raise BadRequest("request body is empty; a JSON object is expected")
+            if self.content_type != "application/json":
+                raise UnsupportedMediaType("Content-Type must be application/json")
+            try:
+                self._json = json.loads(self.body.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise BadRequest("request body is not valid UTF-8") from None
+            except json.JSONDecodeError as exc:
+                raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        return self._json
+
+    def validated(self, body_spec=None, partial=False) -> dict:
+        """The JSON body checked against the route's Body (or the one given)."""
+        spec = body_spec or self.route.body
+        return spec.validate(self.json, partial=partial)
+
+    @property
+    def actor(self) -> dict:
+        """Who did it, for the audit log."""
+        if self.user is None:
+            return {"id": None, "kind": "system"}
+        return {"id": self.user["id"], "kind": "bot" if self.user["role"] == "bot" else "user"}

@@ -1,0 +1,26 @@
+"""Liveness, readiness and the API document."""
+from ..db import migrate
+from ..http.openapi import build_document
+
+
+def health(req):
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+def ready(req):
+    """Readiness: the database answers and every migration is applied (503 otherwise)."""
+    from ..http.responses import json_response
+    try:
+        req.db.execute("SELECT 1").fetchone()
+        waiting = [m.path.name for m in migrate.pending(req.db)]
+    except Exception as exc:  # any failure here means "not ready", reported, not raised
+        return json_response({"error": "database not ready", "detail": type(exc).__name__}, status=503)
+    if waiting:
+        return json_response({"error": "migrations pending", "pending": waiting}, status=503)
+    return {"status": "ready"}
+
+
+def openapi(req):
+    """This API, described from the route table."""
+    return build_document(req.app.router.routes)
