@@ -123,6 +123,8 @@ def _finish(config: Config) -> Config:
     changes = {}
     if config.db_path is None:
         changes["db_path"] = Path(config.data_dir) / "crm.db"
+    if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.log_level!r}")
     if config.max_body_bytes < 1024:
         raise ConfigError("CRM_MAX_BODY_BYTES must be at least 1024")
     if config.secret_key:
