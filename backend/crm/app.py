@@ -6,6 +6,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from . import config as config_module
+from . import demo
 from .db import connect
 from .db.connection import enable_wal
 from .db.migrate import MigrationError, apply_migrations
@@ -39,12 +40,17 @@ class CRMServer(ThreadingHTTPServer):
 
 
 def prepare_database(config) -> list:
-    """WAL on, migrations applied. Returns the versions applied now."""
+    """WAL on, migrations applied, demo data if asked for. Returns the versions applied now."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     enable_wal(config.db_path)
     conn = connect(config.db_path)
     try:
-        return apply_migrations(conn)
+        applied = apply_migrations(conn)
+        if config.seed_demo_data:
+            created = demo.seed(conn)
+            if created:
+                log.info("demo data loaded: %s", created)
+        return applied
     finally:
         conn.close()
 

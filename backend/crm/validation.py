@@ -25,6 +25,7 @@ class Field:
     max: float = None
     max_length: int = 10_000
     nullable: bool = False
+    items: str = None             # for arrays: "string" or "email" items, trimmed, de-duplicated
     doc: str = ""
 
     def check(self, value):
@@ -109,7 +110,20 @@ class Field:
     def _array(self, value):
         if not isinstance(value, list):
             raise ValueError("must be an array")
-        return value
+        if self.items is None:
+            return value
+        if len(value) > 200:
+            raise ValueError("must have at most 200 items")
+        item = Field(self.name, self.items, max_length=200)
+        cleaned = []
+        for position, entry in enumerate(value):
+            try:
+                entry = item.check(entry)
+            except ValueError as exc:
+                raise ValueError(f"item {position + 1} {exc}") from None
+            if entry and entry.lower() not in [c.lower() for c in cleaned]:
+                cleaned.append(entry)
+        return cleaned
 
     def json_schema(self) -> dict:
         base = {
@@ -123,7 +137,7 @@ class Field:
             "datetime": {"type": "string", "format": "date-time"},
             "date": {"type": "string", "format": "date"},
             "object": {"type": "object"},
-            "array": {"type": "array"},
+            "array": {"type": "array", **({"items": {"type": "string"}} if self.items else {})},
         }[self.type].copy()
         if self.min is not None:
             base["minimum"] = self.min

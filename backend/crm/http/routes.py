@@ -6,11 +6,44 @@
 both generated from this list.
 """
 from ..admin import handlers as admin
+from ..admin import reset
 from ..auth import handlers as auth
+from ..communications import handlers as communications
+from ..contacts import handlers as contacts
+from ..contacts import transfer
+from ..feature_requests import handlers as feature_requests
+from ..lp_profiles import handlers as lp_profiles
+from ..opportunities import handlers as opportunities
+from ..organizations import handlers as organizations
+from ..reports import handlers as reports
 from ..system import handlers as system
+from ..tags import handlers as tags
 from .routing import Query, route
 
 PAGE = (Query("limit", "integer", "page size (1-1000, default 50)"), Query("offset", "integer", "rows to skip"))
+LIST = PAGE + (Query("q", doc="search"), Query("sort", doc="fields, comma-separated; prefix - for descending"),
+               Query("include_deleted", "integer", "1 shows deleted records (admins)"))
+ITEM = (Query("include_deleted", "integer", "1 finds a deleted record (admins)"),)
+
+
+def records_routes(path, module, noun, plural, body, filters=(), replace=True, patch=True):
+    """The seven routes of a soft-deletable resource: list, create, get, put, patch, delete, restore."""
+    item = path + "/{id}"
+    rows = [
+        route("GET", path, getattr(module, f"list_{plural}"), "user", query=LIST + tuple(Query(f) for f in filters)),
+        route("POST", path, getattr(module, f"create_{noun}"), "user", body),
+        route("GET", item, getattr(module, f"get_{noun}"), "user", query=ITEM),
+    ]
+    if replace:
+        rows.append(route("PUT", item, getattr(module, f"replace_{noun}"), "user", body))
+    if patch:
+        rows.append(route("PATCH", item, getattr(module, f"patch_{noun}"), "user", body))
+    rows += [
+        route("DELETE", item, getattr(module, f"delete_{noun}"), "user"),
+        route("POST", item + "/restore", getattr(module, f"restore_{noun}"), "user"),
+    ]
+    return rows
+
 
 ROUTES = [
     # System
@@ -28,7 +61,35 @@ ROUTES = [
     route("GET", "/api/users", auth.list_users, "user"),
     route("POST", "/api/admin/users", auth.create_user, "admin", auth.CREATE_USER),
     route("PATCH", "/api/admin/users/{id}", auth.update_user, "admin", auth.UPDATE_USER),
+    # Classic CRM
+    *records_routes("/api/organizations", organizations, "organization", "organizations", organizations.ORGANIZATION.body,
+                    organizations.ORGANIZATION.filters + ("tag",)),
+    route("GET", "/api/organizations/{id}/contacts", contacts.organization_contacts, "user", query=LIST),
+    *records_routes("/api/contacts", contacts, "contact", "contacts", contacts.CONTACT.body, contacts.CONTACT.filters + ("tag",)),
+    route("GET", "/api/contacts/{id}/communications", contacts.contact_communications, "user", query=LIST),
+    *records_routes("/api/opportunities", opportunities, "opportunity", "opportunities", opportunities.OPPORTUNITY.body,
+                    opportunities.OPPORTUNITY.filters),
+    route("PATCH", "/api/opportunities/{id}/stage", opportunities.set_stage, "user", opportunities.STAGE),
+    *records_routes("/api/communications", communications, "communication", "communications",
+                    communications.COMMUNICATION.body, communications.COMMUNICATION.filters + ("since", "until")),
+    *records_routes("/api/lp-profiles", lp_profiles, "lp_profile", "lp_profiles", lp_profiles.LP_PROFILE.body,
+                    lp_profiles.LP_PROFILE.filters),
+    route("GET", "/api/tags", tags.list_tags, "user", query=LIST),
+    route("POST", "/api/tags", tags.create_tag, "user", tags.TAG.body),
+    route("DELETE", "/api/tags/{id}", tags.delete_tag, "user"),
+    route("POST", "/api/tags/{id}/restore", tags.restore_tag, "user"),
+    *records_routes("/api/feature-requests", feature_requests, "feature_request", "feature_requests",
+                    feature_requests.FEATURE_REQUEST.body, feature_requests.FEATURE_REQUEST.filters),
+    route("POST", "/api/feature-requests/{id}/vote", feature_requests.vote_feature_request, "user"),
+    route("GET", "/api/reports/dashboard", reports.dashboard, "user"),
+    route("GET", "/api/reports/pipeline", reports.pipeline, "user"),
+    route("GET", "/api/reports/lp-breakdown", reports.lp_breakdown, "user"),
+    route("GET", "/api/reports/activity", reports.activity, "user", query=(Query("weeks", "integer", "1-104, default 12"),)),
+    route("GET", "/api/export/contacts", transfer.export_contacts, "user", query=(Query("format", doc="csv (default) or json"),)),
+    route("POST", "/api/import/csv", transfer.import_contacts, "user", "text/csv",
+          query=(Query("dry_run", "integer", "1 reports what would happen without writing"),)),
     # Administration
+    route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (
         Query("entity_type"), Query("entity_id"), Query("actor_id", doc="user id"), Query("action"),
         Query("since", doc="ISO-8601, inclusive"), Query("until", doc="ISO-8601, exclusive"),

@@ -1,0 +1,32 @@
+"""Wiping the CRM's business data, behind an exact confirmation phrase."""
+from .. import audit
+from ..communications.handlers import COMMUNICATION
+from ..contacts.model import CONTACT
+from ..db import transaction
+from ..errors import Invalid
+from ..feature_requests.handlers import FEATURE_REQUEST
+from ..lp_profiles.handlers import LP_PROFILE
+from ..opportunities.handlers import OPPORTUNITY
+from ..organizations.handlers import ORGANIZATION
+from ..tags.handlers import TAG
+from ..validation import Body, Field
+
+PHRASE = "RESET ALL DATA"
+# Children before parents, so foreign keys hold at every step.
+WIPED = (COMMUNICATION, OPPORTUNITY, LP_PROFILE, CONTACT, ORGANIZATION, TAG, FEATURE_REQUEST)
+RESET = Body(Field("confirm", required=True, max_length=100, doc=f'exactly "{PHRASE}"'))
+
+
+def reset_all_data(req):
+    """Delete every business record for good; users, settings and the audit log stay."""
+    data = req.validated()
+    if data["confirm"] != PHRASE:
+        raise Invalid({"confirm": f'must be exactly "{PHRASE}"'})
+    counts = {}
+    with transaction(req.db):
+        for kind in WIPED:
+            counts[kind.table] = req.db.execute(f"DELETE FROM {kind.table}").rowcount
+            if kind.fts:
+                req.db.execute(f"DELETE FROM {kind.fts}")
+        audit.record(req.db, req, "database", None, "reset_all_data", {k: [v, 0] for k, v in counts.items()})
+    return {"deleted": counts}

@@ -1,0 +1,44 @@
+"""The contacts table: its fields and the rules other features call."""
+from .. import records
+from ..validation import Body, Field
+
+CONTACT_TYPES = ("prospect", "investor", "advisor", "service_provider", "other")
+STATUSES = ("active", "inactive", "do_not_contact")
+
+CONTACT = records.Kind(
+    entity="contact",
+    table="contacts",
+    body=Body(
+        Field("first_name", required=True, max_length=120),
+        Field("last_name", required=True, max_length=120),
+        Field("email", "email", max_length=254, nullable=True),
+        Field("other_emails", "array", items="email"),
+        Field("phone", max_length=60, nullable=True),
+        Field("title", max_length=200, nullable=True),
+        Field("organization_id", nullable=True, max_length=64),
+        Field("contact_type", "enum", choices=CONTACT_TYPES),
+        Field("status", "enum", choices=STATUSES),
+        Field("source", max_length=200, nullable=True),
+        Field("tags", "array", items="string"),
+        Field("notes", "text", max_length=100_000, nullable=True),
+        Field("linkedin_url", max_length=500, nullable=True),
+        Field("city", max_length=120, nullable=True),
+        Field("state", max_length=120, nullable=True),
+        Field("country", max_length=120, nullable=True),
+        Field("location_query", max_length=300, nullable=True),
+    ),
+    json_fields=frozenset({"other_emails", "tags"}),
+    filters=("contact_type", "status", "organization_id", "source", "country"),
+    sorts=("last_name", "first_name", "email", "contact_type", "status", "created_at", "updated_at"),
+    default_sort="last_name,first_name",
+    fts="contacts_fts",
+    references={"organization_id": "organizations"},
+    normalise=lambda data: data.update(email=data["email"] or None) if "email" in data else None,
+)
+DEFAULTS = {"contact_type": "prospect", "status": "active"}
+
+def promote_to_investor(conn, req, contact_id) -> None:
+    """An LP profile makes its contact an investor (audited like any edit)."""
+    contact = records.require(conn, CONTACT, contact_id)
+    if contact["contact_type"] != "investor":
+        records.update(conn, req, CONTACT, contact_id, {"contact_type": "investor"})

@@ -1,0 +1,10 @@
+DROP TABLE communications_fts;
+DROP TABLE organizations_fts;
+DROP TABLE contacts_fts;
+DROP TABLE feature_requests;
+DROP TABLE tags;
+DROP TABLE lp_profiles;
+DROP TABLE communications;
+DROP TABLE opportunities;
+DROP TABLE contacts;
+DROP TABLE organizations;
