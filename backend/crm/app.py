@@ -10,6 +10,7 @@ from . import demo
 from .db import connect
 from .db.connection import enable_wal
 from .db.migrate import MigrationError, apply_migrations
+from .db.pool import ConnectionPool
 from .http.handler import CRMHandler
 from .http.routes import ROUTES
 from .http.routing import Router
@@ -27,6 +28,7 @@ class App:
         self.router = Router(ROUTES)
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)
+        self.pool = ConnectionPool(config.db_path)
 
 
 class CRMServer(ThreadingHTTPServer):

@@ -4,16 +4,17 @@
 class ApiError(Exception):
     status = 400
 
-    def __init__(self, message, fields=None, status=None, headers=None):
+    def __init__(self, message, fields=None, status=None, headers=None, extra=None):
         super().__init__(message)
         self.message = message
         self.fields = fields or None
         self.headers = headers or {}
+        self.extra = extra or {}  # more keys for the body, e.g. a conflict's current values
         if status is not None:
             self.status = status
 
     def body(self) -> dict:
-        body = {"error": self.message}
+        body = {"error": self.message, **self.extra}
         if self.fields:
             body["fields"] = self.fields
         return body

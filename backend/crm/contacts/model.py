@@ -42,3 +42,9 @@ def promote_to_investor(conn, req, contact_id) -> None:
     contact = records.require(conn, CONTACT, contact_id)
     if contact["contact_type"] != "investor":
         records.update(conn, req, CONTACT, contact_id, {"contact_type": "investor"})
+
+
+def organization_of(conn, contact_id):
+    """The organization id of a live contact (None if it has none or is not live)."""
+    found = conn.execute("SELECT organization_id FROM contacts WHERE id = ? AND deleted_at IS NULL", (contact_id,)).fetchone()
+    return found["organization_id"] if found else None

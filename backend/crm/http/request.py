@@ -2,7 +2,6 @@
 import json
 from urllib.parse import parse_qs
 
-from ..db import connect
 from ..errors import BadRequest, UnsupportedMediaType
 
 
@@ -26,12 +25,12 @@ class Request:
     @property
     def db(self):
         if self._db is None:
-            self._db = connect(self.config.db_path)
+            self._db = self.app.pool.acquire()
         return self._db
 
     def close(self):
         if self._db is not None:
-            self._db.close()
+            self.app.pool.release(self._db)
             self._db = None
 
     @property

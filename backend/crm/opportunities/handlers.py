@@ -1,5 +1,6 @@
 """Opportunities: the deal pipeline, one per contact and fund."""
 from .. import records
+from ..contacts.model import organization_of
 from ..db import transaction
 from ..http.responses import Created
 from ..validation import Body, Field
@@ -43,9 +44,7 @@ def create_opportunity(req):
     data.setdefault("stage", "prospect")
     with transaction(req.db):
         if "organization_id" not in data:
-            contact = req.db.execute("SELECT organization_id FROM contacts WHERE id = ? AND deleted_at IS NULL",
-                                     (data["contact_id"],)).fetchone()
-            data["organization_id"] = contact["organization_id"] if contact else None
+            data["organization_id"] = organization_of(req.db, data["contact_id"])
         return Created(records.insert(req.db, req, OPPORTUNITY, data))
 
 
