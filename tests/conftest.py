@@ -72,6 +72,7 @@ def make_server(tmp_path_factory):
 
     yield make
     for httpd in started:
+        httpd.app.stopping.set()  # ends event streams
         httpd.shutdown()
         httpd.server_close()
 

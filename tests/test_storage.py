@@ -105,7 +105,7 @@ def test_namespaces_are_separate(conn, tmp_path):
 def test_down_scripts_undo_the_core_schema(conn):
     migrate.apply_migrations(conn)
     migrate.roll_back(conn, 0)
-    tables = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
     assert tables == {"schema_migrations"}
     assert conn.execute("SELECT count(*) AS n FROM schema_migrations WHERE namespace = 'core'").fetchone()["n"] == 0
     migrate.apply_migrations(conn)  # and forward again

@@ -11,6 +11,8 @@ from .db import connect
 from .db.connection import enable_wal
 from .db.migrate import MigrationError, apply_migrations
 from .db.pool import ConnectionPool
+from .fundraising.collab import Presence
+from .fundraising.setup import ensure_defaults
 from .http.handler import CRMHandler
 from .http.routes import ROUTES
 from .http.routing import Router
@@ -29,6 +31,8 @@ class App:
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)
         self.pool = ConnectionPool(config.db_path)
+        self.presence = Presence()
+        self.stopping = threading.Event()  # set at shutdown; long-lived streams end on it
 
 
 class CRMServer(ThreadingHTTPServer):
@@ -48,6 +52,7 @@ def prepare_database(config) -> list:
     conn = connect(config.db_path)
     try:
         applied = apply_migrations(conn)
+        ensure_defaults(conn)
         if config.seed_demo_data:
             created = demo.seed(conn)
             if created:
@@ -79,6 +84,7 @@ def main(argv=None) -> int:
 
     def stop(signum, frame):
         log.info("signal %d: shutting down", signum)
+        server.app.stopping.set()
         threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

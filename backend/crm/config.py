@@ -48,6 +48,7 @@ VARIABLES = [
     Var("CRM_SEED_DEMO_DATA", "seed_demo_data", bool, False, "`1` to load demo data on an empty database (refused in production)"),
     Var("CRM_LOG_LEVEL", "log_level", str, "INFO", "Python logging level"),
 ]
+AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,10 @@ def _finish(config: Config) -> Config:
         raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.log_level!r}")
     if config.max_body_bytes < 1024:
         raise ConfigError("CRM_MAX_BODY_BYTES must be at least 1024")
+    for var in VARIABLES:
+        # A count of 0 would refuse everything (and crash the sliding window); "no limit" is a big number.
+        if var.attr in AT_LEAST_ONE and getattr(config, var.attr) < 1:
+            raise ConfigError(f"{var.name} must be at least 1")
     if config.secret_key:
         if config.production and len(config.secret_key) < 32:
             raise ConfigError("CRM_SECRET_KEY must be at least 32 characters in production")

@@ -193,7 +193,10 @@ def restore(conn, req, kind: Kind, record_id) -> tuple:
 
 
 def list_page(req, kind: Kind, where=(), params=(), select=None, joins="") -> Page:
-    """A page of records filtered by the kind's filters, `tag`, `q`, ordered by `sort`."""
+    """A page of records filtered by the kind's filters, `tag`, `q`, ordered by `sort`.
+
+    `joins` may only add columns to the page (a LEFT JOIN on a unique key), never
+    filter or repeat rows: the total is counted without them."""
     limit, offset = page_params(req.query)
     clauses, values = list(where), list(params)
     if not include_deleted(req):
@@ -212,7 +215,9 @@ def list_page(req, kind: Kind, where=(), params=(), select=None, joins="") -> Pa
         values.extend(value)
     where_sql = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     order = order_by(kind, req.query.get("sort") or kind.default_sort)
-    total = req.db.execute(f"SELECT count(*) AS n FROM {kind.table} {joins} {where_sql}", values).fetchone()["n"]
+    # Counted without `joins`: with them SQLite looks up the joined row of every counted row
+    # (35 ms for 50,000 contacts, against 3 ms from an index alone).
+    total = req.db.execute(f"SELECT count(*) AS n FROM {kind.table} {where_sql}", values).fetchone()["n"]
     found = req.db.execute(
         f"SELECT {select or kind.table + '.*'} FROM {kind.table} {joins} {where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
         [*values, limit, offset],

@@ -45,6 +45,7 @@ class CRMHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         ip = client_ip(app.config, self.client_address[0], self.headers.get("X-Forwarded-For", ""))
         state = {"user_id": None}
+        self.body_read = False
         try:
             response = self.handle_request(app, path, ip, request_id, state)
         except ApiError as exc:
@@ -52,6 +53,10 @@ class CRMHandler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("unhandled error rid=%s %s %s", request_id, self.command, path)
             response = json_response({"error": "internal server error", "request_id": request_id}, status=500)
+        if not self.body_read and self.has_body():
+            # Refused before its body was read (ban, rate limit, 404, 405): the unread
+            # bytes would be parsed as the next request on this connection.
+            self.close_connection = True
         self.send(app, response, request_id)
         log.info(
             "%s %s %d %.1fms user=%s rid=%s ip=%s",
@@ -103,8 +108,12 @@ class CRMHandler(BaseHTTPRequestHandler):
         headers.update(cors_headers(app.config, self.headers.get("Origin", ""), preflight=True, allow_methods=allow))
         return Response(200, b"", "text/plain", headers)
 
+    def has_body(self) -> bool:
+        return bool(self.headers.get("Transfer-Encoding")) or self.headers.get("Content-Length", "0").strip() not in ("", "0")
+
     def read_body(self, limit: int) -> bytes:
         """The request body, refused before reading when it is over the limit."""
+        self.body_read = True  # from here on, either it is read or the connection closes
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             raise LengthRequired("chunked bodies are not accepted; send Content-Length")
@@ -132,7 +141,11 @@ class CRMHandler(BaseHTTPRequestHandler):
         headers.update(cors_headers(app.config, self.headers.get("Origin", "")))
         headers.update(response.headers)
         headers["X-Request-Id"] = request_id
-        if response.status != 304:  # a 304 has no body by definition, so no framing headers
+        if response.stream is not None:
+            # A stream has no length: it ends when the connection closes.
+            self.close_connection = True
+            headers["Content-Type"] = response.content_type
+        elif response.status != 304:  # a 304 has no body by definition, so no framing headers
             headers["Content-Type"] = response.content_type
             headers["Content-Length"] = str(len(response.body))
         if self.close_connection:
@@ -140,5 +153,19 @@ class CRMHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD" and response.status != 304:
+        if response.stream is not None:
+            self.write_stream(response.stream)
+        elif self.command != "HEAD" and response.status != 304:
             self.wfile.write(response.body)
+
+    def write_stream(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away; that is how streams end
+        finally:
+            close = getattr(chunks, "close", None)
+            if close:
+                close()

@@ -13,6 +13,7 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict = field(default_factory=dict)
+    stream: object = None  # an iterator of bytes for a long-lived response (Server-Sent Events)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ..communications import handlers as communications
 from ..contacts import handlers as contacts
 from ..contacts import transfer
 from ..feature_requests import handlers as feature_requests
+from ..fundraising import handlers as grid
 from ..lp_profiles import handlers as lp_profiles
 from ..opportunities import handlers as opportunities
 from ..organizations import handlers as organizations
@@ -88,6 +89,38 @@ ROUTES = [
     route("GET", "/api/export/contacts", transfer.export_contacts, "user", query=(Query("format", doc="csv (default) or json"),)),
     route("POST", "/api/import/csv", transfer.import_contacts, "user", "text/csv",
           query=(Query("dry_run", "integer", "1 reports what would happen without writing"),)),
+    # Fundraising grid
+    route("GET", "/api/fundraising/state", grid.get_state, "user"),
+    route("PUT", "/api/fundraising/state", grid.put_state, "user", "application/json"),
+    route("POST", "/api/fundraising/ops", grid.post_ops, "user", "application/json"),
+    route("GET", "/api/fundraising/changes", grid.changes, "user", query=(Query("since", "integer", "your last version"),)),
+    route("GET", "/api/fundraising/events", grid.events, "user", query=(Query("since", "integer", "or send Last-Event-ID"),)),
+    route("GET", "/api/fundraising/rows", grid.list_rows, "user", query=PAGE + (
+        Query("view_id"), Query("q", doc="search every cell"), Query("archived", "integer", "1 lists archived rows"))),
+    route("GET", "/api/fundraising/rows/{id}", grid.get_row, "user"),
+    route("GET", "/api/fundraising/rows/{id}/history", grid.row_history, "user", query=PAGE),
+    route("GET", "/api/fundraising/rows/{id}/comments", grid.list_comments, "user"),
+    route("POST", "/api/fundraising/rows/{id}/comments", grid.create_comment, "user", grid.COMMENT),
+    route("PATCH", "/api/fundraising/rows/{id}/comments/{comment_id}", grid.update_comment, "user", grid.COMMENT),
+    route("DELETE", "/api/fundraising/rows/{id}/comments/{comment_id}", grid.delete_comment, "user"),
+    route("GET", "/api/fundraising/mentions", grid.mentions, "user", query=PAGE),
+    route("GET", "/api/fundraising/views", grid.list_views, "user"),
+    route("POST", "/api/fundraising/views", grid.create_view, "user", grid.VIEW),
+    route("PATCH", "/api/fundraising/views/{id}", grid.update_view, "user", grid.VIEW),
+    route("DELETE", "/api/fundraising/views/{id}", grid.delete_view, "user"),
+    route("POST", "/api/fundraising/collab/heartbeat", grid.heartbeat, "user", grid.HEARTBEAT),
+    route("GET", "/api/fundraising/collab/state", grid.collab_state, "user"),
+    route("POST", "/api/fundraising/formula/check", grid.check_formula, "user", grid.FORMULA_CHECK),
+    route("GET", "/api/fundraising/lists/{name}", grid.list_members, "user"),
+    route("GET", "/api/fundraising/automations", grid.list_automations, "admin"),
+    route("POST", "/api/fundraising/automations", grid.create_automation, "admin", grid.AUTOMATION),
+    route("PATCH", "/api/fundraising/automations/{id}", grid.update_automation, "admin", grid.AUTOMATION),
+    route("GET", "/api/fundraising/automation-runs", grid.automation_runs, "admin", query=PAGE),
+    route("POST", "/api/fundraising/log-communication", grid.log_communication, "user", grid.LOG_COMMUNICATION),
+    route("GET", "/api/fundraising/export", grid.export_grid, "user", query=(
+        Query("format", doc="json (default) or csv"), Query("view_id"))),
+    route("GET", "/api/fundraising/relational-summary", grid.relational_summary, "user"),
+    route("GET", "/api/fundraising/activity", grid.activity, "admin", query=PAGE),
     # Administration
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (

@@ -44,9 +44,14 @@ def cors_headers(config, origin: str, preflight: bool = False, allow_methods: st
 
 
 def client_ip(config, peer: str, forwarded_for: str) -> str:
-    """The client's address: the socket peer, or the first X-Forwarded-For hop when trusted."""
+    """The client's address: the socket peer, or the last X-Forwarded-For hop when trusted.
+
+    The last hop is the one our own proxy appended; anything to its left came
+    from the client and is forgeable, so keying limits and bans on it would let
+    a client pick a fresh address for every request.
+    """
     if config.trust_proxy and forwarded_for:
-        first = forwarded_for.split(",")[0].strip()
-        if first:
-            return first
+        last = forwarded_for.split(",")[-1].strip()
+        if last:
+            return last
     return peer

@@ -84,8 +84,9 @@ class BanList:
             return left
 
     def record_404(self, ip) -> bool:
-        """Count a 404; return True if this one earned a ban."""
-        if self.counter.hit(ip) > 0:
+        """Count a 404; return True if this one earned a ban (the threshold-th in the window)."""
+        self.counter.hit(ip)
+        if self.counter.count(ip) >= self.counter.limit:
             with self._lock:
                 self._until[ip] = self.clock() + self.ban_seconds
             self.counter.reset(ip)

@@ -1,0 +1,13 @@
+DROP TABLE fundraising_automation_runs;
+DROP TABLE fundraising_automations;
+DROP TABLE fundraising_list_memberships;
+DROP TABLE fundraising_mentions;
+DROP TABLE fundraising_comments;
+DROP TABLE fundraising_views;
+DROP TABLE fundraising_ops;
+DROP TABLE fundraising_contacts;
+DROP TABLE fundraising_commitments;
+DROP TABLE fundraising_investors;
+DROP TABLE fundraising_funds;
+DROP TABLE fundraising_columns;
+DROP TABLE fundraising_state;

@@ -1,0 +1,83 @@
+"""The grid out: JSON or CSV (through a view), the relational summary, the admin activity feed."""
+import json
+
+from .. import csvio
+from ..errors import Invalid
+from ..http.responses import Response, json_response
+from . import grid, store, views
+
+
+def render(value, column) -> str:
+    """A cell as spreadsheet text (what an export writes and the importer reads back)."""
+    if value is None or value == [] or isinstance(value, dict):
+        return "#ERROR" if isinstance(value, dict) else ""
+    if column.type == "checkbox":
+        return "checked" if value else ""
+    if column.type == "contacts":
+        return ", ".join(f"{p.get('name') or ''} <{p['email']}>".strip() if p.get("email") else (p.get("name") or "") for p in value)
+    if isinstance(value, list):
+        return ", ".join(f'"{v}"' if "," in v else v for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def export(req):
+    fmt = req.query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise Invalid({"format": "must be json or csv"})
+    columns = store.load_columns(req.db)
+    if req.query.get("view_id"):
+        config = views.get(req.db, req.user, req.query["view_id"])["config"]
+        hidden = set(config.get("hidden") or [])
+        order = {c: i for i, c in enumerate(config.get("order") or [])}
+        columns = sorted((c for c in columns if c.id not in hidden), key=lambda c: (order.get(c.id, len(order)), c.position))
+    rows = grid.view_rows(req.db, req.user, {**req.query, "limit": str(grid.MAX_PAGE), "offset": "0"})
+    all_rows = rows["rows"]
+    offset = grid.MAX_PAGE
+    while offset < rows["total"]:  # the rows API pages at 1,000; an export wants everything
+        more = grid.view_rows(req.db, req.user, {**req.query, "limit": str(grid.MAX_PAGE), "offset": str(offset)})
+        all_rows += more["rows"]
+        offset += grid.MAX_PAGE
+    if fmt == "json":
+        return json_response({"data": {"columns": [c.as_api() for c in columns], "rows": all_rows, "version": rows["version"]}})
+    body = csvio.write([c.name for c in columns], ([render(r["cells"].get(c.id), c) for c in columns] for r in all_rows))
+    return Response(200, body.encode("utf-8"), "text/csv; charset=utf-8",
+                    {"Content-Disposition": 'attachment; filename="fundraising.csv"'})
+
+
+def summary(conn) -> dict:
+    one = lambda sql, *p: conn.execute(sql, p).fetchone()["n"]  # noqa: E731
+    funds = conn.execute(
+        "SELECT f.id, f.name, f.vintage, f.target, count(c.id) AS commitments, coalesce(sum(c.amount), 0) AS committed "
+        "FROM fundraising_funds f LEFT JOIN fundraising_commitments c ON c.fund_id = f.id "
+        "LEFT JOIN fundraising_investors i ON i.id = c.investor_id AND i.archived_at IS NULL "
+        "WHERE f.deleted_at IS NULL GROUP BY f.id ORDER BY f.name").fetchall()
+    return {
+        "investors": one("SELECT count(*) AS n FROM fundraising_investors WHERE archived_at IS NULL"),
+        "archived_investors": one("SELECT count(*) AS n FROM fundraising_investors WHERE archived_at IS NOT NULL"),
+        "columns": one("SELECT count(*) AS n FROM fundraising_columns WHERE deleted_at IS NULL"),
+        "contacts": one("SELECT count(*) AS n FROM fundraising_contacts WHERE deleted_at IS NULL"),
+        "linked_contacts": one("SELECT count(*) AS n FROM fundraising_contacts WHERE deleted_at IS NULL AND contact_id IS NOT NULL"),
+        "commitments": one("SELECT count(*) AS n FROM fundraising_commitments"),
+        "views": one("SELECT count(*) AS n FROM fundraising_views WHERE deleted_at IS NULL"),
+        "lists": {r["list_name"]: r["n"] for r in conn.execute(
+            "SELECT list_name, count(*) AS n FROM fundraising_list_memberships GROUP BY list_name")},
+        "funds": funds,
+        "version": store.version(conn)["version"],
+    }
+
+
+def activity(conn, limit, offset) -> dict:
+    """Audit entries, automation runs and grid versions (one entry per version), newest first."""
+    feed = conn.execute(
+        "SELECT * FROM ("
+        " SELECT 'audit' AS source, at, actor_id, action AS what, entity_type || ':' || coalesce(entity_id, '') AS subject, changes AS detail FROM audit_log"
+        " UNION ALL SELECT 'automation', at, NULL, 'rule ran', rule_id, changes FROM fundraising_automation_runs"
+        " UNION ALL SELECT 'grid', max(at), max(actor_id), 'version ' || version, count(*) || ' change(s)', group_concat(DISTINCT kind)"
+        "   FROM fundraising_ops GROUP BY version"
+        ") ORDER BY at DESC LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+    for entry in feed:
+        if entry["source"] != "grid" and entry["detail"]:
+            entry["detail"] = json.loads(entry["detail"])
+    return feed

@@ -1,0 +1,267 @@
+"""The view engine: nested AND/OR filters, multi-column sort, search and grouping over rows.
+
+One engine serves the rows API, exports, automations' conditions and the
+SPA, so they always agree. `compile_filter` checks a filter group against
+the columns (422 naming the path of a bad condition) and returns a predicate
+over a row's cells.
+
+A group: {"conjunction": "and"|"or", "conditions": [condition | group, ...]}
+A condition: {"column_id": ..., "operator": ..., "value": ...}
+"""
+from ..clock import now_iso
+from ..errors import Invalid
+from .recalc import Recalc
+
+MAX_DEPTH = 5
+MAX_CONDITIONS = 100
+
+TEXT_OPS = ("is", "is_not", "contains", "does_not_contain", "starts_with", "is_empty", "is_not_empty")
+NUMBER_OPS = ("=", "!=", ">", "<", ">=", "<=", "between", "is_empty", "is_not_empty")
+DATE_OPS = ("is", "is_before", "is_after", "is_on_or_before", "is_on_or_after", "between", "is_empty", "is_not_empty")
+OPERATORS = {
+    "text": TEXT_OPS, "number": NUMBER_OPS, "date": DATE_OPS,
+    "boolean": ("is", "is_empty", "is_not_empty"),
+    "select": ("is", "is_not", "is_any_of", "is_none_of", "is_empty", "is_not_empty"),
+    "multi": ("has_any_of", "has_all_of", "has_none_of", "is_empty", "is_not_empty"),
+    "contacts": ("contains", "does_not_contain", "is_empty", "is_not_empty"),
+}
+CLASS_OF = {
+    "text": "text", "long_text": "text", "email": "text", "url": "text", "phone": "text", "last_modified_by": "text",
+    "number": "number", "currency": "number", "percent": "number", "fund": "number",
+    "date": "date", "created_time": "date", "last_modified_time": "date",
+    "checkbox": "boolean", "single_select": "select", "multi_select": "multi", "contacts": "contacts",
+}
+FORMULA_CLASS = {"number": "number", "text": "text", "date": "date", "boolean": "boolean", "list": "multi"}
+
+
+def value_class(column, recalc: Recalc) -> str:
+    if column.type == "formula":
+        compiled = recalc.compiled.get(column.name)
+        return FORMULA_CLASS.get(compiled.type if compiled else "text", "text")
+    return CLASS_OF[column.type]
+
+
+def blank(value) -> bool:
+    return value is None or value == "" or value == [] or value is False or isinstance(value, dict)
+
+
+def compile_filter(group, columns, path="filters"):
+    """A predicate cells -> bool for a filter group (None or {} matches everything)."""
+    if not group:
+        return lambda cells: True
+    by_id = {c.id: c for c in columns}
+    recalc = Recalc(columns)
+    count = [0]
+    return _group(group, by_id, recalc, path, 1, count)
+
+
+def _group(group, by_id, recalc, path, depth, count):
+    if not isinstance(group, dict) or not isinstance(group.get("conditions"), list):
+        raise Invalid({path: "must be a group {conjunction, conditions: [...]}"})
+    if depth > MAX_DEPTH:
+        raise Invalid({path: f"groups nest at most {MAX_DEPTH} deep"})
+    conjunction = group.get("conjunction", "and")
+    if conjunction not in ("and", "or"):
+        raise Invalid({f"{path}.conjunction": "must be and or or"})
+    tests = []
+    for i, item in enumerate(group["conditions"]):
+        count[0] += 1
+        if count[0] > MAX_CONDITIONS:
+            raise Invalid({path: f"at most {MAX_CONDITIONS} conditions"})
+        where = f"{path}.conditions[{i}]"
+        if isinstance(item, dict) and "conditions" in item:
+            tests.append(_group(item, by_id, recalc, where, depth + 1, count))
+        else:
+            tests.append(_condition(item, by_id, recalc, where))
+    if conjunction == "and":
+        return lambda cells: all(t(cells) for t in tests)
+    return lambda cells: any(t(cells) for t in tests) if tests else True
+
+
+def _condition(item, by_id, recalc, where):
+    if not isinstance(item, dict):
+        raise Invalid({where: "must be a condition {column_id, operator, value}"})
+    column = by_id.get(item.get("column_id"))
+    if column is None:
+        raise Invalid({f"{where}.column_id": "no such column"})
+    kind = value_class(column, recalc)
+    operator = item.get("operator")
+    if operator not in OPERATORS[kind]:
+        raise Invalid({f"{where}.operator": f"for a {column.type} column use one of: " + ", ".join(OPERATORS[kind])})
+    value = _operand(kind, operator, item.get("value"), f"{where}.value")
+    test = TESTS[kind]
+    column_id = column.id
+    return lambda cells: test(operator, cells.get(column_id), value)
+
+
+def _operand(kind, operator, value, where):
+    if operator in ("is_empty", "is_not_empty"):
+        return None
+    if operator == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise Invalid({where: "between takes [low, high]"})
+        return [_operand(kind, "=", v, where) for v in value]
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid({where: "must be a number"})
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise Invalid({where: "must be true or false"})
+    elif kind in ("select", "multi") and operator in ("is_any_of", "is_none_of", "has_any_of", "has_all_of", "has_none_of"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise Invalid({where: "must be a list of option names"})
+        return [v.lower() for v in value]
+    elif kind == "date":
+        if value == "today":
+            return value
+        if not isinstance(value, str) or len(value) < 10:
+            raise Invalid({where: "must be a date like 2026-01-31, or \"today\""})
+    elif not isinstance(value, str):
+        raise Invalid({where: "must be text"})
+    return value.lower() if isinstance(value, str) and kind in ("text", "select", "contacts") else value
+
+
+def _text(op, cell, value):
+    if op == "is_empty":
+        return blank(cell)
+    if op == "is_not_empty":
+        return not blank(cell)
+    text = "" if blank(cell) else str(cell).lower()
+    return {"is": text == value, "is_not": text != value, "contains": value in text,
+            "does_not_contain": value not in text, "starts_with": text.startswith(value)}[op]
+
+
+def _number(op, cell, value):
+    if op in ("is_empty", "is_not_empty"):
+        return (cell is None or isinstance(cell, dict)) == (op == "is_empty")
+    if not isinstance(cell, (int, float)) or isinstance(cell, bool):
+        return op == "!="
+    if op == "between":
+        return value[0] <= cell <= value[1]
+    return {"=": cell == value, "!=": cell != value, ">": cell > value, "<": cell < value,
+            ">=": cell >= value, "<=": cell <= value}[op]
+
+
+def _date(op, cell, value):
+    if op in ("is_empty", "is_not_empty"):
+        return blank(cell) == (op == "is_empty")
+    if blank(cell) or not isinstance(cell, str):
+        return False
+    day = cell[:10]
+    if op == "between":
+        low, high = (_day(v) for v in value)
+        return low <= day <= high
+    target = _day(value)
+    return {"is": day == target, "is_before": day < target, "is_after": day > target,
+            "is_on_or_before": day <= target, "is_on_or_after": day >= target}[op]
+
+
+def _day(value) -> str:
+    return now_iso()[:10] if value == "today" else value[:10]
+
+
+def _boolean(op, cell, value):
+    if op in ("is_empty", "is_not_empty"):
+        return (not cell) == (op == "is_empty")
+    return bool(cell) is value
+
+
+def _select(op, cell, value):
+    if op in ("is_empty", "is_not_empty"):
+        return blank(cell) == (op == "is_empty")
+    text = (cell or "").lower() if isinstance(cell, str) else ""
+    return {"is": text == value, "is_not": text != value,
+            "is_any_of": text in value if isinstance(value, list) else False,
+            "is_none_of": text not in value if isinstance(value, list) else True}[op]
+
+
+def _multi(op, cell, value):
+    items = {str(v).lower() for v in cell} if isinstance(cell, list) else set()
+    if op in ("is_empty", "is_not_empty"):
+        return (not items) == (op == "is_empty")
+    wanted = set(value)
+    return {"has_any_of": bool(items & wanted), "has_all_of": wanted <= items, "has_none_of": not items & wanted}[op]
+
+
+def _contacts(op, cell, value):
+    people = cell if isinstance(cell, list) else []
+    if op in ("is_empty", "is_not_empty"):
+        return (not people) == (op == "is_empty")
+    text = " ".join(f"{p.get('name') or ''} {p.get('email') or ''} {p.get('title') or ''}" for p in people).lower()
+    return (value in text) == (op == "contains")
+
+
+TESTS = {"text": _text, "number": _number, "date": _date, "boolean": _boolean,
+         "select": _select, "multi": _multi, "contacts": _contacts}
+
+
+# -- sorting, search, grouping ---------------------------------------------------
+
+def sort_rows(rows, sorts, columns, path="sorts") -> list:
+    """Rows ordered by [{column_id, direction}], blanks last in either direction; grid order breaks ties."""
+    if not sorts:
+        return rows
+    if not isinstance(sorts, list) or len(sorts) > 10:
+        raise Invalid({path: "must be a list of at most 10 {column_id, direction}"})
+    by_id = {c.id: c for c in columns}
+    keys = []
+    for i, spec in enumerate(sorts):
+        if not isinstance(spec, dict) or spec.get("column_id") not in by_id:
+            raise Invalid({f"{path}[{i}].column_id": "no such column"})
+        if spec.get("direction", "asc") not in ("asc", "desc"):
+            raise Invalid({f"{path}[{i}].direction": "must be asc or desc"})
+        keys.append((spec["column_id"], spec.get("direction", "asc") == "desc"))
+    ordered = list(rows)
+    for column_id, descending in reversed(keys):  # stable sorts, least significant first
+        filled = [r for r in ordered if not blank(r["cells"].get(column_id)) or r["cells"].get(column_id) is False]
+        empty = [r for r in ordered if blank(r["cells"].get(column_id)) and r["cells"].get(column_id) is not False]
+        filled.sort(key=lambda r: sort_key(r["cells"].get(column_id)), reverse=descending)
+        ordered = filled + empty
+    return ordered
+
+
+def sort_key(value):
+    if isinstance(value, bool):
+        return (0, int(value), "")
+    if isinstance(value, (int, float)):
+        return (1, value, "")
+    if isinstance(value, list):
+        return (2, 0, ", ".join(str(v.get("name") or v.get("email") or "") if isinstance(v, dict) else str(v) for v in value).casefold())
+    return (2, 0, str(value).casefold())
+
+
+def cell_text(value) -> str:
+    if blank(value):
+        return ""
+    if isinstance(value, list):
+        return " ".join(" ".join(str(p.get(k) or "") for k in ("name", "email", "title")) if isinstance(p, dict) else str(p)
+                        for p in value)
+    return str(value)
+
+
+def search_rows(rows, q: str) -> list:
+    words = q.lower().split()
+    if not words:
+        return rows
+    found = []
+    for row in rows:
+        text = " ".join(cell_text(v) for v in row["cells"].values()).lower()
+        if all(w in text for w in words):
+            found.append(row)
+    return found
+
+
+def group_rows(rows, column_id, columns) -> list:
+    """[{key, count, sums: {column_id: total}}] in first-appearance order of the (sorted) rows."""
+    summed = [c.id for c in columns if c.type in ("fund", "currency", "number")]
+    groups = {}
+    for row in rows:
+        value = row["cells"].get(column_id)
+        key = cell_text(value) if not isinstance(value, bool) else value
+        group = groups.setdefault(str(key), {"key": key, "count": 0, "sums": {c: 0 for c in summed}})
+        group["count"] += 1
+        for c in summed:
+            v = row["cells"].get(c)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                group["sums"][c] += v
+    return list(groups.values())

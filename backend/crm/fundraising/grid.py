@@ -1,0 +1,105 @@
+"""Reading the grid: the whole state, rows through a view, one row's detail, history and changes."""
+import json
+
+from ..errors import Invalid, NotFound
+from . import filters, store, views
+
+MAX_PAGE = 1000
+MAX_CHANGES = 5000
+
+
+def state(conn, user) -> dict:
+    """The original API's shape: {grid: {columns, rows}, views, version, updated_at, updated_by}."""
+    columns = store.load_columns(conn)
+    current = store.version(conn)
+    return {
+        "grid": {"columns": [c.as_api() for c in columns], "rows": store.load_rows(conn, columns)},
+        "views": views.visible(conn, user),
+        "version": current["version"], "updated_at": current["updated_at"], "updated_by": current["updated_by"],
+    }
+
+
+def view_rows(conn, user, query) -> dict:
+    """Rows through a view (filter, sort, group) plus `q` search; a page of them with the total."""
+    columns = store.load_columns(conn)
+    config = {}
+    if query.get("view_id"):
+        config = views.effective(views.get(conn, user, query["view_id"])["config"], columns)
+    include_archived = query.get("archived") in ("1", "true")
+    rows = store.load_rows(conn, columns, include_archived=include_archived)
+    if include_archived:
+        rows = [r for r in rows if r["archived"]]
+    matches = filters.compile_filter(config.get("filters"), columns)
+    rows = [r for r in rows if matches(r["cells"])]
+    rows = filters.search_rows(rows, query.get("q", ""))
+    rows = filters.sort_rows(rows, config.get("sorts") or [], columns)
+    result = {"total": len(rows)}
+    if config.get("group_by"):
+        result["groups"] = filters.group_rows(rows, config["group_by"], columns)
+    limit, offset = _page(query)
+    result.update({"rows": rows[offset:offset + limit], "limit": limit, "offset": offset,
+                   "version": store.version(conn)["version"]})
+    return result
+
+
+def _page(query) -> tuple:
+    from ..validation import page_params
+    return page_params(query, default_limit=MAX_PAGE, max_limit=MAX_PAGE)
+
+
+def row_detail(conn, row_id) -> dict:
+    columns = store.load_columns(conn)
+    rows = store.load_rows(conn, columns, [row_id], include_archived=True)
+    if not rows:
+        raise NotFound(f"no such row: {row_id}")
+    row = rows[0]
+    contacts = [p for c in columns if c.type == "contacts" for p in row["cells"].get(c.id) or []]
+    classic_ids = [p["contact_id"] for p in contacts if p.get("contact_id")]
+    commitments = [{"fund_id": c.fund["id"], "column_id": c.id, "fund": c.fund["name"], "amount": row["cells"].get(c.id)}
+                   for c in columns if c.type == "fund" and row["cells"].get(c.id) is not None]
+    communications = []
+    if classic_ids:
+        marks = ",".join("?" for _ in classic_ids)
+        communications = conn.execute(
+            f"SELECT id, contact_id, type, subject, body, communication_date, created_by FROM communications "
+            f"WHERE contact_id IN ({marks}) AND deleted_at IS NULL ORDER BY communication_date DESC LIMIT 100", classic_ids).fetchall()
+    return {**row, "contacts": contacts, "commitments": commitments, "communications": communications}
+
+
+def _decoded(op) -> dict:
+    op["before"] = json.loads(op["before"]) if op["before"] is not None else None
+    op["after"] = json.loads(op["after"]) if op["after"] is not None else None
+    return op
+
+
+def history(conn, row_id, limit, offset) -> tuple:
+    if store.row_exists(conn, row_id) is None:
+        raise NotFound(f"no such row: {row_id}")
+    total = conn.execute("SELECT count(*) AS n FROM fundraising_ops WHERE investor_id = ?", (row_id,)).fetchone()["n"]
+    found = conn.execute(
+        "SELECT o.seq, o.version, o.kind, o.column_id, c.name AS column, o.before, o.after, o.actor_id, o.actor_kind, "
+        "u.username AS actor, o.at FROM fundraising_ops o LEFT JOIN fundraising_columns c ON c.id = o.column_id "
+        "LEFT JOIN users u ON u.id = o.actor_id WHERE o.investor_id = ? ORDER BY o.seq DESC LIMIT ? OFFSET ?",
+        (row_id, limit, offset)).fetchall()
+    return [_decoded(op) for op in found], total
+
+
+def changes_since(conn, since: int) -> dict:
+    """Ops after version `since`, oldest first; `reset` when too many (reload the state instead)."""
+    current = store.version(conn)["version"]
+    count = conn.execute("SELECT count(*) AS n FROM fundraising_ops WHERE version > ?", (since,)).fetchone()["n"]
+    if count > MAX_CHANGES:
+        return {"version": current, "reset": True, "ops": []}
+    ops = conn.execute(
+        "SELECT o.seq, o.version, o.kind, o.investor_id AS row_id, o.column_id, o.before, o.after, o.actor_id, "
+        "u.username AS actor, o.at FROM fundraising_ops o LEFT JOIN users u ON u.id = o.actor_id "
+        "WHERE o.version > ? ORDER BY o.seq", (since,)).fetchall()
+    return {"version": current, "reset": False, "ops": [_decoded(op) for op in ops]}
+
+
+def parse_since(raw) -> int:
+    if raw is None or raw == "":
+        raise Invalid({"since": "is required: the last version you have"})
+    if not str(raw).isdigit():
+        raise Invalid({"since": "must be a whole number"})
+    return int(raw)

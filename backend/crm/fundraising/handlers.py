@@ -1,0 +1,294 @@
+"""HTTP handlers of the fundraising grid. Each is thin: parse, call the domain module, answer."""
+import json
+import time
+
+from ..db import transaction
+from ..errors import Invalid, NotFound
+from ..http.responses import Created, Page, Response, json_response
+from ..validation import Body, Field, page_params
+from . import automations, comments, export, formulas, grid, links_log, ops, save, store, views
+from .recalc import Recalc
+
+VIEW = Body(
+    Field("name", required=True, max_length=120),
+    Field("shared", "boolean"),
+    Field("locked", "boolean"),
+    Field("config", "object", doc="filters, sorts, hidden, order, widths, frozen, group_by, row_height"),
+)
+HEARTBEAT = Body(
+    Field("view_id", nullable=True, max_length=64),
+    Field("cell", "object", nullable=True, doc="{row_id, column_id} selected, or null"),
+    Field("editing", "boolean", doc="true while an editor is open on the cell (locks it for others)"),
+)
+COMMENT = Body(Field("body", "text", required=True, max_length=20_000))
+FORMULA_CHECK = Body(Field("formula", "text", required=True, max_length=formulas.LIMITS.max_length * 2),
+                     Field("column_id", max_length=64, nullable=True, doc="the formula column being edited, if it exists"))
+AUTOMATION = Body(
+    Field("name", required=True, max_length=200),
+    Field("trigger", "enum", required=True, choices=("row_changed", "daily")),
+    Field("condition", "object", required=True, doc="a filter group, as in views"),
+    Field("actions", "array", required=True, doc="[{type: keep_in_list|add_to_list|remove_from_list, list} | {type: set_cell, column_id, value}]"),
+    Field("enabled", "boolean"),
+)
+LOG_COMMUNICATION = links_log.BODY
+
+
+def _notify(req):
+    req.app.presence.notify()
+
+
+# -- the grid -------------------------------------------------------------------
+
+def get_state(req):
+    """The whole grid: columns, rows (computed formulas included), views, version."""
+    return grid.state(req.db, req.user)
+
+
+def put_state(req):
+    """Save a whole grid (compatibility): diffed into ops; 409 when `expected_version` is stale."""
+    with transaction(req.db):
+        result = save.save(req, req.json)
+    _notify(req)
+    return result
+
+
+def post_ops(req):
+    """Apply cell-level ops atomically: {base_version, ops: [...]}; 409 lists conflicting cells, 423 a locked one."""
+    base_version, grid_ops = ops.parse_ops(req.json)
+    with transaction(req.db):
+        result = ops.apply(req, base_version, grid_ops)
+    if result["applied"]:
+        _notify(req)
+    return result
+
+
+def changes(req):
+    """Ops after version `since`, oldest first (or `reset: true` when there are too many)."""
+    return grid.changes_since(req.db, grid.parse_since(req.query.get("since")))
+
+
+def events(req):
+    """Server-Sent Events: `ops` (id = version) and `presence`; resume with Last-Event-ID or `since`."""
+    raw = req.headers.get("Last-Event-ID") or req.query.get("since")
+    since = grid.parse_since(raw) if raw is not None else store.version(req.db)["version"]
+    return Response(200, content_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+                    stream=_event_stream(req.app, since))
+
+
+def _event(name, data, event_id=None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _event_stream(app, since):
+    conn = app.pool.acquire()
+    try:
+        yield b"retry: 2000\n\n"
+        last, generation, shown, beat = since, -1, None, time.monotonic()
+        while not app.stopping.is_set():
+            found = grid.changes_since(conn, last)
+            if found["reset"] or found["ops"]:
+                yield _event("reset" if found["reset"] else "ops", found, found["version"])
+                last = found["version"]
+            people = app.presence.state()
+            if people != shown:
+                yield _event("presence", people)
+                shown = people
+            if time.monotonic() - beat > 15:
+                yield b": keep-alive\n\n"
+                beat = time.monotonic()
+            generation = app.presence.wait(generation, 1.0)
+    finally:
+        app.pool.release(conn)
+
+
+def list_rows(req):
+    """Rows through a saved view (`view_id`), searched by `q`, paginated (at most 1,000); `archived=1` lists archived rows."""
+    result = grid.view_rows(req.db, req.user, req.query)
+    return json_response({"data": result.pop("rows"), **result})
+
+
+def get_row(req):
+    """One row with its contacts, commitments by fund and the communications of its linked contacts."""
+    return grid.row_detail(req.db, req.params["id"])
+
+
+def row_history(req):
+    """Who changed which cell of this row, from what to what, and when (newest first)."""
+    limit, offset = page_params(req.query, default_limit=100)
+    found, total = grid.history(req.db, req.params["id"], limit, offset)
+    return Page(found, total, limit, offset)
+
+
+# -- views ------------------------------------------------------------------------
+
+def list_views(req):
+    """Views you can see: shared ones and your personal ones."""
+    return views.visible(req.db, req.user)
+
+
+def create_view(req):
+    """Save a view (personal unless `shared`)."""
+    data = req.validated()
+    with transaction(req.db):
+        return Created(views.create(req.db, req, data))
+
+
+def update_view(req):
+    """Change a view (a locked shared view: its owner or an admin only)."""
+    data = req.validated(partial=True)
+    with transaction(req.db):
+        return views.update(req.db, req, req.params["id"], data)
+
+
+def delete_view(req):
+    """Delete a view (a shared view: its owner or an admin only)."""
+    with transaction(req.db):
+        return views.delete(req.db, req, req.params["id"])
+
+
+# -- presence, comments, formulas ---------------------------------------------------
+
+def heartbeat(req):
+    """Say where you are: view, selected cell, whether you are editing it. Expires after 60 s (a lock after 30 s)."""
+    data = req.validated()
+    cell = data.get("cell")
+    if cell is not None and (set(cell) != {"row_id", "column_id"} or not all(isinstance(v, str) for v in cell.values())):
+        raise Invalid({"cell": "must be {row_id, column_id} or null"})
+    entry = req.app.presence.heartbeat(req.user, data.get("view_id"), cell, data.get("editing", False))
+    return {"you": entry, "others": [p for p in req.app.presence.state() if p["user_id"] != req.user["id"]]}
+
+
+def collab_state(req):
+    """Who is in the grid now, what each has selected, who is editing what."""
+    return req.app.presence.state()
+
+
+def _row_or_404(req):
+    if store.row_exists(req.db, req.params["id"]) is None:
+        raise NotFound(f"no such row: {req.params['id']}")
+
+
+def list_comments(req):
+    """A row's comments, oldest first."""
+    _row_or_404(req)
+    return comments.list_for_row(req.db, req.params["id"])
+
+
+def create_comment(req):
+    """Comment on a row; @username mentions notify those users."""
+    body = req.validated()["body"]
+    _row_or_404(req)
+    with transaction(req.db):
+        return Created(comments.create(req.db, req, req.params["id"], body))
+
+
+def update_comment(req):
+    """Edit your own comment."""
+    body = req.validated()["body"]
+    with transaction(req.db):
+        return comments.update(req.db, req, req.params["id"], req.params["comment_id"], body)
+
+
+def delete_comment(req):
+    """Delete your own comment (soft)."""
+    with transaction(req.db):
+        return comments.delete(req.db, req, req.params["id"], req.params["comment_id"])
+
+
+def mentions(req):
+    """Comments that mention you, newest first."""
+    limit, offset = page_params(req.query)
+    found, total = comments.mentions_of(req.db, req.user["id"], limit, offset)
+    return Page(found, total, limit, offset)
+
+
+def check_formula(req):
+    """Parse and type-check a formula for the editor: {ok, type, references} or {ok: false, error, position}."""
+    data = req.validated()
+    columns = [c for c in store.load_columns(req.db) if c.id != data.get("column_id")]
+    types = {c.name: c.type for c in columns}
+    try:
+        compiled = formulas.compile_formula(data["formula"], types)
+    except formulas.FormulaError as exc:
+        return {"ok": False, "error": exc.message, "position": exc.position}
+    graph = Recalc(columns).graph
+    this = next((c.name for c in store.load_columns(req.db) if c.id == data.get("column_id")), None)
+    if this:
+        graph[this] = set(compiled.references)
+        cycle = formulas.find_cycle(graph)
+        if cycle:
+            return {"ok": False, "error": "formulas refer to each other in a cycle: " + " → ".join(cycle), "position": None}
+    return {"ok": True, "type": compiled.type, "references": sorted(compiled.references)}
+
+
+# -- lists and automations ---------------------------------------------------------
+
+def list_members(req):
+    """The rows in a list: main, follow_up, graveyard, longshot or all."""
+    name = req.params["name"]
+    if name not in automations.LISTS:
+        raise NotFound(f"no such list: {name} (lists: {', '.join(automations.LISTS)})")
+    ids = [r["investor_id"] for r in req.db.execute(
+        "SELECT m.investor_id FROM fundraising_list_memberships m JOIN fundraising_investors i ON i.id = m.investor_id "
+        "WHERE m.list_name = ? AND i.archived_at IS NULL", (name,))]
+    columns = store.load_columns(req.db)
+    rows = store.load_rows(req.db, columns, ids)
+    return {"list": name, "total": len(rows), "rows": rows}
+
+
+def list_automations(req):
+    """Automation rules, in the order they run."""
+    return automations.load_rules(req.db)
+
+
+def create_automation(req):
+    """Add a rule: trigger, condition (filter language), actions."""
+    data = req.validated()
+    with transaction(req.db):
+        return Created(automations.create(req, data))
+
+
+def update_automation(req):
+    """Change a rule (enable/disable, condition, actions, name)."""
+    data = req.validated(partial=True)
+    with transaction(req.db):
+        return automations.update(req, req.params["id"], data)
+
+
+def automation_runs(req):
+    """What the rules did, newest first."""
+    limit, offset = page_params(req.query)
+    total = req.db.execute("SELECT count(*) AS n FROM fundraising_automation_runs").fetchone()["n"]
+    found = req.db.execute("SELECT r.*, a.name AS rule FROM fundraising_automation_runs r LEFT JOIN fundraising_automations a "
+                           "ON a.id = r.rule_id ORDER BY r.at DESC LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+    for run in found:
+        run["changes"] = json.loads(run["changes"])
+    return Page(found, total, limit, offset)
+
+
+# -- the classic bridge, exports, summaries ----------------------------------------
+
+def log_communication(req):
+    """Log a call/email/meeting for a row: a classic communication plus a dated line in the row's Notes."""
+    data = req.validated()
+    with transaction(req.db):
+        result = links_log.log_communication(req, data)
+    _notify(req)
+    return Created(result)
+
+
+def export_grid(req):
+    """The grid (through `view_id` if given) as JSON or CSV."""
+    return export.export(req)
+
+
+def relational_summary(req):
+    """Counts from the grid's relational tables."""
+    return export.summary(req.db)
+
+
+def activity(req):
+    """Admin feed: audit entries, automation runs and grid edits, merged by time."""
+    limit, offset = page_params(req.query)
+    return export.activity(req.db, limit, offset)

@@ -1,0 +1,243 @@
+"""Column operations: add, update, delete (soft) and move, inside an ops Batch.
+
+Well-known investor columns can be renamed, moved and re-optioned, never
+retyped or deleted: other features read them by key. A formula is compiled
+and checked for cycles before it is saved, so a bad one is a 422 naming the
+position and the problem; renaming a column rewrites the formulas that name it.
+"""
+import json
+
+from ..clock import new_id, now_iso
+from ..errors import Invalid
+from ..validation import Field
+from . import columns as col
+from . import formulas
+from .recalc import Recalc
+
+# Types whose values live in the row's `fields` JSON, so a column can move between them.
+RETYPABLE = {"text", "long_text", "number", "currency", "percent", "date", "checkbox", "single_select",
+             "multi_select", "email", "url", "phone"}
+COLUMN_FIELDS = {"op", "column_id", "name", "type", "options", "formula", "config", "fund", "after_column_id"}
+
+
+def apply_column_op(batch, kind, op, where) -> None:
+    unknown = set(op) - COLUMN_FIELDS
+    if unknown:
+        raise Invalid({f"{where}.{n}": "unknown field" for n in unknown})
+    {"add_column": add_column, "update_column": update_column,
+     "delete_column": delete_column, "move_column": move_column}[kind](batch, op, where)
+
+
+def _name(batch, value, where, except_id=None) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120:
+        raise Invalid({f"{where}.name": "must be 1 to 120 characters"})
+    name = value.strip()
+    if "{" in name or "}" in name:
+        raise Invalid({f"{where}.name": "may not contain { or } (formulas use them to name fields)"})
+    clash = [c for c in batch.live_columns() if c.name.lower() == name.lower() and c.id != except_id]
+    if clash:
+        raise Invalid({f"{where}.name": f"another column is already called {clash[0].name!r}"})
+    return name
+
+
+def _fund(value, where) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid({f"{where}.fund": "must be an object {name, vintage, target, close_date}"})
+    specs = {"name": Field("name", max_length=200), "vintage": Field("vintage", "integer", min=1900, max=2200, nullable=True),
+             "target": Field("target", "number", min=0, nullable=True), "close_date": Field("close_date", "date", nullable=True)}
+    cleaned, errors = {}, {}
+    for key, raw in value.items():
+        if key not in specs:
+            errors[f"{where}.fund.{key}"] = "unknown field"
+            continue
+        try:
+            cleaned[key] = specs[key].check(raw)
+        except ValueError as exc:
+            errors[f"{where}.fund.{key}"] = str(exc)
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
+def _check_formula(batch, column_id, name, text, where) -> None:
+    """Compile `text` as the formula of column `name`, against every other live column; refuse cycles."""
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid({f"{where}.formula": "a formula column needs a formula"})
+    types = {c.name: c.type for c in batch.live_columns() if c.id != column_id}
+    types[name] = "formula"
+    try:
+        compiled = formulas.compile_formula(text, types)
+    except formulas.FormulaError as exc:
+        raise Invalid({f"{where}.formula": str(exc)}, f"formula error: {exc}") from None
+    graph = Recalc([c for c in batch.live_columns() if c.id != column_id]).graph
+    graph[name] = set(compiled.references)
+    cycle = formulas.find_cycle(graph)
+    if cycle:
+        raise Invalid({f"{where}.formula": "formulas refer to each other in a cycle: " + " → ".join(cycle)})
+
+
+def _options(value, where) -> list:
+    try:
+        return col.clean_options(value)
+    except col.CellError as exc:
+        raise Invalid({f"{where}.options": str(exc)}) from None
+
+
+def _config(value, where) -> dict:
+    if not isinstance(value, dict) or len(json.dumps(value)) > 4000:
+        raise Invalid({f"{where}.config": "must be an object (display settings) of at most 4000 characters"})
+    return value
+
+
+def add_column(batch, op, where) -> None:
+    kind = op.get("type")
+    if kind not in col.TYPES:
+        raise Invalid({f"{where}.type": "must be one of: " + ", ".join(col.TYPES)})
+    column_id = op.get("column_id") or new_id()
+    if not isinstance(column_id, str) or len(column_id) > 64 or column_id in batch.columns:
+        raise Invalid({f"{where}.column_id": "must be a new column id"})
+    name = _name(batch, op.get("name"), where)
+    options = _options(op.get("options", []), where) if kind in ("single_select", "multi_select") else []
+    if kind == "formula":
+        _check_formula(batch, column_id, name, op.get("formula"), where)
+    config = _config(op.get("config", {}), where)
+    position = batch._position(op, where, "fundraising_columns", "after_column_id")
+    now, user = now_iso(), batch.actor["id"]
+    batch.conn.execute(
+        "INSERT INTO fundraising_columns (id, name, type, position, options, formula, config, created_at, created_by, updated_at, updated_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (column_id, name, kind, position, json.dumps(options), op.get("formula") if kind == "formula" else None,
+         json.dumps(config), now, user, now, user))
+    fund = None
+    if kind == "fund":
+        fund = {"name": name, "vintage": None, "target": None, "close_date": None, **_fund(op.get("fund"), where)}
+        fund["id"] = new_id()
+        batch.conn.execute("INSERT INTO fundraising_funds (id, column_id, name, vintage, target, close_date, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (fund["id"], column_id, fund["name"], fund["vintage"], fund["target"], fund["close_date"], now, now))
+    column = col.Column(column_id, name, kind, None, position, options, op.get("formula") if kind == "formula" else None, config, fund)
+    batch.columns[column_id] = column
+    batch.record("add_column", None, column_id, None, column.as_api())
+    batch.formulas_dirty |= kind == "formula"
+
+
+def update_column(batch, op, where) -> None:
+    column = batch.column(op.get("column_id"), f"{where}.column_id")
+    before = column.as_api()
+    changes = {}
+    if "type" in op and op["type"] != column.type:
+        _retype(batch, column, op["type"], where)
+        changes["type"] = op["type"]
+    if "name" in op and op["name"] != column.name:
+        new_name = _name(batch, op["name"], where, except_id=column.id)
+        _rename_references(batch, column.name, new_name)
+        changes["name"] = column.name = new_name
+    if "formula" in op:
+        if column.type != "formula":
+            raise Invalid({f"{where}.formula": "only formula columns have a formula"})
+        _check_formula(batch, column.id, column.name, op["formula"], where)
+        changes["formula"] = column.formula = op["formula"]
+    if "config" in op:
+        changes["config"] = column.config = _config(op["config"], where)
+    if "fund" in op:
+        if column.type != "fund":
+            raise Invalid({f"{where}.fund": "only fund columns have fund details"})
+        column.fund.update(_fund(op["fund"], where))
+        batch.conn.execute("UPDATE fundraising_funds SET name = ?, vintage = ?, target = ?, close_date = ?, updated_at = ? WHERE id = ?",
+                           (column.fund["name"], column.fund["vintage"], column.fund["target"], column.fund["close_date"],
+                            now_iso(), column.fund["id"]))
+        changes["fund"] = column.fund
+    if "options" in op:
+        if column.type not in ("single_select", "multi_select"):
+            raise Invalid({f"{where}.options": "only select columns have options"})
+        _reoption(batch, column, _options(op["options"], where), where)
+        changes["options"] = column.options
+    if not changes:
+        return
+    batch.conn.execute("UPDATE fundraising_columns SET name = ?, type = ?, options = ?, formula = ?, config = ?, updated_at = ?, "
+                       "updated_by = ? WHERE id = ?", (column.name, column.type, json.dumps(column.options), column.formula,
+                                                      json.dumps(column.config), now_iso(), batch.actor["id"], column.id))
+    batch.record("update_column", None, column.id, before, column.as_api())
+    batch.formulas_dirty = True
+
+
+def _rename_references(batch, old: str, new: str) -> None:
+    for other in batch.live_columns():
+        if other.type == "formula" and other.formula and "{" + old + "}" in other.formula:
+            other.formula = other.formula.replace("{" + old + "}", "{" + new + "}")
+            batch.conn.execute("UPDATE fundraising_columns SET formula = ? WHERE id = ?", (other.formula, other.id))
+
+
+def _all_rows(batch) -> list:
+    batch.preload([r["id"] for r in batch.conn.execute("SELECT id FROM fundraising_investors")])
+    return list(batch.rows.values())
+
+
+def _retype(batch, column, new_type, where) -> None:
+    if column.field_key or column.type not in RETYPABLE or new_type not in RETYPABLE:
+        raise Invalid({f"{where}.type": f"a {column.type} column cannot become {new_type}"})
+    target = col.Column(column.id, column.name, new_type, None, column.position, column.options, None, column.config)
+    bad = 0
+    converted = {}
+    for row in _all_rows(batch):
+        value = row["cells"].get(column.id)
+        if col.is_blank(value):
+            continue
+        try:
+            converted[row["id"]] = col.clean_value(target, _convertible(value, new_type))
+        except col.CellError:
+            bad += 1
+    if bad:
+        raise Invalid({f"{where}.type": f"{bad} cell(s) hold values that are not valid as {new_type}; change them first"})
+    column.type = new_type
+    for row_id, value in converted.items():
+        batch.set_cell(row_id, column.id, value, where, conflict_check=False)
+
+
+def _convertible(value, new_type):
+    if new_type in col.TEXTUAL and not isinstance(value, str):
+        return ", ".join(value) if isinstance(value, list) else str(value)
+    if new_type == "multi_select" and isinstance(value, str):
+        return [value]
+    return value
+
+
+def _reoption(batch, column, options, where) -> None:
+    """Save new options; cells holding a renamed option follow it, cells holding a removed one are cleared."""
+    new_by_id = {o["id"]: o["name"] for o in options}
+    renamed = {o["name"]: new_by_id.get(o["id"]) for o in column.options}
+    column.options = options
+    for row in _all_rows(batch):
+        value = row["cells"].get(column.id)
+        if col.is_blank(value):
+            continue
+        if column.type == "single_select":
+            updated = renamed.get(value, value if value in new_by_id.values() else None)
+        else:
+            updated = [renamed.get(v, v if v in new_by_id.values() else None) for v in value]
+            updated = [v for v in updated if v]
+        if updated != value:
+            batch.set_cell(row["id"], column.id, updated, where, conflict_check=False)
+
+
+def delete_column(batch, op, where) -> None:
+    column = batch.column(op.get("column_id"), f"{where}.column_id")
+    if column.field_key:
+        raise Invalid({f"{where}.column_id": f"{column.name} is a built-in investor field and cannot be deleted (hide it in a view)"})
+    now = now_iso()
+    batch.conn.execute("UPDATE fundraising_columns SET deleted_at = ?, deleted_by = ? WHERE id = ?", (now, batch.actor["id"], column.id))
+    if column.type == "fund":
+        batch.conn.execute("UPDATE fundraising_funds SET deleted_at = ? WHERE id = ?", (now, column.fund["id"]))
+    column.deleted = True
+    batch.record("delete_column", None, column.id, column.as_api(), None)
+    batch.formulas_dirty = True
+
+
+def move_column(batch, op, where) -> None:
+    column = batch.column(op.get("column_id"), f"{where}.column_id")
+    position = batch._position(op, where, "fundraising_columns", "after_column_id", exclude=column.id)
+    batch.conn.execute("UPDATE fundraising_columns SET position = ? WHERE id = ?", (position, column.id))
+    batch.record("move_column", None, column.id, {"position": column.position}, {"position": position})
+    column.position = position

@@ -1,0 +1,184 @@
+"""Grid storage: where each kind of cell lives, and how rows are read and written.
+
+- A well-known field (`Column.field_key`) is a column of fundraising_investors.
+- A fund cell is a row of fundraising_commitments (deleted when cleared).
+- A contacts cell is rows of fundraising_contacts (soft-deleted when removed).
+- Any other custom cell is a key of fundraising_investors.fields (JSON).
+- Formula results are cached in fundraising_investors.computed.
+Reads assemble rows from these in a handful of queries, never one per row.
+"""
+import json
+
+from ..clock import new_id, now_iso
+from .columns import BOOL_KEYS, Column
+
+INVESTOR_KEYS = ("name", "organization", "lead_source", "owner", "status", "notes", "graveyard", "follow_up", "longshot")
+
+
+def load_columns(conn, include_deleted=False) -> list:
+    funds = {f["column_id"]: f for f in conn.execute(
+        "SELECT id, column_id, name, vintage, target, close_date FROM fundraising_funds")}
+    where = "" if include_deleted else "WHERE deleted_at IS NULL"
+    columns = []
+    for row in conn.execute(f"SELECT * FROM fundraising_columns {where} ORDER BY position, id"):
+        fund = funds.get(row["id"])
+        if fund:
+            fund = {k: fund[k] for k in ("id", "name", "vintage", "target", "close_date")}
+        columns.append(Column.from_row(row, fund))
+    return columns
+
+
+def version(conn) -> dict:
+    return conn.execute("SELECT version, updated_at, updated_by FROM fundraising_state WHERE id = 1").fetchone()
+
+
+def _rows_sql(ids, include_archived):
+    clauses, params = [], []
+    if not include_archived:
+        clauses.append("i.archived_at IS NULL")
+    if ids is not None:
+        clauses.append(f"i.id IN ({','.join('?' for _ in ids)})")
+        params.extend(ids)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    return where, params
+
+
+def load_rows(conn, columns, ids=None, include_archived=False) -> list:
+    """Rows in grid order: {id, position, cells: {column_id: value}, created_at, updated_at, updated_by, archived}."""
+    if ids is not None and not ids:
+        return []
+    where, params = _rows_sql(ids, include_archived)
+    investors = conn.execute(
+        f"SELECT i.*, u.username AS updated_by_name FROM fundraising_investors i "
+        f"LEFT JOIN users u ON u.id = i.updated_by {where} ORDER BY i.position, i.id", params).fetchall()
+    commitments, contacts = _commitments(conn, where, params), _contacts(conn, where, params)
+    by_key = {c.field_key: c for c in columns if c.field_key}
+    rows = []
+    for inv in investors:
+        cells = json.loads(inv["fields"])
+        cells.update(json.loads(inv["computed"]))
+        for key in INVESTOR_KEYS:
+            column = by_key.get(key)
+            if column is not None:
+                cells[column.id] = bool(inv[key]) if key in BOOL_KEYS else inv[key]
+        cells.update(commitments.get(inv["id"], {}))
+        for column_id, people in contacts.get(inv["id"], {}).items():
+            cells[column_id] = people
+        for column in columns:
+            if column.type == "created_time":
+                cells[column.id] = inv["created_at"]
+            elif column.type == "last_modified_time":
+                cells[column.id] = inv["updated_at"]
+            elif column.type == "last_modified_by":
+                cells[column.id] = inv["updated_by_name"]
+        rows.append({
+            "id": inv["id"], "position": inv["position"], "cells": cells,
+            "created_at": inv["created_at"], "updated_at": inv["updated_at"], "updated_by": inv["updated_by"],
+            "archived": inv["archived_at"] is not None,
+        })
+    return rows
+
+
+def _commitments(conn, where, params) -> dict:
+    found = {}
+    for r in conn.execute(
+            "SELECT c.investor_id, f.column_id, c.amount FROM fundraising_commitments c "
+            f"JOIN fundraising_funds f ON f.id = c.fund_id JOIN fundraising_investors i ON i.id = c.investor_id {where}", params):
+        found.setdefault(r["investor_id"], {})[r["column_id"]] = r["amount"]
+    return found
+
+
+def _contacts(conn, where, params) -> dict:
+    found = {}
+    for r in conn.execute(
+            "SELECT c.* FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id "
+            f"{where} {'AND' if where else 'WHERE'} c.deleted_at IS NULL ORDER BY c.investor_id, c.column_id, c.position", params):
+        person = {k: r[k] for k in ("id", "name", "email", "phone", "title", "contact_id")}
+        found.setdefault(r["investor_id"], {}).setdefault(r["column_id"], []).append(person)
+    return found
+
+
+def row_exists(conn, row_id) -> dict:
+    return conn.execute("SELECT id, archived_at, position FROM fundraising_investors WHERE id = ?", (row_id,)).fetchone()
+
+
+def read_cell(conn, row_id, column: Column):
+    """One cell's stored value (for history's 'before' and for conflict reports)."""
+    return load_rows(conn, [column], [row_id], include_archived=True)[0]["cells"].get(column.id) \
+        if row_exists(conn, row_id) else None
+
+
+def insert_row(conn, row_id, position, user_id) -> None:
+    now = now_iso()
+    conn.execute(
+        "INSERT INTO fundraising_investors (id, position, created_at, created_by, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+        (row_id, position, now, user_id, now, user_id))
+
+
+def touch_row(conn, row_id, user_id) -> None:
+    conn.execute("UPDATE fundraising_investors SET updated_at = ?, updated_by = ? WHERE id = ?", (now_iso(), user_id, row_id))
+
+
+def write_cell(conn, row_id, column: Column, value, user_id):
+    """Store a cleaned value in the cell's home. Returns the stored value (contacts gain ids)."""
+    if column.field_key in INVESTOR_KEYS:
+        stored = int(value) if column.field_key in BOOL_KEYS else value
+        conn.execute(f"UPDATE fundraising_investors SET {column.field_key} = ? WHERE id = ?", (stored, row_id))
+    elif column.type == "fund":
+        _write_commitment(conn, row_id, column, value, user_id)
+    elif column.type == "contacts":
+        value = _write_contacts(conn, row_id, column, value)
+    elif value is None or value == [] or value is False:
+        conn.execute("UPDATE fundraising_investors SET fields = json_remove(fields, ?) WHERE id = ?", (_path(column.id), row_id))
+    else:
+        conn.execute("UPDATE fundraising_investors SET fields = json_set(fields, ?, json(?)) WHERE id = ?",
+                     (_path(column.id), json.dumps(value), row_id))
+    touch_row(conn, row_id, user_id)
+    return value
+
+
+def _path(column_id: str) -> str:
+    return f'$."{column_id}"'
+
+
+def _write_commitment(conn, row_id, column, amount, user_id) -> None:
+    fund_id = column.fund["id"]
+    if amount is None:
+        conn.execute("DELETE FROM fundraising_commitments WHERE investor_id = ? AND fund_id = ?", (row_id, fund_id))
+        return
+    conn.execute(
+        "INSERT INTO fundraising_commitments (id, investor_id, fund_id, amount, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(investor_id, fund_id) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at, "
+        "updated_by = excluded.updated_by", (new_id(), row_id, fund_id, amount, now_iso(), user_id))
+
+
+def _write_contacts(conn, row_id, column, people: list) -> list:
+    """Make the cell hold exactly `people`: update by id, add new ones, soft-delete the rest."""
+    now = now_iso()
+    existing = {r["id"]: r for r in conn.execute(
+        "SELECT * FROM fundraising_contacts WHERE investor_id = ? AND column_id = ? AND deleted_at IS NULL", (row_id, column.id))}
+    kept = []
+    for position, person in enumerate(people):
+        person = dict(person)
+        if person.get("id") in existing:
+            conn.execute("UPDATE fundraising_contacts SET position = ?, name = ?, email = ?, phone = ?, title = ?, updated_at = ? "
+                         "WHERE id = ?", (position, person["name"] or "", person["email"], person["phone"], person["title"], now, person["id"]))
+            person["contact_id"] = existing[person["id"]]["contact_id"]
+        else:
+            person["id"] = new_id()
+            person["contact_id"] = None
+            conn.execute("INSERT INTO fundraising_contacts (id, investor_id, column_id, position, name, email, phone, title, "
+                         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (person["id"], row_id, column.id, position, person["name"] or "", person["email"], person["phone"],
+                          person["title"], now, now))
+        kept.append(person)
+    for gone in set(existing) - {p["id"] for p in kept}:
+        conn.execute("UPDATE fundraising_contacts SET deleted_at = ? WHERE id = ?", (now, gone))
+    return kept
+
+
+def set_computed(conn, row_id, values: dict) -> None:
+    """Merge formula results into the row's cache."""
+    if values:
+        conn.execute("UPDATE fundraising_investors SET computed = json_patch(computed, ?) WHERE id = ?",
+                     (json.dumps(values), row_id))
