@@ -10,7 +10,9 @@ from . import demo
 from .db import connect
 from .db.connection import enable_wal
 from .db.migrate import MigrationError, apply_migrations
+from .background import Loop
 from .db.pool import ConnectionPool
+from .fundraising import daily
 from .fundraising.collab import Presence
 from .fundraising.setup import ensure_defaults
 from .http.handler import CRMHandler
@@ -67,6 +69,21 @@ def create_server(config) -> CRMServer:
     return CRMServer(App(config))
 
 
+def start_background(app: App) -> list:
+    """The daemon loops: the daily automation trigger (backups and mail join later)."""
+    def daily_rules():
+        conn = app.pool.acquire()
+        try:
+            daily.run_if_due(conn)
+        finally:
+            app.pool.release(conn)
+
+    loops = [Loop("automations-daily", 60, daily_rules, app.stopping)]
+    for loop in loops:
+        loop.start()
+    return loops
+
+
 def main(argv=None) -> int:
     try:
         config = config_module.load()
@@ -79,6 +96,7 @@ def main(argv=None) -> int:
     except MigrationError as exc:
         log.error("cannot start: %s", exc)
         return 3
+    start_background(server.app)
     host, port = server.server_address[:2]
     log.info("Venture CRM (%s) serving http://%s:%d data=%s", config.env, host, port, config.data_dir)
 

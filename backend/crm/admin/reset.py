@@ -5,6 +5,7 @@ from ..contacts.model import CONTACT
 from ..db import transaction
 from ..errors import Invalid
 from ..feature_requests.handlers import FEATURE_REQUEST
+from ..fundraising.setup import wipe_rows
 from ..lp_profiles.handlers import LP_PROFILE
 from ..opportunities.handlers import OPPORTUNITY
 from ..organizations.handlers import ORGANIZATION
@@ -18,12 +19,13 @@ RESET = Body(Field("confirm", required=True, max_length=100, doc=f'exactly "{PHR
 
 
 def reset_all_data(req):
-    """Delete every business record for good; users, settings and the audit log stay."""
+    """Delete every business record for good (classic CRM and grid rows); users, settings, the audit log,
+    grid columns, views and rules stay."""
     data = req.validated()
     if data["confirm"] != PHRASE:
         raise Invalid({"confirm": f'must be exactly "{PHRASE}"'})
-    counts = {}
     with transaction(req.db):
+        counts = wipe_rows(req.db)  # grid rows first: their contacts point at classic contacts
         for kind in WIPED:
             counts[kind.table] = req.db.execute(f"DELETE FROM {kind.table}").rowcount
             if kind.fts:

@@ -2,6 +2,7 @@
 from .. import records
 from ..communications.handlers import COMMUNICATION
 from ..db import transaction
+from ..fundraising import links
 from ..http.responses import Created
 from ..lp_profiles.handlers import LP_PROFILE
 from ..opportunities.handlers import OPPORTUNITY
@@ -53,18 +54,22 @@ def dossier(conn, contact: dict) -> dict:
 
 
 def replace_contact(req):
-    """Replace every field of a contact."""
+    """Replace every field of a contact (grid cells linked to it follow)."""
     data = records.full_record(CONTACT, records.clean(req, CONTACT))
     data = {**data, **{k: data[k] or v for k, v in DEFAULTS.items()}}
-    with transaction(req.db):
-        return records.update(req.db, req, CONTACT, req.params["id"], data)
+    return _update(req, data)
 
 
 def patch_contact(req):
-    """Change some fields of a contact."""
-    data = records.clean(req, CONTACT, partial=True)
+    """Change some fields of a contact (grid cells linked to it follow)."""
+    return _update(req, records.clean(req, CONTACT, partial=True))
+
+
+def _update(req, data):
     with transaction(req.db):
-        return records.update(req.db, req, CONTACT, req.params["id"], data)
+        contact = records.update(req.db, req, CONTACT, req.params["id"], data)
+        links.classic_contact_changed(req, contact)
+    return contact
 
 
 def delete_contact(req):

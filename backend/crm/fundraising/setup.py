@@ -62,3 +62,19 @@ def _rules(ids):
             _is_checked(ids["graveyard"], False), _is_checked(ids["longshot"], False)]}),
         ("Everyone → all list", "all", {"conjunction": "and", "conditions": []}),
     ]
+
+
+GRID_DATA = ("fundraising_mentions", "fundraising_comments", "fundraising_list_memberships", "fundraising_contacts",
+             "fundraising_commitments", "fundraising_investors", "fundraising_automation_runs", "fundraising_ops")
+
+
+def wipe_rows(conn) -> dict:
+    """Delete every investor row and what hangs off it; columns, views and rules stay.
+
+    The version moves on (never back) and one `reset_grid` op tells live clients to reload.
+    """
+    counts = {table: conn.execute(f"DELETE FROM {table}").rowcount for table in GRID_DATA}
+    version = conn.execute("UPDATE fundraising_state SET version = version + 1, updated_at = ? WHERE id = 1 RETURNING version",
+                           (now_iso(),)).fetchone()["version"]
+    conn.execute("INSERT INTO fundraising_ops (version, kind, actor_kind, at) VALUES (?, 'reset_grid', 'system', ?)", (version, now_iso()))
+    return counts
