@@ -34,6 +34,8 @@ How
 Usage
     .venv/bin/python bench/crm_bench.py [--requests 300] [--json out.json]
     .venv/bin/python bench/crm_bench.py --contacts 2000 --communications 8000   # smoke run
+    .venv/bin/python bench/crm_bench.py --backend /tmp/other-checkout/backend   # compare another tree
+    Exit status 0 when every goal case meets its p50 goal, 1 when one misses.
 """
 import argparse
 import http.client

@@ -11,8 +11,6 @@ import re
 import socket
 import time
 
-import pytest
-
 from crm.http.routing import route
 from helpers import raw_http, status_of
 

@@ -11,6 +11,8 @@ from .db import connect
 from .db.connection import enable_wal
 from .db.migrate import MigrationError, apply_migrations
 from .background import Loop
+from .backups import scheduler as backup_scheduler
+from .db.gate import Gate
 from .db.pool import ConnectionPool
 from .fundraising import daily
 from .fundraising.collab import Presence
@@ -33,6 +35,7 @@ class App:
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)
         self.pool = ConnectionPool(config.db_path)
+        self.gate = Gate()
         self.presence = Presence()
         self.stopping = threading.Event()  # set at shutdown; long-lived streams end on it
 
@@ -70,7 +73,7 @@ def create_server(config) -> CRMServer:
 
 
 def start_background(app: App) -> list:
-    """The daemon loops: the daily automation trigger (backups and mail join later)."""
+    """The daemon loops: the daily automation trigger and backups (mail joins later)."""
     def daily_rules():
         conn = app.pool.acquire()
         try:
@@ -78,7 +81,8 @@ def start_background(app: App) -> list:
         finally:
             app.pool.release(conn)
 
-    loops = [Loop("automations-daily", 60, daily_rules, app.stopping)]
+    loops = [Loop("automations-daily", 60, daily_rules, app.stopping),
+             Loop("backups", 60, lambda: backup_scheduler.step(app), app.stopping)]
     for loop in loops:
         loop.start()
     return loops

@@ -1,7 +1,10 @@
 """Admin views of the system: the audit trail and the go-live security checklist."""
+from datetime import timedelta
+
 from .. import audit
 from ..auth import users
-from ..clock import parse_iso
+from ..backups import service as backups
+from ..clock import iso, parse_iso, utcnow
 from ..errors import Invalid
 from ..http.responses import Page
 from ..validation import page_params
@@ -45,7 +48,7 @@ def security_status(req):
                f"login {config.login_rate_limit}/min, writes {config.write_rate_limit}/min, reads {config.get_rate_limit}/min"),
         _check("bootstrap_closed", total_users > 0, "registration closed" if total_users else "no users yet: anyone can register the first admin"),
         _check("admin_count", admins >= 1, f"{admins} active admin(s)" + ("; two are safer than one" if admins == 1 else "")),
-        _check("last_backup", False, "no backup recorded yet"),
+        _backup_check(req.db),
     ]
     return {
         "env": config.env,
@@ -58,3 +61,13 @@ def security_status(req):
 
 def _check(name, ok, detail):
     return {"name": name, "ok": bool(ok), "detail": detail}
+
+
+def _backup_check(conn):
+    last = backups.latest(conn)
+    if last is None:
+        return _check("last_backup", False, "no backup recorded yet")
+    recent = last["created_at"] >= iso(utcnow() - timedelta(hours=48))
+    verified = "verified" if last["verified_ok"] else ("NOT verified" if last["verified_ok"] is None else "FAILED verification")
+    return _check("last_backup", recent and last["verified_ok"] is not False,
+                  f"{last['kind']} backup at {last['created_at']} ({verified})" + ("" if recent else "; older than 48 hours"))

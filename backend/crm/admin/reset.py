@@ -1,5 +1,6 @@
 """Wiping the CRM's business data, behind an exact confirmation phrase."""
 from .. import audit
+from ..backups import service
 from ..communications.handlers import COMMUNICATION
 from ..contacts.model import CONTACT
 from ..db import transaction
@@ -19,11 +20,12 @@ RESET = Body(Field("confirm", required=True, max_length=100, doc=f'exactly "{PHR
 
 
 def reset_all_data(req):
-    """Delete every business record for good (classic CRM and grid rows); users, settings, the audit log,
-    grid columns, views and rules stay."""
+    """Delete every business record (classic CRM and grid rows) after a pre_reset full backup;
+    users, settings, the audit log, grid columns, views and rules stay."""
     data = req.validated()
     if data["confirm"] != PHRASE:
         raise Invalid({"confirm": f'must be exactly "{PHRASE}"'})
+    safety = service.take(req.config, req.db, "full", "pre_reset", req.user["id"], req)
     with transaction(req.db):
         counts = wipe_rows(req.db)  # grid rows first: their contacts point at classic contacts
         for kind in WIPED:
@@ -31,4 +33,4 @@ def reset_all_data(req):
             if kind.fts:
                 req.db.execute(f"DELETE FROM {kind.fts}")
         audit.record(req.db, req, "database", None, "reset_all_data", {k: [v, 0] for k, v in counts.items()})
-    return {"deleted": counts}
+    return {"deleted": counts, "pre_reset_backup": safety["id"]}

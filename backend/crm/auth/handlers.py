@@ -95,18 +95,20 @@ def login(req):
     name = data.get("username") or data.get("email")
     if not name:
         raise Invalid({"username": "give a username or an email"})
-    req.app.shield.check_username(name)
     user = users.by_login(req.db, name)
+    # One failure budget per account, whether it is named by username or by email.
+    account = user["username"] if user else name
+    req.app.shield.check_username(account)
     if user is None or not user["password_hash"]:
         passwords.burn_time()
-        req.app.shield.login_failed(name)
+        req.app.shield.login_failed(account)
         raise Unauthorized("wrong username or password")
     if not passwords.verify_password(data["password"], user["password_hash"]):
-        req.app.shield.login_failed(name)
+        req.app.shield.login_failed(account)
         raise Unauthorized("wrong username or password")
     if not user["is_active"]:
         raise Forbidden("this account is deactivated; ask an admin")
-    req.app.shield.login_succeeded(name)
+    req.app.shield.login_succeeded(account)
     changes = {"last_login_at": now_iso()}
     if passwords.needs_rehash(user["password_hash"]):
         changes["password_hash"] = passwords.hash_password(data["password"])

@@ -93,7 +93,8 @@ class FormulaValueError:
     def __repr__(self) -> str:
         return f"FormulaValueError({self.message!r})"
 
-    __str__ = lambda self: self.message  # noqa: E731
+    def __str__(self) -> str:
+        return self.message
 
 
 # -- the syntax tree ------------------------------------------------------------
@@ -689,7 +690,8 @@ def _text(value) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
     if isinstance(value, datetime):
-        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+        # Not strftime: it drops the leading zeros of years before 1000 on Linux.
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value:%H:%M:%S}Z"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):

@@ -130,6 +130,7 @@ class Batch:
             raise Conflict(f"row {row_id} already exists")
         position = self._position(op, where, "fundraising_investors", "after_row_id")
         store.insert_row(self.conn, row_id, position, self.actor["id"])
+        self.row(row_id, where)  # loaded now: a row added without cells still gets its formulas and row rules
         self.record("add_row", row_id, None, None, {"position": position})
         cells = op.get("cells") or {}
         if not isinstance(cells, dict):

@@ -53,6 +53,7 @@ def load_rows(conn, columns, ids=None, include_archived=False) -> list:
         f"LEFT JOIN users u ON u.id = i.updated_by {where} ORDER BY i.position, i.id", params).fetchall()
     commitments, contacts = _commitments(conn, where, params), _contacts(conn, where, params)
     by_key = {c.field_key: c for c in columns if c.field_key}
+    wanted = {c.id for c in columns}
     rows = []
     for inv in investors:
         cells = json.loads(inv["fields"])
@@ -71,6 +72,9 @@ def load_rows(conn, columns, ids=None, include_archived=False) -> list:
                 cells[column.id] = inv["updated_at"]
             elif column.type == "last_modified_by":
                 cells[column.id] = inv["updated_by_name"]
+        # Only the asked-for columns: a soft-deleted column keeps its data (fields, commitments,
+        # contacts, computed) in the database, but its cells must not reappear in rows.
+        cells = {k: v for k, v in cells.items() if k in wanted}
         rows.append({
             "id": inv["id"], "position": inv["position"], "cells": cells,
             "created_at": inv["created_at"], "updated_at": inv["updated_at"], "updated_by": inv["updated_by"],

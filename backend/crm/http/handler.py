@@ -13,7 +13,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 
 from ..auth.session import authenticate, authorize
-from ..errors import ApiError, LengthRequired, NotFound, PayloadTooLarge
+from ..errors import ApiError, BadRequest, LengthRequired, NotFound, PayloadTooLarge
 from ..security.headers import client_ip, cors_headers, security_headers
 from .request import Request
 from .responses import Response, error_response, json_response, to_response
@@ -33,6 +33,9 @@ class CRMHandler(BaseHTTPRequestHandler):
         self.dispatch()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, format, *args):
         # The stdlib logs raw request lines (query strings may hold invite tokens); we log our own.
@@ -82,10 +85,11 @@ class CRMHandler(BaseHTTPRequestHandler):
         )
         req.route, req.params = route, params
         try:
-            req.user = authenticate(req, required=route.auth != "public")
-            state["user_id"] = req.user["id"] if req.user else None
-            authorize(req.user, route.auth)
-            return to_response(route.handler(req))
+            with app.gate.exclusive() if route.exclusive else app.gate.shared():
+                req.user = authenticate(req, required=route.auth != "public")
+                state["user_id"] = req.user["id"] if req.user else None
+                authorize(req.user, route.auth)
+                return to_response(route.handler(req))
         finally:
             req.close()
 
@@ -124,7 +128,7 @@ class CRMHandler(BaseHTTPRequestHandler):
             length = int(raw)
         except ValueError:
             self.close_connection = True
-            raise LengthRequired("Content-Length is not a number") from None
+            raise BadRequest("Content-Length is not a number") from None
         if length < 0:
             self.close_connection = True
             raise LengthRequired("Content-Length is negative")

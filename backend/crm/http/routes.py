@@ -8,6 +8,7 @@ both generated from this list.
 from ..admin import handlers as admin
 from ..admin import reset
 from ..auth import handlers as auth
+from ..backups import handlers as backups
 from ..communications import handlers as communications
 from ..contacts import handlers as contacts
 from ..contacts import transfer
@@ -121,6 +122,15 @@ ROUTES = [
         Query("format", doc="json (default) or csv"), Query("view_id"))),
     route("GET", "/api/fundraising/relational-summary", grid.relational_summary, "user"),
     route("GET", "/api/fundraising/activity", grid.activity, "admin", query=PAGE),
+    # Backups
+    route("GET", "/api/fundraising/backups", backups.list_backups, "admin", query=PAGE),
+    route("POST", "/api/fundraising/backup", backups.take_backup, "admin", backups.TAKE),
+    route("POST", "/api/fundraising/backup-verify", backups.verify_backup, "admin", backups.BY_ID),
+    route("POST", "/api/fundraising/restore-preview", backups.restore_preview, "admin", backups.BY_ID),
+    route("POST", "/api/fundraising/restore", backups.restore_backup, "admin", backups.BY_ID, exclusive=True),
+    route("GET", "/api/fundraising/backup-policy", backups.get_policy, "admin"),
+    route("PATCH", "/api/fundraising/backup-policy", backups.update_policy, "admin", backups.POLICY),
+    route("GET", "/api/admin/export", backups.full_export, "admin"),
     # Administration
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (

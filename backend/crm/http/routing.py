@@ -31,6 +31,7 @@ class Route:
     auth: str
     body: object = None          # a validation.Body, or a media type string for raw bodies
     query: tuple = ()
+    exclusive: bool = False      # runs alone: every other API request waits (a full restore)
     regex: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -44,8 +45,8 @@ class Route:
         return PARAM.findall(self.path)
 
 
-def route(method, path, handler, auth, body=None, query=()):
-    return Route(method, path, handler, auth, body, tuple(query))
+def route(method, path, handler, auth, body=None, query=(), exclusive=False):
+    return Route(method, path, handler, auth, body, tuple(query), exclusive)
 
 
 class Router:

@@ -1,0 +1,150 @@
+"""Taking and checking backups: files written whole or not at all, and proven by their hash.
+
+A full backup copies the whole database with SQLite's online backup API in a
+single step (pages=-1), which holds a read snapshot while it copies, so WAL
+writers keep working and the copy never restarts. A grid backup is a JSON
+snapshot of the grid's tables. Either is written to a temporary name,
+fsynced, then renamed, so a crash never leaves a half backup that looks whole.
+"""
+import hashlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from ..clock import new_id, now_iso
+from ..db import connect
+
+MAIN_TABLES = ("users", "organizations", "contacts", "opportunities", "communications", "lp_profiles", "tags",
+               "feature_requests", "audit_log", "app_settings", "fundraising_columns", "fundraising_funds",
+               "fundraising_investors", "fundraising_commitments", "fundraising_contacts", "fundraising_views",
+               "fundraising_ops", "fundraising_comments", "fundraising_automations")
+GRID_TABLES = ("fundraising_state", "fundraising_columns", "fundraising_funds", "fundraising_investors",
+               "fundraising_commitments", "fundraising_contacts", "fundraising_views", "fundraising_comments",
+               "fundraising_mentions", "fundraising_list_memberships", "fundraising_automations")
+GRID_FORMAT = "venture-crm-grid/1"
+
+
+class BackupError(Exception):
+    """A backup file is missing, damaged or not what its record says."""
+
+
+def folder(config) -> Path:
+    path = Path(config.data_dir) / "backups"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Make `tmp` durable, then give it its real name atomically."""
+    _fsync_file(tmp)
+    os.replace(tmp, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def row_counts(conn, tables=MAIN_TABLES) -> dict:
+    existing = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"] for t in tables if t in existing}
+
+
+def write_full(db_path, target_dir: Path, stamp: str) -> tuple:
+    """Copy the database to a new file. Returns (file name, row counts)."""
+    name = f"full-{stamp}-{new_id()[:8]}.sqlite"
+    tmp = target_dir / (name + ".tmp")
+    source = connect(db_path)
+    try:
+        destination = sqlite3.connect(str(tmp))
+        try:
+            source.backup(destination, pages=-1)  # one step: never restarted by a concurrent write
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    copy = connect(tmp)
+    try:
+        counts = row_counts(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+    finally:
+        copy.close()
+    _publish(tmp, target_dir / name)
+    return name, counts
+
+
+def grid_snapshot(conn) -> dict:
+    """Every grid table's rows, read in one transaction so they agree with each other."""
+    conn.execute("BEGIN")
+    try:
+        tables = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in GRID_TABLES}
+    finally:
+        conn.execute("COMMIT")
+    return {"format": GRID_FORMAT, "taken_at": now_iso(), "tables": tables}
+
+
+def write_grid(conn, target_dir: Path, stamp: str) -> tuple:
+    snapshot = grid_snapshot(conn)
+    name = f"grid-{stamp}-{new_id()[:8]}.json"
+    tmp = target_dir / (name + ".tmp")
+    tmp.write_text(json.dumps(snapshot, separators=(",", ":")), encoding="utf-8")
+    _publish(tmp, target_dir / name)
+    return name, {t: len(rows) for t, rows in snapshot["tables"].items()}
+
+
+def read_grid(path: Path) -> dict:
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BackupError(f"grid backup {path.name} cannot be read: {exc}") from None
+    if not isinstance(snapshot, dict) or snapshot.get("format") != GRID_FORMAT or not isinstance(snapshot.get("tables"), dict):
+        raise BackupError(f"{path.name} is not a grid backup of this product")
+    return snapshot
+
+
+def check_file(record: dict, path: Path) -> dict:
+    """Verify one backup file against its record. Returns {ok, detail, ...}; never raises for bad files."""
+    if not path.is_file():
+        return {"ok": False, "detail": f"file {path.name} is missing"}
+    actual = sha256_of(path)
+    if actual != record["sha256"]:
+        return {"ok": False, "detail": f"SHA-256 does not match: the file changed or is damaged ({actual[:12]}… ≠ {record['sha256'][:12]}…)"}
+    expected = json.loads(record["row_counts"])
+    try:
+        counts = _full_counts(path) if record["kind"] == "full" else \
+            {t: len(rows) for t, rows in read_grid(path)["tables"].items()}
+    except BackupError as exc:
+        return {"ok": False, "detail": str(exc)}
+    if counts != expected:
+        return {"ok": False, "detail": f"row counts differ from the record: {counts} ≠ {expected}"}
+    return {"ok": True, "detail": "hash, integrity and row counts check out", "row_counts": counts}
+
+
+def _full_counts(path: Path) -> dict:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r)}
+        try:
+            result = conn.execute("PRAGMA integrity_check").fetchall()
+            verdict = [list(r.values())[0] for r in result]
+            if verdict != ["ok"]:
+                raise BackupError("integrity_check failed: " + "; ".join(map(str, verdict[:5])))
+            return row_counts(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path.name} is not a readable SQLite database: {exc}") from None
