@@ -229,21 +229,21 @@ def test_move_column_ordering(admin):
 def test_update_column_renames_reoptions_retypes_and_updates_fund(server, admin):
     row = new_id()
     apply_ok(admin,
-             {"op": "add_column", "column_id": "amt", "name": "Amount", "type": "text"},
+             {"op": "add_column", "column_id": "amt", "name": "Amount", "type": "number"},
              {"op": "add_column", "column_id": "tier", "name": "Tier", "type": "single_select", "options": ["Gold", "Silver"]},
              {"op": "add_column", "column_id": "f1", "name": "Fund I", "type": "fund"},
              {"op": "add_column", "column_id": "calc", "name": "Calc", "type": "formula", "formula": "{Fund I} + 1"},
-             {"op": "add_row", "row_id": row, "cells": {"amt": "12", "tier": "Gold", "f1": 100}})
+             {"op": "add_row", "row_id": row, "cells": {"amt": 12, "tier": "Gold", "f1": 100}})
     state = get_state(admin)
     gold = next(o for o in next(c for c in state["grid"]["columns"] if c["id"] == "tier")["options"] if o["name"] == "Gold")
     apply_ok(admin,
-             {"op": "update_column", "column_id": "amt", "type": "number", "name": "Amount USD"},
+             {"op": "update_column", "column_id": "amt", "type": "text", "name": "Amount USD"},
              {"op": "update_column", "column_id": "tier", "options": [{"id": gold["id"], "name": "Platinum"}]},
              {"op": "update_column", "column_id": "f1", "name": "Fund One", "fund": {"vintage": 2024, "target": 1000}})
     state = get_state(admin)
     columns = {c["id"]: c for c in state["grid"]["columns"]}
     cells = row_of(state, row)["cells"]
-    assert columns["amt"]["type"] == "number" and columns["amt"]["name"] == "Amount USD" and cells["amt"] == 12
+    assert columns["amt"]["type"] == "text" and columns["amt"]["name"] == "Amount USD" and cells["amt"] == "12"
     assert [o["name"] for o in columns["tier"]["options"]] == ["Platinum"] and cells["tier"] == "Platinum"
     assert columns["f1"]["fund"]["vintage"] == 2024 and columns["f1"]["fund"]["target"] == 1000
     assert columns["calc"]["formula"] == "{Fund One} + 1" and cells["calc"] == 101  # the rename followed into the formula
@@ -434,8 +434,9 @@ def test_a_later_op_failing_undoes_earlier_deletes_and_archives(shared):
              {"op": "archive_row", "row_id": row},
              {"op": "restore_row", "row_id": shared["archived"]},
              {"op": "move_column", "column_id": cid("number"), "after_column_id": ""},
-             {"op": "set_cell", "row_id": row, "column_id": cid("number"), "value": "bad"})
-    assert r.status_code == 422 and list(r.json()["fields"]) == ["ops[4].value"]
+             {"op": "set_cell", "row_id": shared["archived"], "column_id": cid("number"), "value": 8},
+             {"op": "add_column", "name": "Late", "type": "money"})
+    assert r.status_code == 422 and list(r.json()["fields"]) == ["ops[5].type"]
     assert snapshot(shared) == before
 
 

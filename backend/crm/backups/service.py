@@ -191,6 +191,9 @@ def _restore_grid(conn, snapshot) -> dict:
             continue
         for row in rows:
             conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+    # Links to classic records deleted since the snapshot are dropped rather than failing the restore.
+    conn.execute("UPDATE fundraising_contacts SET contact_id = NULL WHERE contact_id NOT IN (SELECT id FROM contacts)")
+    conn.execute("UPDATE fundraising_investors SET organization_id = NULL WHERE organization_id NOT IN (SELECT id FROM organizations)")
     # The version moves forward (never back to the snapshot's) so clients' since= cursors stay valid.
     version = conn.execute("SELECT coalesce(max(version), 0) AS v FROM fundraising_ops").fetchone()["v"] + 1
     conn.execute("INSERT INTO fundraising_state (id, version, updated_at) VALUES (1, ?, ?)", (version, now_iso()))
