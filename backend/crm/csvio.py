@@ -19,6 +19,8 @@ _SAFE_SIGNED = re.compile(r"^[+-][\d\s().,-]*$")
 def needs_guard(text: str) -> bool:
     if not text:
         return False
+    if text[0] == "'":  # "'=x" is stored text: guard it too, or reading would strip its own apostrophe
+        return needs_guard(text[1:])
     if text[0] in "=@\t\r":
         return True
     return text[0] in "+-" and not _SAFE_SIGNED.match(text)
@@ -45,7 +47,8 @@ def write(header: list, rows) -> str:
 def read(data: bytes) -> tuple:
     """(header, rows) from CSV bytes; rows are lists of strings, wholly blank rows dropped.
 
-    Each row is paired with its line number in the file (header = line 1).
+    Each row is paired with its row number as a spreadsheet shows it (header = row 1): a quoted
+    cell spanning several lines is still one row, so the numbers are counted, not reader.line_num.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -57,9 +60,9 @@ def read(data: bytes) -> tuple:
         if header is None or not any(h.strip() for h in header):
             raise Invalid({"file": "has no header row"})
         rows = []
-        for values in reader:
+        for number, values in enumerate(reader, start=2):
             if any(v.strip() for v in values):
-                rows.append((reader.line_num, [unguard(v) for v in values]))
+                rows.append((number, [unguard(v) for v in values]))
     except csv.Error as exc:
         raise Invalid({"file": f"is not valid CSV near line {reader.line_num}: {exc}"}) from None
     return [h.strip() for h in header], rows

@@ -235,7 +235,7 @@ def search_clause(kind: Kind, q: str):
 
 def fts_query(q: str) -> str:
     """User text → an FTS5 query: every word must match as a prefix. No operators pass through."""
-    words = re.findall(r"\w+", q, re.UNICODE)
+    words = re.findall(r"[^\W_]+", q)  # letters and digits: the tokenizer treats "_" as punctuation too
     if not words:
         raise Invalid({"q": "give at least one letter or digit to search for"})
     return " AND ".join(f'"{w}"*' for w in words[:12])

@@ -1,12 +1,30 @@
 """Communications: notes, calls, emails, meetings and texts logged against a contact."""
 from .. import records
-from ..clock import parse_iso
+from ..clock import iso, parse_iso
 from ..db import transaction
 from ..errors import Invalid
 from ..http.responses import Created
 from ..validation import Body, Field
 
 TYPES = ("note", "call", "email", "meeting", "text")
+
+
+def utc_text(value: str) -> str:
+    """Any accepted ISO-8601 form → clock.iso's UTC text. Sorting, since/until and the reports
+    compare these as strings, which is only time order when every value has the same form."""
+    moment = parse_iso(value)
+    if not 1900 <= moment.year <= 9000:  # also keeps the UTC shift in range and the year four digits
+        raise ValueError("must be between the years 1900 and 9000")
+    return iso(moment)
+
+
+def _normalise(data: dict) -> None:
+    if data.get("communication_date"):
+        try:
+            data["communication_date"] = utc_text(data["communication_date"])
+        except ValueError as exc:
+            raise Invalid({"communication_date": str(exc)}) from None
+
 
 COMMUNICATION = records.Kind(
     entity="communication",
@@ -28,6 +46,7 @@ COMMUNICATION = records.Kind(
     default_sort="-communication_date",
     fts="communications_fts",
     references={"contact_id": "contacts", "opportunity_id": "opportunities"},
+    normalise=_normalise,
 )
 
 
@@ -45,11 +64,11 @@ def list_communications(req):
     for name, op in (("since", ">="), ("until", "<")):
         if req.query.get(name):
             try:
-                parse_iso(req.query[name])
+                moment = utc_text(req.query[name])
             except ValueError:
                 raise Invalid({name: "must be an ISO-8601 date or date-time"}) from None
             where.append(f"communications.communication_date {op} ?")
-            params.append(req.query[name])
+            params.append(moment)
     return records.list_page(req, COMMUNICATION, where, params)
 
 

@@ -5,6 +5,7 @@ from .. import audit, csvio, records
 from ..db import transaction
 from ..errors import ApiError, Invalid, UnsupportedMediaType
 from ..http.responses import Response, json_response
+from ..importer import infer
 from ..organizations.handlers import find_or_create
 from .model import CONTACT, DEFAULTS
 
@@ -88,7 +89,7 @@ def _to_contact(values: dict, mapping: dict) -> tuple:
             data.setdefault("first_name", parts[0])
             data.setdefault("last_name", " ".join(parts[1:]) or "-")
         elif field in LIST_FIELDS and isinstance(value, str):
-            data[field] = [p.strip() for p in re.split(r"[;,]", value) if p.strip()]
+            data[field] = infer.parse_list(value.replace(";", ","))  # the grid importer's reading of list cells
         else:
             data[field] = value
     return data, organization
@@ -117,6 +118,8 @@ def _apply_row(conn, req, data: dict, organization: str) -> tuple:
                                 "ORDER BY created_at LIMIT 1", (organization,)).fetchone()
         organization_id = existing["id"] if existing else None
     match = _match(conn, data, organization_id)
+    if match is None:
+        _require_names(data)
     if organization and organization_id is None:
         organization_id = find_or_create(conn, req, organization)
     if organization_id:
@@ -129,6 +132,13 @@ def _apply_row(conn, req, data: dict, organization: str) -> tuple:
         return "unchanged", match
     records.update(conn, req, CONTACT, match, changed, action="import")
     return "updated", match
+
+
+def _require_names(data: dict) -> None:
+    """A new contact needs both names; a matched one keeps its own where the cells are blank."""
+    missing = {f: "is required" for f in ("first_name", "last_name") if not data.get(f)}
+    if missing:
+        raise Invalid(missing)
 
 
 class _DryRun(Exception):
@@ -152,10 +162,11 @@ def import_contacts(req):
     mapping = {h: ALIASES.get(_key(h)) for h in header}
     warnings = [f"column {h!r} is not a contact field and was ignored" for h, f in mapping.items() if f is None]
     report = {"dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0, "errors": [], "warnings": warnings, "rows": []}
+    created = set()  # ids this import made: a dry run must not show them, even on a later row that updates one
     try:
         with transaction(req.db):
             for line, values in rows:
-                _import_row(req, line, values, mapping, report)
+                _import_row(req, line, values, mapping, report, created)
             if report["errors"] or dry_run:
                 raise _DryRun()
             audit.record(req.db, req, "contact_import", None, "import",
@@ -167,13 +178,10 @@ def import_contacts(req):
     return report
 
 
-def _import_row(req, line, values, mapping, report):
+def _import_row(req, line, values, mapping, report, created):
     data, organization = _to_contact(values, mapping)
     try:
         data = CONTACT.body.validate(data, partial=True)
-        missing = [f for f in ("first_name", "last_name") if not data.get(f)]
-        if missing:
-            raise Invalid({f: "is required" for f in missing})
         CONTACT.normalise(data)
         action, record_id = _apply_row(req.db, req, data, organization)
     except Invalid as exc:
@@ -184,5 +192,7 @@ def _import_row(req, line, values, mapping, report):
         report["errors"].append({"row": line, "field": None, "message": exc.message})
         return
     report[action] += 1
-    shown_id = None if action == "created" and report["dry_run"] else record_id  # a dry run's new ids never exist
+    if action == "created":
+        created.add(record_id)
+    shown_id = None if report["dry_run"] and record_id in created else record_id  # a dry run's new ids never exist
     report["rows"].append({"row": line, "action": action, "id": shown_id})

@@ -8,6 +8,8 @@ over a row's cells.
 A group: {"conjunction": "and"|"or", "conditions": [condition | group, ...]}
 A condition: {"column_id": ..., "operator": ..., "value": ...}
 """
+import dataclasses
+
 from ..clock import now_iso
 from ..errors import Invalid
 from .recalc import Recalc
@@ -45,12 +47,32 @@ def blank(value) -> bool:
     return value is None or value == "" or value == [] or value is False or isinstance(value, dict)
 
 
+_RECALCS = {}  # column signature -> Recalc; see recalc_for
+
+
+def recalc_for(columns) -> Recalc:
+    """A Recalc for these columns, shared by every request while their names, types and formulas stay the same.
+
+    Compiling the formulas was most of the cost of a one-cell edit (the ops batch and each
+    automation rule's filter compiled them all again). The shared Recalc is read-only:
+    callers must not change it (build a Recalc of your own to edit its graph).
+    """
+    key = tuple((c.id, c.name, c.type, c.formula) for c in columns)
+    found = _RECALCS.get(key)
+    if found is None:
+        found = Recalc([dataclasses.replace(c) for c in columns])  # copies: callers may change their columns later
+        if len(_RECALCS) >= 32:
+            _RECALCS.clear()
+        _RECALCS[key] = found
+    return found
+
+
 def compile_filter(group, columns, path="filters"):
     """A predicate cells -> bool for a filter group (None or {} matches everything)."""
     if not group:
         return lambda cells: True
     by_id = {c.id: c for c in columns}
-    recalc = Recalc(columns)
+    recalc = recalc_for(columns)
     count = [0]
     return _group(group, by_id, recalc, path, 1, count)
 

@@ -212,8 +212,9 @@ def check_formula(req):
         compiled = formulas.compile_formula(data["formula"], types)
     except formulas.FormulaError as exc:
         return {"ok": False, "error": exc.message, "position": exc.position}
-    graph = Recalc(columns).graph
-    this = next((c.name for c in store.load_columns(req.db) if c.id == data.get("column_id")), None)
+    live = store.load_columns(req.db)
+    graph = Recalc(live).graph  # every column: formulas reading this one must stay in the graph (cycles)
+    this = next((c.name for c in live if c.id == data.get("column_id")), None)
     if this:
         graph[this] = set(compiled.references)
         cycle = formulas.find_cycle(graph)

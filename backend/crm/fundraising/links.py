@@ -51,6 +51,9 @@ def sync_cell(batch, row_id, people: list) -> None:
             current = records.fetch(conn, CONTACT, person["contact_id"])
             if current is None:
                 continue  # the classic contact was deleted; the grid keeps its own copy
+            if " ".join(p for p in (current["first_name"], current["last_name"]) if p) == (person.get("name") or ""):
+                # The same full name, split another way ("Mary Ann" + "Roe"): keep the classic split.
+                fields.pop("first_name"), fields.pop("last_name")
             changed = {k: v for k, v in fields.items() if v and current.get(k) != v}
             if changed.get("email") and _match(conn, {"email": changed["email"]}, None) not in (None, current["id"]):
                 raise Conflict(f"{changed['email']} belongs to another CRM contact; edit that contact instead")

@@ -14,9 +14,8 @@ import json
 from ..clock import new_id, now_iso
 from ..errors import Conflict, Invalid, Locked
 from . import columns as col
-from . import links, store
+from . import filters, links, store
 from .automations import run_row_rules
-from .recalc import Recalc
 from .schema_ops import apply_column_op
 
 MAX_CELL_CHANGES = 50_000
@@ -135,7 +134,10 @@ class Batch:
         cells = op.get("cells") or {}
         if not isinstance(cells, dict):
             raise Invalid({where + ".cells": "must be an object of column id to value"})
-        for column_id, value in cells.items():
+        # Contacts last: linking them to the classic CRM matches by the row's organization,
+        # which must be set first whatever the order of the keys in the request.
+        is_contacts = lambda item: getattr(self.columns.get(item[0]), "type", None) == "contacts"  # noqa: E731
+        for column_id, value in sorted(cells.items(), key=is_contacts):
             self.set_cell(row_id, column_id, value, f"{where}.cells.{column_id}", conflict_check=False)
         self.touched.setdefault(row_id, set()).update(c.id for c in self.live_columns())
 
@@ -201,7 +203,7 @@ class Batch:
                 "rows": {row_id: self.rows[row_id]["cells"] for row_id in self.touched if row_id in self.rows}}
 
     def recompute(self, recalc_all=False) -> None:
-        recalc = Recalc(self.live_columns())
+        recalc = filters.recalc_for(self.live_columns())
         if recalc_all or self.formulas_dirty:
             names = recalc.all_formulas()
             self.preload([r["id"] for r in self.conn.execute("SELECT id FROM fundraising_investors")])

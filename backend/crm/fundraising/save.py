@@ -70,7 +70,8 @@ def row_ops(conn, columns, incoming) -> list:
         return []
     if not isinstance(incoming, list) or not all(isinstance(r, dict) for r in incoming):
         raise Invalid({"grid.rows": "must be a list of row objects"})
-    editable = {c.id for c in columns if c.type not in READ_ONLY}
+    # Cells of computed columns are ignored; cells of unknown columns are kept (the ops reject them by name).
+    computed = {c.id for c in columns if c.type in READ_ONLY}
     stored = {r["id"]: r for r in store.load_rows(conn, columns, include_archived=True)}
     result = []
     for item in incoming:
@@ -80,13 +81,14 @@ def row_ops(conn, columns, incoming) -> list:
         row = stored.get(item.get("id"))
         if row is None:
             result.append({"op": "add_row", "row_id": item.get("id"),
-                           "cells": {k: v for k, v in cells.items() if k in editable or k not in {c.id for c in columns}}})
+                           "cells": {k: v for k, v in cells.items() if k not in computed}})
             continue
         if row["archived"] and not item.get("archived", True):
             result.append({"op": "restore_row", "row_id": row["id"]})
+        had = row["cells"]
         for column_id, value in cells.items():
-            if (column_id in editable or column_id not in {c.id for c in columns}) and row["cells"].get(column_id) != value:
-                if not (value in (None, "", [], False) and row["cells"].get(column_id) in (None, "", [], False)):
+            if column_id not in computed and had.get(column_id) != value:
+                if not (value in (None, "", [], False) and had.get(column_id) in (None, "", [], False)):
                     result.append({"op": "set_cell", "row_id": row["id"], "column_id": column_id, "value": value})
         if item.get("archived") and not row["archived"]:
             result.append({"op": "archive_row", "row_id": row["id"]})

@@ -71,7 +71,9 @@ def _check_formula(batch, column_id, name, text, where) -> None:
         compiled = formulas.compile_formula(text, types)
     except formulas.FormulaError as exc:
         raise Invalid({f"{where}.formula": str(exc)}, f"formula error: {exc}") from None
-    graph = Recalc([c for c in batch.live_columns() if c.id != column_id]).graph
+    # The graph is built over every live column, this one included: without it, formulas that
+    # read this column fail to compile and drop out of the graph, hiding cycles through them.
+    graph = Recalc(batch.live_columns()).graph
     graph[name] = set(compiled.references)
     cycle = formulas.find_cycle(graph)
     if cycle:
@@ -165,9 +167,39 @@ def update_column(batch, op, where) -> None:
 
 def _rename_references(batch, old: str, new: str) -> None:
     for other in batch.live_columns():
-        if other.type == "formula" and other.formula and "{" + old + "}" in other.formula:
-            other.formula = other.formula.replace("{" + old + "}", "{" + new + "}")
-            batch.conn.execute("UPDATE fundraising_columns SET formula = ? WHERE id = ?", (other.formula, other.id))
+        if other.type == "formula" and other.formula:
+            renamed = _renamed(other.formula, old, new)
+            if renamed != other.formula:
+                other.formula = renamed
+                batch.conn.execute("UPDATE fundraising_columns SET formula = ? WHERE id = ?", (other.formula, other.id))
+
+
+def _renamed(text: str, old: str, new: str) -> str:
+    """`text` with every reference to field `old` naming `new` instead.
+
+    Read from the parsed formula, not by replacing "{old}": a one-word name may be
+    written bare (`Amount * 2`), and text literals that happen to say "{old}" must stay.
+    """
+    try:
+        node = formulas.parse(text)
+    except formulas.FormulaError:
+        return text.replace("{" + old + "}", "{" + new + "}")  # cannot parse: the best textual guess
+    spans, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, formulas.FieldRef) and current.name == old:
+            start = current.position
+            end = text.index("}", start) + 1 if text[start] == "{" else start + len(old)
+            spans.append((start, end))
+        elif isinstance(current, formulas.Binary):
+            stack += [current.left, current.right]
+        elif isinstance(current, formulas.Unary):
+            stack.append(current.operand)
+        elif isinstance(current, formulas.Call):
+            stack.extend(current.args)
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + "{" + new + "}" + text[end:]
+    return text
 
 
 def _all_rows(batch) -> list:

@@ -43,62 +43,72 @@ def _rows_sql(ids, include_archived):
     return where, params
 
 
+# Where load_rows finds the stamp columns' values in its investor query.
+_STAMPS = {"created_time": 4, "last_modified_time": 5, "last_modified_by": 8}
+_PERSON = ("id", "name", "email", "phone", "title", "contact_id")
+
+
 def load_rows(conn, columns, ids=None, include_archived=False) -> list:
     """Rows in grid order: {id, position, cells: {column_id: value}, created_at, updated_at, updated_by, archived}."""
     if ids is not None and not ids:
         return []
     where, params = _rows_sql(ids, include_archived)
-    investors = conn.execute(
-        f"SELECT i.*, u.username AS updated_by_name FROM fundraising_investors i "
+    # Plain tuples and per-column work decided once, not per row: the whole grid is read for the
+    # state, every view and every whole-grid save (10,000 rows x 40 columns).
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    investors = cursor.execute(
+        "SELECT i.id, i.position, i.fields, i.computed, i.created_at, i.updated_at, i.updated_by, i.archived_at, "
+        f"u.username, {', '.join('i.' + key for key in INVESTOR_KEYS)} FROM fundraising_investors i "
         f"LEFT JOIN users u ON u.id = i.updated_by {where} ORDER BY i.position, i.id", params).fetchall()
-    commitments, contacts = _commitments(conn, where, params), _contacts(conn, where, params)
-    by_key = {c.field_key: c for c in columns if c.field_key}
+    # Only the asked-for columns: a soft-deleted column keeps its data (fields, commitments,
+    # contacts, computed) in the database, but its cells must not reappear in rows.
     wanted = {c.id for c in columns}
+    commitments, contacts = _commitments(cursor, where, params, wanted), _contacts(cursor, where, params, wanted)
+    by_key = {c.field_key: c for c in columns if c.field_key}
+    keyed = [(9 + n, by_key[key].id, key in BOOL_KEYS) for n, key in enumerate(INVESTOR_KEYS) if key in by_key]
+    stamped = [(c.id, _STAMPS[c.type]) for c in columns if c.type in _STAMPS]
+    loads = json.loads
     rows = []
     for inv in investors:
-        cells = json.loads(inv["fields"])
-        cells.update(json.loads(inv["computed"]))
-        for key in INVESTOR_KEYS:
-            column = by_key.get(key)
-            if column is not None:
-                cells[column.id] = bool(inv[key]) if key in BOOL_KEYS else inv[key]
-        cells.update(commitments.get(inv["id"], {}))
-        for column_id, people in contacts.get(inv["id"], {}).items():
-            cells[column_id] = people
-        for column in columns:
-            if column.type == "created_time":
-                cells[column.id] = inv["created_at"]
-            elif column.type == "last_modified_time":
-                cells[column.id] = inv["updated_at"]
-            elif column.type == "last_modified_by":
-                cells[column.id] = inv["updated_by_name"]
-        # Only the asked-for columns: a soft-deleted column keeps its data (fields, commitments,
-        # contacts, computed) in the database, but its cells must not reappear in rows.
-        cells = {k: v for k, v in cells.items() if k in wanted}
-        rows.append({
-            "id": inv["id"], "position": inv["position"], "cells": cells,
-            "created_at": inv["created_at"], "updated_at": inv["updated_at"], "updated_by": inv["updated_by"],
-            "archived": inv["archived_at"] is not None,
-        })
+        cells = loads(inv[2])
+        if inv[3] != "{}":
+            cells.update(loads(inv[3]))
+        if not wanted.issuperset(cells):
+            cells = {k: v for k, v in cells.items() if k in wanted}
+        for index, column_id, boolean in keyed:
+            cells[column_id] = bool(inv[index]) if boolean else inv[index]
+        found = commitments.get(inv[0])
+        if found:
+            cells.update(found)
+        found = contacts.get(inv[0])
+        if found:
+            cells.update(found)
+        for column_id, index in stamped:
+            cells[column_id] = inv[index]
+        rows.append({"id": inv[0], "position": inv[1], "cells": cells, "created_at": inv[4], "updated_at": inv[5],
+                     "updated_by": inv[6], "archived": inv[7] is not None})
     return rows
 
 
-def _commitments(conn, where, params) -> dict:
+def _commitments(cursor, where, params, wanted) -> dict:
     found = {}
-    for r in conn.execute(
+    for investor_id, column_id, amount in cursor.execute(
             "SELECT c.investor_id, f.column_id, c.amount FROM fundraising_commitments c "
             f"JOIN fundraising_funds f ON f.id = c.fund_id JOIN fundraising_investors i ON i.id = c.investor_id {where}", params):
-        found.setdefault(r["investor_id"], {})[r["column_id"]] = r["amount"]
+        if column_id in wanted:
+            found.setdefault(investor_id, {})[column_id] = amount
     return found
 
 
-def _contacts(conn, where, params) -> dict:
+def _contacts(cursor, where, params, wanted) -> dict:
     found = {}
-    for r in conn.execute(
-            "SELECT c.* FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id "
+    for r in cursor.execute(
+            "SELECT c.investor_id, c.column_id, c.id, c.name, c.email, c.phone, c.title, c.contact_id "
+            "FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id "
             f"{where} {'AND' if where else 'WHERE'} c.deleted_at IS NULL ORDER BY c.investor_id, c.column_id, c.position", params):
-        person = {k: r[k] for k in ("id", "name", "email", "phone", "title", "contact_id")}
-        found.setdefault(r["investor_id"], {}).setdefault(r["column_id"], []).append(person)
+        if r[1] in wanted:
+            found.setdefault(r[0], {}).setdefault(r[1], []).append(dict(zip(_PERSON, r[2:])))
     return found
 
 
@@ -186,3 +196,31 @@ def set_computed(conn, row_id, values: dict) -> None:
     if values:
         conn.execute("UPDATE fundraising_investors SET computed = json_patch(computed, ?) WHERE id = ?",
                      (json.dumps(values), row_id))
+
+
+def insert_full_row(conn, row_id, position, columns, cells: dict, user_id) -> dict:
+    """Insert a new row with all its cells in a few statements (imports add thousands).
+
+    `cells` holds cleaned values by column id. Returns the stored cells (contacts with their new ids).
+    """
+    now = now_iso()
+    by_id = {c.id: c for c in columns}
+    keys, custom = {}, {}
+    for column_id, value in cells.items():
+        column = by_id[column_id]
+        if column.field_key in INVESTOR_KEYS:
+            keys[column.field_key] = int(value) if column.field_key in BOOL_KEYS else value
+        elif column.type not in ("fund", "contacts") and value not in (None, [], False):
+            custom[column_id] = value
+    names = ["id", "position", *keys, "fields", "created_at", "created_by", "updated_at", "updated_by"]
+    conn.execute(f"INSERT INTO fundraising_investors ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                 (row_id, position, *keys.values(), json.dumps(custom), now, user_id, now, user_id))
+    stored = dict(cells)
+    conn.executemany(
+        "INSERT INTO fundraising_commitments (id, investor_id, fund_id, amount, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+        [(new_id(), row_id, by_id[c].fund["id"], v, now, user_id) for c, v in cells.items()
+         if by_id[c].type == "fund" and v is not None])
+    for column_id, people in cells.items():
+        if by_id[column_id].type == "contacts" and people:
+            stored[column_id] = _write_contacts(conn, row_id, by_id[column_id], people)
+    return stored

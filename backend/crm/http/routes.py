@@ -14,6 +14,7 @@ from ..contacts import handlers as contacts
 from ..contacts import transfer
 from ..feature_requests import handlers as feature_requests
 from ..fundraising import handlers as grid
+from ..importer import handlers as importer
 from ..lp_profiles import handlers as lp_profiles
 from ..opportunities import handlers as opportunities
 from ..organizations import handlers as organizations
@@ -120,6 +121,8 @@ ROUTES = [
     route("POST", "/api/fundraising/log-communication", grid.log_communication, "user", grid.LOG_COMMUNICATION),
     route("GET", "/api/fundraising/export", grid.export_grid, "user", query=(
         Query("format", doc="json (default) or csv"), Query("view_id"))),
+    route("POST", "/api/fundraising/import/preview", importer.preview_import, "user", "text/csv"),
+    route("POST", "/api/fundraising/import/commit", importer.commit_import, "user", "application/json"),
     route("GET", "/api/fundraising/relational-summary", grid.relational_summary, "user"),
     route("GET", "/api/fundraising/activity", grid.activity, "admin", query=PAGE),
     # Backups

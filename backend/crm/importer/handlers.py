@@ -1,0 +1,13 @@
+"""Airtable CSV import into the grid: preview, then commit."""
+from ..http.responses import Created
+from . import grid_import
+
+
+def preview_import(req):
+    """Read a CSV (text/csv, multipart field `file`, or JSON {csv}): inferred types, suggested mapping, samples, problems."""
+    return grid_import.preview(req)
+
+
+def commit_import(req):
+    """Import a CSV with {csv, mapping, keys?, mode?}: one transaction, one version, after a pre_import backup."""
+    return Created(grid_import.commit(req))

@@ -1,0 +1,215 @@
+"""What a spreadsheet cell means: parsers for the text Airtable (and hand-edited sheets) write,
+and the column type a whole CSV column most likely holds.
+
+Each parser takes the cell text and returns the value as the grid stores it,
+or raises ValueError. `infer_column` tries the types from most to least
+specific and picks the first that reads (nearly) every non-empty value,
+reporting how sure it is and which cells did not fit.
+"""
+import csv
+import io
+import re
+from datetime import datetime
+
+from ..validation import EMAIL
+
+CURRENCY = re.compile(r"^(-)?\s*([$€£])\s*(-)?\s*([\d,]*\.?\d+)\s*([kKmMbB])?$")
+PLAIN_NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+PERCENT = re.compile(r"^(-?\d+(\.\d+)?)\s*%$")
+COLLABORATOR = re.compile(r"^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
+ATTACHMENT = re.compile(r"^.+\s\((https?://[^)]+)\)$")
+SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+CHECKED = {"checked", "true", "yes", "x", "✓", "✔"}
+UNCHECKED = {"", "unchecked", "false", "no"}
+DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y/%m/%d")
+TIME_SUFFIXES = (" %I:%M%p", " %I:%M %p", " %H:%M", " %H:%M:%S", "T%H:%M:%S", "T%H:%M:%SZ", "T%H:%M:%S.%fZ", "T%H:%M")
+
+
+def parse_number(text: str) -> float:
+    cleaned = text.strip()
+    if not cleaned or not PLAIN_NUMBER.match(cleaned) or cleaned in ("-", "."):
+        raise ValueError("not a number")
+    return _tidy(float(cleaned.replace(",", "")))
+
+
+def parse_currency(text: str) -> tuple:
+    """(amount, warning or None): `$1,234.50`, `-$5,000`, `$1.5M` (a shorthand Airtable never writes)."""
+    match = CURRENCY.match(text.strip())
+    if not match:
+        raise ValueError("not an amount")
+    sign = -1 if match.group(1) or match.group(3) else 1
+    amount = float(match.group(4).replace(",", ""))
+    warning = None
+    if match.group(5):
+        amount *= SUFFIX[match.group(5).lower()]
+        warning = f"{text.strip()!r} read as {amount:,.0f}"
+    return _tidy(sign * amount), warning
+
+
+def parse_percent(text: str) -> float:
+    match = PERCENT.match(text.strip())
+    if not match:
+        raise ValueError("not a percentage")
+    return _tidy(round(float(match.group(1)) / 100, 12))
+
+
+def parse_date(text: str) -> str:
+    """M/D/YYYY or YYYY-MM-DD, with or without a time → YYYY-MM-DD (or an ISO date-time when a time is given)."""
+    text = text.strip()
+    for day in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, day).date().isoformat()
+        except ValueError:
+            pass
+        for clock in TIME_SUFFIXES:
+            try:
+                moment = datetime.strptime(text.upper() if "%p" in clock else text, day + clock)
+            except ValueError:
+                continue
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise ValueError("not a date")
+
+
+def parse_checkbox(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in CHECKED:
+        return True
+    if lowered in UNCHECKED:
+        return False
+    raise ValueError("not a checkbox")
+
+
+def parse_list(text: str) -> list:
+    """Comma-separated items, where an item holding a comma is quoted ("Smith, Jones", Acme)."""
+    if not text.strip():
+        return []
+    items = next(csv.reader(io.StringIO(text), skipinitialspace=True))
+    seen = []
+    for item in (i.strip() for i in items):
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def parse_people(text: str) -> list:
+    """Collaborator or contact cells: `Name <email>, Other <email>` (names alone are kept too)."""
+    people = []
+    for item in parse_list(text):
+        match = COLLABORATOR.match(item)
+        if match:
+            people.append({"name": match.group(1) or None, "email": match.group(2).lower()})
+        elif EMAIL.match(item):
+            people.append({"name": None, "email": item.lower()})
+        else:
+            people.append({"name": item, "email": None})
+    return people
+
+
+def parse_email(text: str) -> str:
+    value = text.strip().lower()
+    if not EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def parse_url(text: str) -> str:
+    value = text.strip()
+    if not re.match(r"^https?://\S+$", value):
+        raise ValueError("not a web address")
+    return value
+
+
+def _tidy(number: float):
+    return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+
+
+def convert(text: str, column_type: str):
+    """Cell text → the value a column of `column_type` stores. Returns (value, warning); raises ValueError."""
+    text = text if text is not None else ""
+    if column_type == "checkbox":
+        return parse_checkbox(text), None
+    if not text.strip():
+        return None, None
+    if column_type in ("number", "percent") and text.strip().endswith("%"):
+        return parse_percent(text), None
+    if column_type in ("number", "currency", "fund"):
+        try:
+            return parse_number(text), None
+        except ValueError:
+            return parse_currency(text)
+    if column_type == "percent":
+        return parse_number(text), None
+    if column_type == "date":
+        return parse_date(text), None
+    if column_type == "email":
+        return parse_email(text), None
+    if column_type == "url":
+        return parse_url(text), None
+    if column_type == "multi_select":
+        return parse_list(text), None
+    if column_type == "contacts":
+        return parse_people(text), None
+    if column_type == "single_select":
+        return text.strip(), None
+    return text if column_type == "long_text" else text.strip(), None
+
+
+# -- inference -------------------------------------------------------------------
+
+def _reads(values, column_type) -> tuple:
+    """(how many read, problems [(index, message)], warnings)."""
+    good, problems, warnings = 0, [], []
+    for index, text in values:
+        try:
+            _, warning = convert(text, column_type)
+            good += 1
+            if warning:
+                warnings.append((index, warning))
+        except ValueError as exc:
+            problems.append((index, str(exc)))
+    return good, problems, warnings
+
+
+def infer_column(header: str, cells: list) -> dict:
+    """The likely type of a column from its cells: {type, confidence, problems, warnings, options}."""
+    values = [(i, c) for i, c in enumerate(cells) if c is not None and c.strip()]
+    if not values:
+        return {"type": "text", "confidence": 0.0, "problems": [], "warnings": [], "options": []}
+    total = len(values)
+    lowered = {c.strip().lower() for _, c in values}
+    if lowered <= {"checked"} or lowered <= {"true", "false"}:  # Airtable writes "checked" or nothing
+        return _result("checkbox", total, total, [], [])
+    for column_type in ("percent", "currency", "number", "date", "email", "url"):
+        if column_type == "percent" and not all(c.strip().endswith("%") for _, c in values):
+            continue
+        if column_type == "currency" and not any(re.search(r"[$€£]", c) for _, c in values):
+            continue
+        good, problems, warnings = _reads(values, column_type)
+        if good / total >= 0.9:
+            return _result(column_type, good, total, problems, warnings)
+    if all(COLLABORATOR.match(item) for _, c in values for item in parse_list(c)):
+        return _result("contacts", total, total, [], [])
+    if any("\n" in c or len(c) > 255 for _, c in values):
+        return _result("long_text", total, total, [], [])
+    return _select_or_text(values, total, header)
+
+
+def _select_or_text(values, total, header) -> dict:
+    items = [parse_list(c) for _, c in values]
+    distinct = {i for row in items for i in row}
+    several = sum(1 for row in items if len(row) > 1)
+    if several and len(distinct) <= max(3, total // 3) and not any(ATTACHMENT.match(c) for _, c in values):
+        return {**_result("multi_select", total, total, [], []), "options": sorted(distinct, key=str.lower)}
+    whole = {c.strip() for _, c in values}
+    if len(whole) <= min(30, max(2, total // 4)) and total >= 4:
+        return {**_result("single_select", total, total, [], []), "options": sorted(whole, key=str.lower)}
+    return _result("text", total, total, [], [])
+
+
+def _result(column_type, good, total, problems, warnings) -> dict:
+    return {"type": column_type, "confidence": round(good / total, 3), "problems": problems, "warnings": warnings, "options": []}
+
+
+def normalise_header(text: str) -> str:
+    """`  Fund III (USD) ` → `fund iii usd`: how headers are compared with column names."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
