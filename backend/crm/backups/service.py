@@ -28,9 +28,10 @@ def _stamp() -> str:
     return utcnow().strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def take(config, conn, kind: str, reason: str, user_id=None, req=None) -> dict:
+def take(config, conn, kind: str, reason: str, user_id=None, req=None, at=None) -> dict:
     """Write a backup file, then record it. `conn` is a live connection outside any transaction:
-    the copy is taken from a read snapshot, so writers are never held back by a write lock here."""
+    the copy is taken from a read snapshot, so writers are never held back by a write lock here.
+    `at` is the scheduler's clock: the record's time, so the next due time is counted from it."""
     target = snapshots.folder(config)
     if kind == "full":
         name, counts = snapshots.write_full(config.db_path, target, _stamp())
@@ -41,7 +42,7 @@ def take(config, conn, kind: str, reason: str, user_id=None, req=None) -> dict:
     with transaction(conn):
         conn.execute("INSERT INTO backups (id, kind, reason, file, size, sha256, row_counts, created_at, created_by) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (backup_id, kind, reason, name, path.stat().st_size, digest, json.dumps(counts), now_iso(), user_id))
+                     (backup_id, kind, reason, name, path.stat().st_size, digest, json.dumps(counts), iso(at) if at else now_iso(), user_id))
         audit.record(conn, req, "backup", backup_id, "create", {"kind": [None, kind], "reason": [None, reason], "file": [None, name]},
                      actor=None if req else {"id": user_id, "kind": "system"})
     return get(conn, backup_id)
@@ -194,11 +195,22 @@ def _restore_grid(conn, snapshot) -> dict:
     # Links to classic records deleted since the snapshot are dropped rather than failing the restore.
     conn.execute("UPDATE fundraising_contacts SET contact_id = NULL WHERE contact_id NOT IN (SELECT id FROM contacts)")
     conn.execute("UPDATE fundraising_investors SET organization_id = NULL WHERE organization_id NOT IN (SELECT id FROM organizations)")
+    _drop_lost_user_links(conn)
     # The version moves forward (never back to the snapshot's) so clients' since= cursors stay valid.
     version = conn.execute("SELECT coalesce(max(version), 0) AS v FROM fundraising_ops").fetchone()["v"] + 1
     conn.execute("INSERT INTO fundraising_state (id, version, updated_at) VALUES (1, ?, ?)", (version, now_iso()))
     conn.execute("INSERT INTO fundraising_ops (version, kind, actor_kind, at) VALUES (?, 'reset_grid', 'system', ?)", (version, now_iso()))
     return counts
+
+
+def _drop_lost_user_links(conn) -> None:
+    """Who wrote a row, who owns a view: links to users the database no longer has (a full restore went back
+    to before them) are cleared like the links above. A required one (a comment's author) still fails the restore."""
+    for table in snapshots.GRID_TABLES:
+        nullable = {c["name"] for c in conn.execute(f"PRAGMA table_info({table})") if not c["notnull"]}
+        for link in conn.execute(f"PRAGMA foreign_key_list({table})").fetchall():
+            if link["table"] == "users" and link["from"] in nullable:
+                conn.execute(f"UPDATE {table} SET {link['from']} = NULL WHERE {link['from']} NOT IN (SELECT id FROM users)")
 
 
 def _restore_full(app, conn, path: Path) -> None:
@@ -213,9 +225,11 @@ def _restore_full(app, conn, path: Path) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     apply_migrations(conn)  # an older backup is brought up to the current schema
     with transaction(conn):
+        conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at commit, once links to users gone with the restore are dropped
         conn.execute("DELETE FROM backups")
         for row in kept:
             conn.execute(f"INSERT INTO backups ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
+        conn.execute("UPDATE backups SET created_by = NULL WHERE created_by NOT IN (SELECT id FROM users)")
 
 
 def policy_defaults() -> dict:
@@ -240,7 +254,7 @@ def run_scheduled(config, conn, policy, now=None) -> dict:
     """One scheduler step: take what is due, then prune. Returns what it did."""
     taken = []
     for kind in due(conn, policy, now):
-        record = take(config, conn, kind, "auto")
+        record = take(config, conn, kind, "auto", at=now)
         taken.append(record["id"])
         with transaction(conn):
             verify(config, conn, record["id"])

@@ -48,10 +48,11 @@ def export(req):
 
 def summary(conn) -> dict:
     one = lambda sql, *p: conn.execute(sql, p).fetchone()["n"]  # noqa: E731
+    # Archived investors' commitments do not count, here or in the commitments total.
     funds = conn.execute(
-        "SELECT f.id, f.name, f.vintage, f.target, count(c.id) AS commitments, coalesce(sum(c.amount), 0) AS committed "
-        "FROM fundraising_funds f LEFT JOIN fundraising_commitments c ON c.fund_id = f.id "
-        "LEFT JOIN fundraising_investors i ON i.id = c.investor_id AND i.archived_at IS NULL "
+        "SELECT f.id, f.name, f.vintage, f.target, count(live.amount) AS commitments, coalesce(sum(live.amount), 0) AS committed "
+        "FROM fundraising_funds f LEFT JOIN (SELECT c.fund_id, c.amount FROM fundraising_commitments c "
+        "JOIN fundraising_investors i ON i.id = c.investor_id WHERE i.archived_at IS NULL) live ON live.fund_id = f.id "
         "WHERE f.deleted_at IS NULL GROUP BY f.id ORDER BY f.name").fetchall()
     return {
         "investors": one("SELECT count(*) AS n FROM fundraising_investors WHERE archived_at IS NULL"),
@@ -59,7 +60,8 @@ def summary(conn) -> dict:
         "columns": one("SELECT count(*) AS n FROM fundraising_columns WHERE deleted_at IS NULL"),
         "contacts": one("SELECT count(*) AS n FROM fundraising_contacts WHERE deleted_at IS NULL"),
         "linked_contacts": one("SELECT count(*) AS n FROM fundraising_contacts WHERE deleted_at IS NULL AND contact_id IS NOT NULL"),
-        "commitments": one("SELECT count(*) AS n FROM fundraising_commitments"),
+        "commitments": one("SELECT count(*) AS n FROM fundraising_commitments c JOIN fundraising_investors i "
+                           "ON i.id = c.investor_id WHERE i.archived_at IS NULL"),
         "views": one("SELECT count(*) AS n FROM fundraising_views WHERE deleted_at IS NULL"),
         "lists": {r["list_name"]: r["n"] for r in conn.execute(
             "SELECT list_name, count(*) AS n FROM fundraising_list_memberships GROUP BY list_name")},

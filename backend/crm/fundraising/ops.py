@@ -185,7 +185,9 @@ class Batch:
         self.recompute(recalc_all)
         logged = len(self.log)
         run_row_rules(self)
-        if len(self.log) > logged:  # rules set cells: their formulas follow
+        if len(self.log) > logged:  # rules set cells: their formulas follow, and list rules
+            self.recompute()        # that ran before them look again (once: rules never chain further)
+            run_row_rules(self)
             self.recompute()
         if not self.log:
             current = store.version(self.conn)

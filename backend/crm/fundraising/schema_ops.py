@@ -170,8 +170,10 @@ def _rename_references(batch, old: str, new: str) -> None:
         if other.type == "formula" and other.formula:
             renamed = _renamed(other.formula, old, new)
             if renamed != other.formula:
+                before = other.as_api()
                 other.formula = renamed
                 batch.conn.execute("UPDATE fundraising_columns SET formula = ? WHERE id = ?", (other.formula, other.id))
+                batch.record("update_column", None, other.id, before, other.as_api())  # live clients see the new text
 
 
 def _renamed(text: str, old: str, new: str) -> str:
