@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import QUIET_LIMITS, RunningServer
+from crm import config as crm_config
+from crm.app import create_server
 from crm.backups import scheduler
 from crm.db import connect
 
@@ -196,6 +199,32 @@ def test_last_backup_security_check_follows_the_newest_backup(server, admin):
 
 
 # -- who may, and what is refused --------------------------------------------------
+# These tables run against one module-wide server; each case measures its own before and after.
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    config = crm_config.load(environ={}, data_dir=tmp_path_factory.mktemp("backups"), port=0, **QUIET_LIMITS)
+    httpd = create_server(config)
+    threading.Thread(target=httpd.serve_forever, name="backups-shared", daemon=True).start()
+    yield RunningServer(httpd)
+    httpd.app.stopping.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def boss(shared):
+    boss = shared.register_admin()
+    fill_grid(boss, 2)
+    new_contact(boss, "Kept")
+    boss.backup = take(boss, "grid")
+    return boss
+
+
+@pytest.fixture(scope="module")
+def member(shared, boss):
+    return shared.add_user(boss, "maria")
+
 
 ADMIN_ONLY = [
     ("GET", BACKUPS, None),
@@ -212,20 +241,16 @@ ADMIN_ONLY = [
 
 
 @pytest.mark.parametrize("method,path,body", ADMIN_ONLY)
-def test_backup_endpoints_are_admin_only(server, admin, method, path, body):
-    fill_grid(admin, 2)
-    new_contact(admin, "Kept")
-    backup = take(admin, "grid")
-    member = server.add_user(admin, "maria")
-    body = json.loads(json.dumps(body).replace("BACKUP", backup["id"])) if body else None
-    before, before_files = dump(server), files(server)
+def test_backup_endpoints_are_admin_only(shared, boss, member, method, path, body):
+    body = json.loads(json.dumps(body).replace("BACKUP", boss.backup["id"])) if body else None
+    before, before_files = dump(shared), files(shared)
 
     r = member.request(method, path, body)
     assert r.status_code == 403, r.text
-    r = server.client().request(method, path, body)
+    r = shared.client().request(method, path, body)
     assert r.status_code == 401, r.text
-    assert dump(server, skip=("audit_log",)) == {k: v for k, v in before.items() if k != "audit_log"}
-    assert files(server) == before_files
+    assert dump(shared) == before
+    assert files(shared) == before_files
 
 
 BAD = [
@@ -242,17 +267,14 @@ BAD = [
 
 
 @pytest.mark.parametrize("path,body,status,mention", BAD)
-def test_bad_backup_requests_are_refused_and_change_nothing(server, admin, path, body, status, mention):
-    fill_grid(admin, 2)
-    new_contact(admin, "Kept")
-    take(admin, "full")
-    before, before_files = dump(server), files(server)
+def test_bad_backup_requests_are_refused_and_change_nothing(shared, boss, path, body, status, mention):
+    before, before_files = dump(shared), files(shared)
 
-    r = admin.post(path, body)
+    r = boss.post(path, body)
     assert r.status_code == status, r.text
     assert mention in r.text
-    assert dump(server) == before
-    assert files(server) == before_files
+    assert dump(shared) == before
+    assert files(shared) == before_files
 
 
 # -- the policy ---------------------------------------------------------------------
@@ -276,14 +298,14 @@ def test_policy_defaults_update_and_audit(server, admin):
     ({"enabled": "yes"}, "enabled"),
     ({"retain_forever": True}, "retain_forever"),
 ])
-def test_bad_policy_is_refused_and_the_old_one_stays(server, admin, body, field):
-    ok(admin.patch(POLICY, {"interval_hours": 12}))
-    before = dump(server)
-    r = admin.patch(POLICY, body)
+def test_bad_policy_is_refused_and_the_old_one_stays(shared, boss, body, field):
+    ok(boss.patch(POLICY, {"interval_hours": 12}))
+    before = dump(shared)
+    r = boss.patch(POLICY, body)
     assert r.status_code == 422, r.text
-    assert field in r.json()["error"] or field in json.dumps(r.json())
-    assert dump(server) == before
-    assert ok(admin.get(POLICY))["interval_hours"] == 12
+    assert field in json.dumps(r.json())
+    assert dump(shared) == before
+    assert ok(boss.get(POLICY))["interval_hours"] == 12
 
 
 # -- the scheduler, with an injected clock ------------------------------------------
@@ -495,16 +517,14 @@ def test_preview_of_a_full_backup_counts_per_table(server, admin):
         new_contact(admin, name)
     for contact in originals[:2]:
         assert admin.delete(f"/api/contacts/{contact['id']}").status_code == 200
-    tags_before = sql(server, "SELECT count(*) AS n FROM tags")[0]["n"]
 
     before = dump(server)
     tables = ok(admin.post(PREVIEW, {"backup_id": backup["id"]}))["tables"]
     assert dump(server) == before  # a preview writes nothing
     assert tables["contacts"] == {"added": 0, "removed": 3, "changed": 2}  # deletes are soft: the rows changed
     assert tables["organizations"] == {"added": 0, "removed": 0, "changed": 0}
-    assert tables["tags"] == {"added": 0, "removed": tags_before, "changed": 0}
     assert tables["users"] == {"added": 0, "removed": 0, "changed": 0}
-    # 3 creates + 2 deletes audited since (the backup's own audit entry came after its copy).
+    # Audited since the copy: the backup itself (its entry is written after the copy), 3 creates, 2 deletes.
     assert tables["audit_log"]["removed"] == 6 and tables["audit_log"]["added"] == 0
 
     # After a reset deletes them outright, the restore would bring all five back.
@@ -582,7 +602,10 @@ def test_restore_of_a_full_backup_brings_the_database_back_and_keeps_every_backu
     assert ok(admin.get("/api/contacts", params={"limit": 1000})) == before_contacts
     assert state(admin)["grid"] == before_grid
     now = dump(server)
-    assert {t: rows for t, rows in now.items() if t not in ("backups", "audit_log") and t in keep} == keep
+    log = ("fundraising_state", "fundraising_ops")  # the grid's version moves on past the restore (tested below)
+    assert {t: rows for t, rows in now.items() if t not in ("backups", "audit_log") + log} == \
+        {t: rows for t, rows in keep.items() if t not in log}
+    assert now["fundraising_ops"][:-1] == keep["fundraising_ops"] and now["fundraising_ops"][-1]["kind"] == "reset_grid"
     assert ok(admin.get(POLICY))["keep"] == 14  # settings are data too
     assert set(by_id(admin)) == {backup["id"], grid_after["id"], safety["id"]}
     assert sql(server, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
@@ -592,7 +615,7 @@ def test_restore_of_a_full_backup_brings_the_database_back_and_keeps_every_backu
 
     # The pre_restore backup can undo the restore.
     assert ok(admin.post(VERIFY, {"backup_id": safety["id"]}))["ok"] is True
-    assert safety["row_counts"]["contacts"] == 4
+    assert safety["row_counts"]["contacts"] == backup["row_counts"]["contacts"] + 1  # deletes are soft: "Late" is the one more
 
     # Work goes on over the restored file.
     new_contact(admin, "Dee")
@@ -600,6 +623,23 @@ def test_restore_of_a_full_backup_brings_the_database_back_and_keeps_every_backu
     apply_ops(admin, set_cell("r1", k["notes"], "after restore"))
     assert ok(admin.post(VERIFY, {"backup_id": take(admin, "full")["id"]}))["ok"] is True
     assert len(listed(admin)) == 4
+
+
+def test_after_a_full_restore_live_clients_are_told_to_reload(server, admin):
+    """A client that knew version v before the restore asks for changes since v: it must not miss what follows."""
+    k = fill_grid(admin, 2)
+    backup = take(admin, "full")
+    for i in range(3):
+        apply_ops(admin, set_cell("r0", k["notes"], f"edit {i}"))
+    seen = state(admin)["version"]  # a live client's cursor
+
+    ok(admin.post(RESTORE, {"backup_id": backup["id"]}))
+    assert state(admin)["version"] > seen  # forward, never back to the backup's version
+    apply_ops(admin, set_cell("r1", k["notes"], "after the restore"))
+    found = ok(admin.get("/api/fundraising/changes", params={"since": seen}))
+    kinds = [op["kind"] for op in found["ops"]]
+    assert found["reset"] or kinds[0] == "reset_grid", found
+    assert kinds[-1] == "set_cell" and found["ops"][-1]["after"] == "after the restore"
 
 
 def test_full_restore_by_an_admin_the_backup_does_not_know(server, admin):
@@ -612,9 +652,29 @@ def test_full_restore_by_an_admin_the_backup_does_not_know(server, admin):
 
     result = ok(ops_admin.post(RESTORE, {"backup_id": backup["id"]}))
     assert contact_names(admin) == ["Ada"]
-    assert set(by_id(admin)) == {backup["id"], later["id"], result["pre_restore_backup"]["id"]}
+    found = by_id(admin)
+    assert set(found) == {backup["id"], later["id"], result["pre_restore_backup"]["id"]}
+    assert found[backup["id"]]["created_by"] == admin.user["id"]
+    assert found[later["id"]]["created_by"] is None and found[result["pre_restore_backup"]["id"]]["created_by"] is None
     assert sql(server, "PRAGMA foreign_key_check") == []
     assert ok(admin.post(VERIFY, {"backup_id": result["pre_restore_backup"]["id"]}))["ok"] is True
+    assert ops_admin.get("/api/contacts").status_code == 401  # a user the restored database never had is signed out
+
+
+def test_grid_restore_of_rows_edited_by_a_user_a_full_restore_removed(server, admin):
+    """Grid backup B holds rows written by `ops`; a full restore to before `ops` existed; then B is restored."""
+    k = fill_grid(admin, 2)
+    full = take(admin, "full")
+    ops_admin = server.add_user(admin, "ops", role="admin")
+    apply_ops(ops_admin, set_cell("r0", k["notes"], "by ops"), add_row("ops-row", k, name="Ops row"))
+    grid = take(ops_admin, "grid")
+    ok(admin.post(RESTORE, {"backup_id": full["id"]}))
+    assert [r["id"] for r in state(admin)["grid"]["rows"]] == ["r0", "r1"]
+
+    ok(admin.post(RESTORE, {"backup_id": grid["id"]}))
+    rows = {r["id"]: r for r in state(admin)["grid"]["rows"]}
+    assert list(rows) == ["r0", "r1", "ops-row"] and rows["r0"]["cells"][k["notes"]] == "by ops"
+    assert sql(server, "PRAGMA foreign_key_check") == []
 
 
 def test_reset_all_data_takes_a_pre_reset_backup_that_can_bring_everything_back(server, admin):
@@ -627,7 +687,7 @@ def test_reset_all_data_takes_a_pre_reset_backup_that_can_bring_everything_back(
     result = ok(admin.post(RESET, {"confirm": "RESET ALL DATA"}))
     safety = by_id(admin)[result["pre_reset_backup"]]
     assert safety["kind"] == "full" and safety["reason"] == "pre_reset"
-    assert safety["row_counts"]["contacts"] == 2 and safety["row_counts"]["fundraising_investors"] == 4
+    assert safety["row_counts"]["contacts"] == 2 + 4 and safety["row_counts"]["fundraising_investors"] == 4  # 4 linked from grid cells
     assert contact_names(admin) == [] and state(admin)["grid"]["rows"] == []
     assert ok(admin.post(VERIFY, {"backup_id": safety["id"]}))["ok"] is True
 
@@ -653,16 +713,15 @@ def test_full_export_holds_everything_but_secrets(server, admin):
     assert document["format"] == "venture-crm-export/1"
     tables = document["tables"]
     assert sorted(u["username"] for u in tables["users"]) == ["admin", "maria"]
-    assert [c["last_name"] for c in tables["contacts"]] == ["Ada"]
+    assert sorted(c["last_name"] for c in tables["contacts"]) == ["Ada", "Person0", "Person1"]
     assert sorted(i["id"] for i in tables["fundraising_investors"]) == ["r0", "r1"]
     assert len(tables["fundraising_contacts"]) == 2 and tables["fundraising_columns"] and tables["fundraising_views"]
     assert tables["audit_log"] and tables["app_settings"] is not None
-    for name, rows in tables.items():
-        if name not in ("users",):
-            continue
-        assert all("password_hash" not in row and "token_version" not in row for row in rows)
+    assert all("password_hash" not in row and "token_version" not in row for row in tables["users"])
     text = r.content.decode()
-    assert "password_hash" not in text and "$2b$" not in text  # no bcrypt hash anywhere
+    hashes = [u["password_hash"] for u in sql(server, "SELECT password_hash FROM users")]
+    assert len(hashes) == 2 and all(hashes)
+    assert not [h for h in hashes if h in text] and "$2b$" not in text  # no password hash anywhere, audit entries included
     assert not {"user_invites", "revoked_tokens", "schema_migrations"} & set(tables)
     live = {t: len(rows) for t, rows in dump(server).items()}
     for table in ("contacts", "fundraising_investors", "fundraising_contacts", "users", "fundraising_columns"):
@@ -708,6 +767,7 @@ def test_full_backup_while_another_thread_writes_is_a_consistent_prefix(server, 
                 writer.execute("COMMIT")
                 acknowledged.append(n)
                 n += 1
+                time.sleep(0.0005)  # a busy writer, not a lock hog: others get the write lock between commits
         except Exception as exc:  # reported below: the writer must never be refused
             errors.append(exc)
 

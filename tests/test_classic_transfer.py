@@ -426,7 +426,7 @@ def test_wrong_content_type_is_415(boss, content_type, body):
     ("application/json", b'{"rows": []}', "file"),
     ("application/json", b'{"rows": "A,B"}', "rows"),
     ("application/json", b'{"rows": [["A", "B"]]}', "rows"),
-    ("application/json", b'[{"first_name": "A"}]', "rows"),
+    ("application/json", b'[{"first_name": "A", "last_name": "B"}]', "rows"),  # rows must sit under "rows"
 ])
 def test_empty_or_unreadable_input_is_422(boss, content_type, body, field):
     before = snapshot(boss)

@@ -248,7 +248,7 @@ def test_update_column_renames_reoptions_retypes_and_updates_fund(server, admin)
     assert columns["f1"]["fund"]["vintage"] == 2024 and columns["f1"]["fund"]["target"] == 1000
     assert columns["calc"]["formula"] == "{Fund One} + 1" and cells["calc"] == 101  # the rename followed into the formula
     [fund] = sql(server, "SELECT name, vintage, target FROM fundraising_funds WHERE column_id = 'f1'")
-    assert fund == {"name": "Fund I", "vintage": 2024, "target": 1000}  # fund name is its own field, set only by `fund`
+    assert fund == {"name": "Fund One", "vintage": 2024, "target": 1000}  # a fund named after its column follows a rename
 
 
 def test_delete_column_is_soft(server, admin):

@@ -118,18 +118,23 @@ class EventStream:
 
 @pytest.fixture
 def grid(server, admin):
-    """maria as a second member, and three investor rows."""
-    maria = server.add_user(admin, "maria")
+    """Three investor rows."""
     k = keys(get_state(admin))
     rows = [new_id() for _ in range(3)]
     apply_ok(admin, *[{"op": "add_row", "row_id": r, "cells": {k["name"]: f"LP {i}"}} for i, r in enumerate(rows)])
-    return {"server": server, "admin": admin, "maria": maria, "keys": k, "rows": rows}
+    return {"server": server, "admin": admin, "keys": k, "rows": rows}
+
+
+@pytest.fixture
+def two(grid):
+    """The grid plus maria, a second signed-in member."""
+    return {**grid, "maria": grid["server"].add_user(grid["admin"], "maria")}
 
 
 # -- the change feed ------------------------------------------------------------------------
 
-def test_changes_since_lists_the_ops_after_a_version(grid):
-    admin, maria, k, rows = grid["admin"], grid["maria"], grid["keys"], grid["rows"]
+def test_changes_since_lists_the_ops_after_a_version(two):
+    admin, maria, k, rows = two["admin"], two["maria"], two["keys"], two["rows"]
     v1 = get_state(admin)["version"]
     apply_ok(admin, set_cell(rows[0], k["owner"], "alice"), set_cell(rows[1], k["owner"], "bob"))
     apply_ok(maria, set_cell(rows[0], k["owner"], "maria"))
@@ -155,8 +160,8 @@ def test_changes_needs_a_whole_number_since(grid, since):
 
 # -- Server-Sent Events -----------------------------------------------------------------------
 
-def test_an_edit_reaches_another_clients_event_stream_within_a_second(grid):
-    server, admin, maria, k, rows = grid["server"], grid["admin"], grid["maria"], grid["keys"], grid["rows"]
+def test_an_edit_reaches_another_clients_event_stream_within_a_second(two):
+    server, admin, maria, k, rows = two["server"], two["admin"], two["maria"], two["keys"], two["rows"]
     with EventStream(server, maria) as stream:
         assert stream.status == 200 and stream.headers["content-type"].startswith("text/event-stream")
         assert stream.next("presence")["data"] == []  # the opening presence snapshot: nobody yet
@@ -170,8 +175,8 @@ def test_an_edit_reaches_another_clients_event_stream_within_a_second(grid):
             assert (op["kind"], op["row_id"], op["column_id"], op["after"], op["actor"]) == ("set_cell", rows[1], k["notes"], value, "admin")
 
 
-def test_a_heartbeat_reaches_the_event_stream_as_presence(grid):
-    server, admin, maria, k, rows = grid["server"], grid["admin"], grid["maria"], grid["keys"], grid["rows"]
+def test_a_heartbeat_reaches_the_event_stream_as_presence(two):
+    server, admin, maria, k, rows = two["server"], two["admin"], two["maria"], two["keys"], two["rows"]
     with EventStream(server, admin) as stream:
         assert stream.next("presence")["data"] == []
         started = time.monotonic()
@@ -186,8 +191,8 @@ def test_a_heartbeat_reaches_the_event_stream_as_presence(grid):
         assert (person["username"], person["cell"], person["editing"]) == ("maria", None, False)
 
 
-def test_reconnecting_with_last_event_id_replays_the_ops_after_it(grid):
-    server, admin, maria, k, rows = grid["server"], grid["admin"], grid["maria"], grid["keys"], grid["rows"]
+def test_reconnecting_with_last_event_id_replays_the_ops_after_it(two):
+    server, admin, maria, k, rows = two["server"], two["admin"], two["maria"], two["keys"], two["rows"]
     seen = get_state(admin)["version"]
     apply_ok(admin, set_cell(rows[0], k["owner"], "one"))
     apply_ok(maria, set_cell(rows[1], k["owner"], "two"), set_cell(rows[2], k["owner"], "three"))
@@ -254,8 +259,8 @@ def test_row_detail_has_cells_contacts_commitments_and_communications(grid):
     assert admin.get(f"/api/fundraising/rows/{new_id()}").status_code == 404
 
 
-def test_row_history_says_who_changed_which_cell_from_what_to_what_and_when(grid):
-    admin, maria, k, rows = grid["admin"], grid["maria"], grid["keys"], grid["rows"]
+def test_row_history_says_who_changed_which_cell_from_what_to_what_and_when(two):
+    admin, maria, k, rows = two["admin"], two["maria"], two["keys"], two["rows"]
     row = rows[1]
     apply_ok(admin, set_cell(row, k["status"], "Contacted"))
     apply_ok(maria, set_cell(row, k["status"], "Meeting"), set_cell(rows[2], k["status"], "Passed"))
@@ -315,9 +320,9 @@ def test_row_pages_hold_at_most_1000_rows(grid):
 
 # -- the relational mirror -------------------------------------------------------------------
 
-def test_mirror_consistency_after_random_ops(grid):
+def test_mirror_consistency_after_random_ops(two):
     """Plain SQL on the fundraising_* tables says what GET /state says, and both what the ops asked for."""
-    server, admin, maria, k = grid["server"], grid["admin"], grid["maria"], grid["keys"]
+    server, admin, maria, k = two["server"], two["admin"], two["maria"], two["keys"]
     rng = random.Random(20240611)
     apply_ok(admin, {"op": "add_column", "column_id": "fa", "name": "Fund A", "type": "fund",
                      "fund": {"vintage": 2021, "target": 10_000_000, "close_date": "2022-06-30"}},
@@ -329,7 +334,7 @@ def test_mirror_consistency_after_random_ops(grid):
         assert user.post("/api/fundraising/views", body).status_code == 201
     statuses = [o["name"] for o in next(c for c in get_state(admin)["grid"]["columns"] if c["key"] == "status")["options"]]
     texts = ("name", "organization", "lead_source", "owner", "notes")
-    model = {r: {"archived": False, "cells": {"name": f"LP {i}"}, "funds": {}, "people": []} for i, r in enumerate(grid["rows"])}
+    model = {r: {"archived": False, "cells": {"name": f"LP {i}"}, "funds": {}, "people": []} for i, r in enumerate(two["rows"])}
     serial = iter(range(10_000))
     done = {name: 0 for name in ("add_row", "set_cell", "fund", "add", "edit", "remove", "archive_row", "restore_row")}
     keys_set = set()

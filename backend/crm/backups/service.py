@@ -216,6 +216,7 @@ def _drop_lost_user_links(conn) -> None:
 def _restore_full(app, conn, path: Path) -> None:
     """Copy the backup over the live database, keeping the record of every backup taken since."""
     kept = conn.execute("SELECT * FROM backups").fetchall()
+    replaced_version = conn.execute("SELECT version FROM fundraising_state WHERE id = 1").fetchone()["version"]
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         source.backup(conn, pages=-1)
@@ -230,6 +231,11 @@ def _restore_full(app, conn, path: Path) -> None:
         for row in kept:
             conn.execute(f"INSERT INTO backups ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
         conn.execute("UPDATE backups SET created_by = NULL WHERE created_by NOT IN (SELECT id FROM users)")
+        # As in a grid restore, the grid's version moves forward (never back to the backup's) and one
+        # reset_grid op tells live clients to reload, so their since= cursors stay valid.
+        version = max(replaced_version, conn.execute("SELECT version FROM fundraising_state WHERE id = 1").fetchone()["version"]) + 1
+        conn.execute("UPDATE fundraising_state SET version = ?, updated_at = ? WHERE id = 1", (version, now_iso()))
+        conn.execute("INSERT INTO fundraising_ops (version, kind, actor_kind, at) VALUES (?, 'reset_grid', 'system', ?)", (version, now_iso()))
 
 
 def policy_defaults() -> dict:

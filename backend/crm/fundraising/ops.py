@@ -247,7 +247,7 @@ def parse_ops(payload) -> tuple:
         errors["base_version"] = "must be the grid version your edits are based on (a whole number)"
     if not isinstance(ops, list) or not ops:
         errors["ops"] = "must be a non-empty list"
-    elif sum(len(o.get("cells") or {}) if isinstance(o, dict) and o.get("op") == "add_row" else 1 for o in ops) > MAX_CELL_CHANGES:
+    elif sum(max(1, len(o.get("cells") or {})) if isinstance(o, dict) and o.get("op") == "add_row" else 1 for o in ops) > MAX_CELL_CHANGES:
         errors["ops"] = f"at most {MAX_CELL_CHANGES} cell changes per request"
     unknown = set(payload) - {"base_version", "ops"}
     for name in unknown:

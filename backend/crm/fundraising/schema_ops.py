@@ -10,6 +10,7 @@ import json
 from ..clock import new_id, now_iso
 from ..errors import Invalid
 from ..validation import Field
+from ..importer import infer
 from . import columns as col
 from . import formulas
 from .recalc import Recalc
@@ -135,6 +136,9 @@ def update_column(batch, op, where) -> None:
     if "name" in op and op["name"] != column.name:
         new_name = _name(batch, op["name"], where, except_id=column.id)
         _rename_references(batch, column.name, new_name)
+        if column.type == "fund" and column.fund["name"] == column.name:  # a fund named after its column follows it
+            column.fund["name"] = new_name
+            batch.conn.execute("UPDATE fundraising_funds SET name = ?, updated_at = ? WHERE id = ?", (new_name, now_iso(), column.fund["id"]))
         changes["name"] = column.name = new_name
     if "formula" in op:
         if column.type != "formula":
@@ -233,8 +237,11 @@ def _retype(batch, column, new_type, where) -> None:
 def _convertible(value, new_type):
     if new_type in col.TEXTUAL and not isinstance(value, str):
         return ", ".join(value) if isinstance(value, list) else str(value)
-    if new_type == "multi_select" and isinstance(value, str):
-        return [value]
+    if isinstance(value, str) and new_type not in col.TEXTUAL:
+        try:  # "12", "$1,200", "1/5/2025", "checked": read as the importer reads spreadsheet text
+            return infer.convert(value, "number" if new_type in ("currency", "percent") else new_type)[0]
+        except ValueError:
+            return value
     return value
 
 

@@ -22,6 +22,7 @@ SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 CHECKED = {"checked", "true", "yes", "x", "✓", "✔"}
 UNCHECKED = {"", "unchecked", "false", "no"}
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y/%m/%d")
+DATE_SHAPE = re.compile(r"^(\d{1,4}[/-]\d{1,2}[/-]\d{1,4})([ T].*)?$")  # (date part, time part)
 TIME_SUFFIXES = (" %I:%M%p", " %I:%M %p", " %H:%M", " %H:%M:%S", "T%H:%M:%S", "T%H:%M:%SZ", "T%H:%M:%S.%fZ", "T%H:%M")
 
 
@@ -56,11 +57,16 @@ def parse_percent(text: str) -> float:
 def parse_date(text: str) -> str:
     """M/D/YYYY or YYYY-MM-DD, with or without a time → YYYY-MM-DD (or an ISO date-time when a time is given)."""
     text = text.strip()
+    shape = DATE_SHAPE.match(text)
+    if not shape:  # cheap: strptime keeps only 5 formats compiled, and inference tries every cell of every column
+        raise ValueError("not a date")
     for day in DATE_FORMATS:
         try:
-            return datetime.strptime(text, day).date().isoformat()
+            date = datetime.strptime(shape.group(1), day)
         except ValueError:
-            pass
+            continue
+        if not shape.group(2):
+            return date.date().isoformat()
         for clock in TIME_SUFFIXES:
             try:
                 moment = datetime.strptime(text.upper() if "%p" in clock else text, day + clock)
