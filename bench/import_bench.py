@@ -40,14 +40,16 @@ How
     Checks (the run fails otherwise): the preview reports every row and no
     problem cell; the commit creates exactly --rows rows, updates none and skips
     none; the grid then holds --rows rows and the Fund I total equals the CSV's;
-    the re-import creates 0 and updates 0.
+    the re-import creating 0 and updating 0 is the last row's goal (reported,
+    not fatal, so the times still print).
 
 Usage
     .venv/bin/python bench/import_bench.py [--rounds 3] [--json out.json]
     .venv/bin/python bench/import_bench.py --rows 1000 --rounds 1       # smoke run
     .venv/bin/python bench/import_bench.py --write-csv /tmp/export.csv  # also keep the generated file
     .venv/bin/python bench/import_bench.py --backend /tmp/other-checkout/backend   # compare another tree
-    Exit status 0 when both goals are met (on the median), 1 when one is missed.
+    Exit status 0 when both time goals are met (on the median) and every re-import created and
+    updated nothing, 1 otherwise.
 """
 import argparse
 import csv
@@ -366,8 +368,6 @@ def run_round(backend: Path, body_limit: int, data: bytes, rows: int, facts: dic
         body2 = json.dumps({"csv": data.decode("utf-8-sig"), "mapping": remapped}).encode()
         doc, again_s, again_cpu = server.ok("POST", "/api/fundraising/import/commit", body2, expect=201)
         second = doc["data"] if "data" in doc and isinstance(doc["data"], dict) else doc
-        if (second["created"], second["updated"]) != (0, 0) and not os.environ.get("IMPORT_BENCH_LENIENT"):
-            raise RuntimeError(f"re-import: created {second['created']}, updated {second['updated']} (expected 0, 0)")
         return {
             "preview_s": preview_s, "preview_cpu_s": preview_cpu,
             "commit_s": commit_s, "commit_cpu_s": commit_cpu,
@@ -411,19 +411,21 @@ def machine() -> dict:
             "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
 
 
-def summarise(name, key, rounds, rows, goal) -> dict:
+def summarise(name, key, rounds, rows, goal=None, check=None) -> dict:
+    """One table row. `goal` is a time goal on the median; `check` (goal text, round -> bool) a goal every round must meet."""
     times = [r[key + "_s"] for r in rounds]
     cpus = [r[key + "_cpu_s"] for r in rounds]
     row = {"case": name, "rows": rows, "n": len(times), "median_s": statistics.median(times),
-           "min_s": min(times), "max_s": max(times), "srv_cpu_median_s": statistics.median(cpus), "goal_s": goal}
-    row["pass"] = (row["median_s"] <= goal) if goal is not None else None
+           "min_s": min(times), "max_s": max(times), "srv_cpu_median_s": statistics.median(cpus), "goal_s": goal,
+           "goal": f"<= {goal:g} s" if goal is not None else (check[0] if check else "-")}
+    row["pass"] = (row["median_s"] <= goal) if goal is not None else (all(check[1](r) for r in rounds) if check else None)
     return row
 
 
 def print_table(results) -> None:
     head = ("case", "rows", "N", "median s", "min s", "max s", "srv CPU s", "goal", "result")
     body = [(r["case"], f"{r['rows']:,}", str(r["n"]), f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", f"{r['max_s']:.3f}",
-             f"{r['srv_cpu_median_s']:.2f}", f"<= {r['goal_s']:g} s" if r["goal_s"] is not None else "-",
+             f"{r['srv_cpu_median_s']:.2f}", r["goal"],
              ("pass" if r["pass"] else "FAIL") if r["pass"] is not None else "-") for r in results]
     widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
     line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
@@ -464,6 +466,7 @@ def main(argv=None) -> int:
         print(f"note: the commit body (~{commit_estimate / 2**20:.1f} MiB) exceeds the default CRM_MAX_BODY_BYTES "
               f"({DEFAULT_BODY_LIMIT / 2**20:.0f} MiB); raised to {body_limit / 2**20:.0f} MiB for this run")
 
+    load_before = os.getloadavg()
     rounds = []
     for n in range(args.rounds):
         print(f"round {n + 1}/{args.rounds}: fresh server, preview, commit, check, re-import ...", flush=True)
@@ -486,16 +489,22 @@ def main(argv=None) -> int:
         summarise("preview (POST /import/preview)", "preview", rounds, args.rows, GOAL_PREVIEW_S),
         summarise("commit into an empty grid", "commit", rounds, args.rows, GOAL_COMMIT_S),
         summarise("preview again, grid full (all columns exist)", "repreview", rounds, args.rows, None),
-        summarise("re-import, same file (0 created, 0 updated)", "reimport", rounds, args.rows, None),
+        summarise("re-import of the same file", "reimport", rounds, args.rows,
+                  check=("0 created, 0 updated", lambda r: (r["second"]["created"], r["second"]["updated"]) == (0, 0))),
     ]
     print()
     print_table(results)
     failed = [r["case"] for r in results if r["pass"] is False]
-    print("goals: preview <= 2 s, commit <= 5 s (median) -> " + ("met" if not failed else "MISSED by: " + "; ".join(failed)))
+    print("goals: preview <= 2 s, commit <= 5 s (median), re-import changes nothing -> "
+          + ("met" if not failed else "MISSED by: " + "; ".join(failed)))
+    load = os.getloadavg()
+    print(f"load average now {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) on {info['nproc']} CPUs, "
+          f"{load_before[0]:.2f} at the start: wall times on a busy machine run long, srv CPU less so")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "machine": info, "rows": args.rows, "columns": len(HEADER), "csv_bytes": len(data), "seed": args.seed,
-            "rounds": args.rounds, "body_limit": body_limit, "results": results,
+            "rounds": args.rounds, "body_limit": body_limit, "load_average_start": load_before,
+            "load_average_end": os.getloadavg(), "results": results,
             "per_round": [{k: v for k, v in r.items() if k not in ("inferred", "suggested")} for r in rounds],
             "inferred": first["inferred"], "suggested": first["suggested"],
         }, indent=2) + "\n")

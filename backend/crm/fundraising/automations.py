@@ -60,6 +60,7 @@ def run_row_rules(batch) -> None:
 
 def run(batch, rules, row_ids, trigger) -> None:
     columns = batch.live_columns()
+    members = _memberships(batch.conn, {a["list"] for r in rules for a in r["actions"] if a["type"] != "set_cell"}, row_ids)
     for rule in rules:
         try:
             matches = filters.compile_filter(rule["condition"], columns, "condition")
@@ -72,14 +73,27 @@ def run(batch, rules, row_ids, trigger) -> None:
             holds = not row["archived"] and matches(row["cells"])
             matched += holds
             for action in rule["actions"]:
-                change = _act(batch, rule, action, row_id, holds)
+                change = _act(batch, rule, action, row_id, holds, members)
                 if change:
                     changes.append(change)
         if changes or trigger == "daily":
             _log(batch.conn, rule["id"], trigger, len(row_ids), matched, changes, None)
 
 
-def _act(batch, rule, action, row_id, holds):
+def _memberships(conn, lists, row_ids) -> set:
+    """{(list name, row id)} for these lists and rows, in a few queries (by primary key), not one per rule and row."""
+    found, wanted = set(), list(dict.fromkeys(row_ids))
+    for name in sorted(lists):
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found.update((name, r["investor_id"]) for r in conn.execute(
+                "SELECT investor_id FROM fundraising_list_memberships WHERE list_name = ? "
+                f"AND investor_id IN ({','.join('?' * len(chunk))})", (name, *chunk)))
+    return found
+
+
+def _act(batch, rule, action, row_id, holds, members):
+    """Apply one action to one row; `members` holds the rows' list memberships and is kept up to date."""
     kind = action["type"]
     if kind == "set_cell":
         if not holds:
@@ -87,8 +101,7 @@ def _act(batch, rule, action, row_id, holds):
         before = len(batch.log)
         batch.set_cell(row_id, action["column_id"], action.get("value"), f"automation {rule['name']}", conflict_check=False)
         return {"row_id": row_id, "set_cell": action["column_id"]} if len(batch.log) > before else None
-    member = batch.conn.execute("SELECT 1 FROM fundraising_list_memberships WHERE list_name = ? AND investor_id = ?",
-                                (action["list"], row_id)).fetchone() is not None
+    member = (action["list"], row_id) in members
     want = {"keep_in_list": holds, "add_to_list": True if holds else member,
             "remove_from_list": False if holds else member}[kind]
     if want == member:
@@ -96,8 +109,10 @@ def _act(batch, rule, action, row_id, holds):
     if want:
         batch.conn.execute("INSERT INTO fundraising_list_memberships (list_name, investor_id, rule_id, added_at) VALUES (?, ?, ?, ?)",
                            (action["list"], row_id, rule["id"], now_iso()))
+        members.add((action["list"], row_id))
     else:
         batch.conn.execute("DELETE FROM fundraising_list_memberships WHERE list_name = ? AND investor_id = ?", (action["list"], row_id))
+        members.discard((action["list"], row_id))
     return {"row_id": row_id, "list": action["list"], "member": want}
 
 

@@ -1,5 +1,6 @@
 """The grid out: JSON or CSV (through a view), the relational summary, the admin activity feed."""
 import json
+from decimal import Decimal
 
 from .. import csvio
 from ..errors import Invalid
@@ -14,12 +15,18 @@ def render(value, column) -> str:
     if column.type == "checkbox":
         return "checked" if value else ""
     if column.type == "contacts":
-        return ", ".join(f"{p.get('name') or ''} <{p['email']}>".strip() if p.get("email") else (p.get("name") or "") for p in value)
+        return ", ".join(_item(f"{p.get('name') or ''} <{p['email']}>".strip() if p.get("email") else (p.get("name") or ""))
+                         for p in value)
     if isinstance(value, list):
-        return ", ".join(f'"{v}"' if "," in v else v for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return ", ".join(_item(v) for v in value)
+    if isinstance(value, float):  # plain digits as Airtable writes them, never 1e-05 (the importer reads no exponents)
+        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     return str(value)
+
+
+def _item(text: str) -> str:
+    """One item of a list cell, quoted (its quotes doubled) when it holds a comma or starts with a quote, as the importer reads it."""
+    return '"' + text.replace('"', '""') + '"' if "," in text or text.startswith('"') else text
 
 
 def export(req):

@@ -86,7 +86,7 @@ def row_ops(conn, columns, incoming) -> list:
         if row["archived"] and not item.get("archived", True):
             result.append({"op": "restore_row", "row_id": row["id"]})
         had = row["cells"]
-        for column_id, value in cells.items():
+        for column_id, value in (cells.items() if cells != had else ()):  # an unchanged row (most of them): one C-level compare
             if column_id not in computed and had.get(column_id) != value:
                 if not (value in (None, "", [], False) and had.get(column_id) in (None, "", [], False)):
                     result.append({"op": "set_cell", "row_id": row["id"], "column_id": column_id, "value": value})

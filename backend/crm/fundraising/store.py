@@ -60,10 +60,13 @@ def load_rows(conn, columns, ids=None, include_archived=False) -> list:
     investors = cursor.execute(
         "SELECT i.id, i.position, i.fields, i.computed, i.created_at, i.updated_at, i.updated_by, i.archived_at, "
         f"u.username, {', '.join('i.' + key for key in INVESTOR_KEYS)} FROM fundraising_investors i "
-        f"LEFT JOIN users u ON u.id = i.updated_by {where} ORDER BY i.position, i.id", params).fetchall()
+        f"LEFT JOIN users u ON u.id = i.updated_by {where}", params).fetchall()
+    investors.sort(key=lambda inv: (inv[1], inv[0]))  # ORDER BY position, id: cheaper here than through the index
     # Only the asked-for columns: a soft-deleted column keeps its data (fields, commitments,
     # contacts, computed) in the database, but its cells must not reappear in rows.
     wanted = {c.id for c in columns}
+    if ids is None:  # the whole grid: no join to pick rows; those of archived rows are simply never looked up
+        where, params = "", []
     commitments, contacts = _commitments(cursor, where, params, wanted), _contacts(cursor, where, params, wanted)
     by_key = {c.field_key: c for c in columns if c.field_key}
     keyed = [(9 + n, by_key[key].id, key in BOOL_KEYS) for n, key in enumerate(INVESTOR_KEYS) if key in by_key]
@@ -94,8 +97,8 @@ def load_rows(conn, columns, ids=None, include_archived=False) -> list:
 def _commitments(cursor, where, params, wanted) -> dict:
     found = {}
     for investor_id, column_id, amount in cursor.execute(
-            "SELECT c.investor_id, f.column_id, c.amount FROM fundraising_commitments c "
-            f"JOIN fundraising_funds f ON f.id = c.fund_id JOIN fundraising_investors i ON i.id = c.investor_id {where}", params):
+            "SELECT c.investor_id, f.column_id, c.amount FROM fundraising_commitments c JOIN fundraising_funds f ON f.id = c.fund_id "
+            f"{'JOIN fundraising_investors i ON i.id = c.investor_id ' + where if where else ''}", params):
         if column_id in wanted:
             found.setdefault(investor_id, {})[column_id] = amount
     return found
@@ -104,9 +107,9 @@ def _commitments(cursor, where, params, wanted) -> dict:
 def _contacts(cursor, where, params, wanted) -> dict:
     found = {}
     for r in cursor.execute(
-            "SELECT c.investor_id, c.column_id, c.id, c.name, c.email, c.phone, c.title, c.contact_id "
-            "FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id "
-            f"{where} {'AND' if where else 'WHERE'} c.deleted_at IS NULL ORDER BY c.investor_id, c.column_id, c.position", params):
+            "SELECT c.investor_id, c.column_id, c.id, c.name, c.email, c.phone, c.title, c.contact_id FROM fundraising_contacts c "
+            f"{'JOIN fundraising_investors i ON i.id = c.investor_id ' + where + ' AND' if where else 'WHERE'} c.deleted_at IS NULL "
+            "ORDER BY c.investor_id, c.column_id, c.position", params):
         if r[1] in wanted:
             found.setdefault(r[0], {}).setdefault(r[1], []).append(dict(zip(_PERSON, r[2:])))
     return found
@@ -210,7 +213,7 @@ def insert_full_row(conn, row_id, position, columns, cells: dict, user_id) -> di
         column = by_id[column_id]
         if column.field_key in INVESTOR_KEYS:
             keys[column.field_key] = int(value) if column.field_key in BOOL_KEYS else value
-        elif column.type not in ("fund", "contacts") and value not in (None, [], False):
+        elif column.type not in ("fund", "contacts") and value is not None and value != [] and value is not False:  # 0 is a value
             custom[column_id] = value
     names = ["id", "position", *keys, "fields", "created_at", "created_by", "updated_at", "updated_by"]
     conn.execute(f"INSERT INTO fundraising_investors ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",

@@ -75,6 +75,8 @@ def _multipart(req) -> tuple:
                 options = json.loads(part.get_payload(decode=True) or b"{}")
             except ValueError:
                 raise Invalid({"options": "must be JSON"}) from None
+            if not isinstance(options, dict):
+                raise Invalid({"options": "must be a JSON object {mapping, keys?, mode?}"})
     if data is None:
         raise Invalid({"file": "is required: upload the CSV in a field named file"})
     return data, options
@@ -125,15 +127,28 @@ def _existing(column) -> dict:
 
 
 def _convert_all(header, cells, column, lines, column_number) -> tuple:
-    """Every cell of one CSV column as its target column stores it, or a problem naming row and column."""
+    """Every cell of one CSV column as its target column stores it, or a problem naming row and column.
+
+    Each distinct text is converted once (a column repeats its statuses, owners, amounts and dates
+    across 10,000 rows); list values (multi select, contacts) are made per cell, since rows must not
+    share one list.
+    """
     values, problems, warnings = [], [], []
+    storage = _storage_type(column.type)
+    done = {}
     for text, line in zip(cells, lines):
-        try:
-            value, warning = infer.convert(text, _storage_type(column.type))
-            value = col.clean_value(column, value)
-        except (ValueError, col.CellError) as exc:
-            problems.append({"row": line, "column": column_number, "header": header, "message": f"{text!r}: {exc}"})
-            value, warning = None, None
+        found = done.get(text)
+        if found is None:
+            try:
+                value, warning = infer.convert(text, storage)
+                found = (col.clean_value(column, value), warning, None)
+            except (ValueError, col.CellError) as exc:
+                found = (None, None, f"{text!r}: {exc}")
+            if not isinstance(found[0], (list, dict)):
+                done[text] = found
+        value, warning, problem = found
+        if problem:
+            problems.append({"row": line, "column": column_number, "header": header, "message": problem})
         if warning:
             warnings.append({"row": line, "column": column_number, "header": header, "message": warning})
         values.append(value)
@@ -236,6 +251,9 @@ def _check_mapping(mapping, header, columns) -> dict:
 def commit(req) -> dict:
     data, options = upload(req)
     options = {**options, **({k: req.query[k] for k in ("mode",) if k in req.query})}
+    unknown = set(options) - {"mapping", "keys", "mode"}
+    if unknown:
+        raise Invalid({name: "unknown field" for name in unknown})
     mode = options.get("mode", "upsert")
     if mode not in MODES:
         raise Invalid({"mode": "must be one of: " + ", ".join(MODES)})
@@ -275,6 +293,7 @@ def _apply(req, mapping, keys, mode, rows, converted) -> dict:
     report = {"created": 0, "updated": 0, "unchanged": 0, "skipped": [], "columns_created": [
         batch.columns[c].name for h, c in targets.items() if "create" in mapping[h]]}
     position = (req.db.execute("SELECT max(position) AS p FROM fundraising_investors").fetchone()["p"] or 0)
+    live = batch.live_columns()  # sorted once: the loop adds rows and cells, never columns
     for n, (line, _) in enumerate(rows):
         cells = {targets[h]: converted[h][n] for h in mapping}
         key = _key(cells, [targets[k] for k in keys], batch)
@@ -287,7 +306,7 @@ def _apply(req, mapping, keys, mode, rows, converted) -> dict:
             continue
         if existing is None:
             position += 1
-            row_id = _insert(batch, cells, position, f"row {line}")
+            row_id = _insert(batch, cells, position, live)
             index[key] = row_id
             report["created"] += 1
         else:
@@ -358,16 +377,17 @@ def _norm(value) -> str:
     return " ".join(str(value).split()).lower() if value not in (None, [], False) else ""
 
 
-def _insert(batch, cells, position, where) -> str:
+def _insert(batch, cells, position, live) -> str:
+    """A new row with `cells`; `live` is batch.live_columns()."""
     row_id = new_id()
     # Values were cleaned for their columns in _convert_mapped, before anything was written.
-    stored = store.insert_full_row(batch.conn, row_id, position, batch.live_columns(), cells, batch.actor["id"])
+    stored = store.insert_full_row(batch.conn, row_id, position, live, cells, batch.actor["id"])
     batch.rows[row_id] = {"id": row_id, "position": position, "cells": stored, "archived": False}
     for column_id, people in stored.items():
         if batch.columns[column_id].type == "contacts" and people:
             links.sync_cell(batch, row_id, people)
     batch.record("add_row", row_id, None, None, {"position": position, "cells": stored})
-    batch.touched[row_id] = {c.id for c in batch.live_columns()}
+    batch.touched[row_id] = {c.id for c in live}
     return row_id
 
 
@@ -378,8 +398,19 @@ def _update(batch, row_id, cells, where) -> bool:
     for column_id, value in ordered:
         if batch.columns[column_id].type == "contacts":
             value = _merge_people(row["cells"].get(column_id) or [], value or [])
-        batch.set_cell(row_id, column_id, value, where, conflict_check=False)
+        if not _same(batch.columns[column_id], row["cells"].get(column_id), value):
+            batch.set_cell(row_id, column_id, value, where, conflict_check=False)
     return len(batch.log) > before
+
+
+def _same(column, stored, value) -> bool:
+    """Blank is blank (an empty multi select is stored as no value), and a stored person without a name reads back as ""."""
+    if col.is_blank(stored) and col.is_blank(value):
+        return True
+    if column.type == "contacts":
+        shown = lambda people: [{k: p.get(k) or None for k in ("id", *col.CONTACT_FIELDS)} for p in people or []]  # noqa: E731
+        return shown(stored) == shown(value)
+    return False
 
 
 def _merge_people(current, incoming) -> list:

@@ -24,6 +24,7 @@ UNCHECKED = {"", "unchecked", "false", "no"}
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y/%m/%d")
 DATE_SHAPE = re.compile(r"^(\d{1,4}[/-]\d{1,2}[/-]\d{1,4})([ T].*)?$")  # (date part, time part)
 TIME_SUFFIXES = (" %I:%M%p", " %I:%M %p", " %H:%M", " %H:%M:%S", "T%H:%M:%S", "T%H:%M:%SZ", "T%H:%M:%S.%fZ", "T%H:%M")
+MOSTLY = 0.9  # the share of a column's non-empty cells a type must read to be inferred
 
 
 def parse_number(text: str) -> float:
@@ -162,17 +163,27 @@ def convert(text: str, column_type: str):
 
 # -- inference -------------------------------------------------------------------
 
-def _reads(values, column_type) -> tuple:
-    """(how many read, problems [(index, message)], warnings)."""
-    good, problems, warnings = 0, [], []
+def _reads(values, column_type, total) -> tuple:
+    """(how many read, problems [(index, message)], warnings), or None as soon as too many failed for
+    the type to be chosen (a column of names need not be read in full as numbers, dates, emails and
+    web addresses). Each distinct text is read once: a column repeats its statuses, owners and amounts."""
+    good, problems, warnings, seen = 0, [], [], {}
     for index, text in values:
-        try:
-            _, warning = convert(text, column_type)
+        found = seen.get(text)
+        if found is None:
+            try:
+                found = (True, convert(text, column_type)[1])
+            except ValueError as exc:
+                found = (False, str(exc))
+            seen[text] = found
+        if found[0]:
             good += 1
-            if warning:
-                warnings.append((index, warning))
-        except ValueError as exc:
-            problems.append((index, str(exc)))
+            if found[1]:
+                warnings.append((index, found[1]))
+        else:
+            problems.append((index, found[1]))
+            if (total - len(problems)) / total < MOSTLY:
+                return None
     return good, problems, warnings
 
 
@@ -190,8 +201,11 @@ def infer_column(header: str, cells: list) -> dict:
             continue
         if column_type == "currency" and not any(re.search(r"[$€£]", c) for _, c in values):
             continue
-        good, problems, warnings = _reads(values, column_type)
-        if good / total >= 0.9:
+        read = _reads(values, column_type, total)
+        if read is None:
+            continue
+        good, problems, warnings = read
+        if good / total >= MOSTLY:
             return _result(column_type, good, total, problems, warnings)
     if all(COLLABORATOR.match(item) for _, c in values for item in parse_list(c)):
         return _result("contacts", total, total, [], [])
@@ -201,7 +215,8 @@ def infer_column(header: str, cells: list) -> dict:
 
 
 def _select_or_text(values, total, header) -> dict:
-    items = [parse_list(c) for _, c in values]
+    parsed = {}
+    items = [parsed[c] if c in parsed else parsed.setdefault(c, parse_list(c)) for _, c in values]
     distinct = {i for row in items for i in row}
     several = sum(1 for row in items if len(row) > 1)
     if several and len(distinct) <= max(3, total // 3) and not any(ATTACHMENT.match(c) for _, c in values):
