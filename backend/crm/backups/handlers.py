@@ -40,8 +40,8 @@ def take_backup(req):
 def verify_backup(req):
     """Check a backup: SHA-256 matches, integrity_check is ok (full), row counts match the record."""
     data = req.validated()
+    result = service.verify(req.config, req.db, data["backup_id"])
     with transaction(req.db):
-        result = service.verify(req.config, req.db, data["backup_id"])
         audit.record(req.db, req, "backup", data["backup_id"], "verify", {"ok": [None, result["ok"]]})
     return result
 

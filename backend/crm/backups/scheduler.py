@@ -10,7 +10,8 @@ log = logging.getLogger("crm.backups")
 def step(app, now=None) -> dict:
     conn = app.pool.acquire()
     try:
-        result = service.run_scheduled(app.config, conn, read_policy(conn), now)
+        with app.gate.shared():  # never while a full restore holds the database
+            result = service.run_scheduled(app.config, conn, read_policy(conn), now)
     finally:
         app.pool.release(conn)
     if result["taken"] or result["pruned"]:

@@ -75,27 +75,33 @@ def latest(conn):
 
 
 def verify(config, conn, backup_id) -> dict:
+    """Check a backup file, then record the result. The check (hash, integrity_check) runs outside any
+    transaction: on a large database it takes seconds, and writers must not wait for it."""
     record = conn.execute("SELECT * FROM backups WHERE id = ? AND deleted_at IS NULL", (backup_id,)).fetchone()
     if record is None:
         raise NotFound(f"no such backup: {backup_id}")
     result = snapshots.check_file(record, snapshots.folder(config) / record["file"])
-    conn.execute("UPDATE backups SET verified_at = ?, verified_ok = ?, verify_detail = ? WHERE id = ?",
-                 (now_iso(), int(result["ok"]), result["detail"], backup_id))
+    with transaction(conn):
+        conn.execute("UPDATE backups SET verified_at = ?, verified_ok = ?, verify_detail = ? WHERE id = ?",
+                     (now_iso(), int(result["ok"]), result["detail"], backup_id))
     return {"id": backup_id, **result}
 
 
 def prune(config, conn, keep: int, daily_days: int, now=None) -> list:
-    """Delete old automatic backups beyond `keep`, keeping one a day for `daily_days` days and the newest verified one."""
+    """Delete old automatic backups beyond `keep` per kind, keeping the newest of each day for `daily_days`
+    days and the newest verified backup."""
     now = now or utcnow()
     autos = conn.execute("SELECT * FROM backups WHERE reason = 'auto' AND deleted_at IS NULL ORDER BY created_at DESC").fetchall()
-    protected = {r["id"] for r in autos[:keep]}
+    protected = set()
+    for kind in KINDS:  # `keep` counts each kind on its own
+        protected |= {r["id"] for r in [a for a in autos if a["kind"] == kind][:keep]}
     newest_verified = conn.execute("SELECT id FROM backups WHERE verified_ok = 1 AND deleted_at IS NULL "
                                    "ORDER BY created_at DESC LIMIT 1").fetchone()
     if newest_verified:
         protected.add(newest_verified["id"])
     floor = iso(now - timedelta(days=daily_days))
     days_seen = set()
-    for record in autos:  # newest first: the first backup of each (kind, day) within the floor is kept
+    for record in autos:  # newest first: the newest backup of each (kind, day) within the floor is kept
         day = (record["kind"], record["created_at"][:10])
         if record["created_at"] >= floor and day not in days_seen:
             protected.add(record["id"])
@@ -262,8 +268,9 @@ def run_scheduled(config, conn, policy, now=None) -> dict:
     for kind in due(conn, policy, now):
         record = take(config, conn, kind, "auto", at=now)
         taken.append(record["id"])
-        with transaction(conn):
-            verify(config, conn, record["id"])
+        verify(config, conn, record["id"])
+    if not policy["enabled"]:  # a disabled policy touches nothing, pruning included
+        return {"taken": taken, "pruned": []}
     with transaction(conn):
         pruned = prune(config, conn, policy["keep"], policy["daily_days"], now)
     return {"taken": taken, "pruned": pruned}
