@@ -1,5 +1,14 @@
-"""Reading the grid: the whole state, rows through a view, one row's detail, history and changes."""
+"""Reading the grid: the whole state, rows through a view, one row's detail, history and changes.
+
+Whole-grid reads share a snapshot cached per database and grid version: every
+write to the grid's tables goes through an ops Batch (or a restore or reset)
+that bumps the version, so a cached snapshot is exact until the version moves.
+Reading 10,000 rows and encoding them takes most of a second; a cached read
+costs a version check. Snapshots are shared: callers must not mutate them.
+"""
 import json
+import threading
+from collections import OrderedDict
 
 from ..errors import Invalid, NotFound
 from . import filters, store, views
@@ -8,27 +17,80 @@ MAX_PAGE = 1000
 MAX_CHANGES = 5000
 
 
+class Snapshot:
+    def __init__(self, current, columns, rows):
+        self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
+        self.columns, self.rows = columns, rows
+        self._grid_json = None
+        self._lock = threading.Lock()
+
+    def grid_json(self) -> bytes:
+        """{columns, rows} encoded once per snapshot."""
+        with self._lock:
+            if self._grid_json is None:
+                self._grid_json = json.dumps({"columns": [c.as_api() for c in self.columns], "rows": self.rows},
+                                             separators=(",", ":")).encode()
+            return self._grid_json
+
+
+_snapshots = OrderedDict()  # (database file, version) -> Snapshot
+_snapshots_lock = threading.Lock()
+
+
+def snapshot(conn) -> Snapshot:
+    """The live (unarchived) grid at its current version, from cache when it has not moved."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # version and rows from one read snapshot
+    try:
+        current = store.version(conn)
+        key = (conn.execute("PRAGMA database_list").fetchone()["file"], current["version"], current["updated_at"])
+        with _snapshots_lock:
+            found = _snapshots.get(key)
+        if found is None:
+            columns = store.load_columns(conn)
+            found = Snapshot(current, columns, store.load_rows(conn, columns))
+            with _snapshots_lock:
+                _snapshots[key] = found
+                while len(_snapshots) > 4:
+                    _snapshots.popitem(last=False)
+        return found
+    finally:
+        if own:
+            conn.execute("COMMIT")
+
+
 def state(conn, user) -> dict:
     """The original API's shape: {grid: {columns, rows}, views, version, updated_at, updated_by}."""
-    columns = store.load_columns(conn)
-    current = store.version(conn)
+    snap = snapshot(conn)
     return {
-        "grid": {"columns": [c.as_api() for c in columns], "rows": store.load_rows(conn, columns)},
+        "grid": {"columns": [c.as_api() for c in snap.columns], "rows": snap.rows},
         "views": views.visible(conn, user),
-        "version": current["version"], "updated_at": current["updated_at"], "updated_by": current["updated_by"],
+        "version": snap.version, "updated_at": snap.updated_at, "updated_by": snap.updated_by,
     }
+
+
+def state_bytes(conn, user) -> bytes:
+    """state() as the JSON response body, reusing the snapshot's encoded grid."""
+    snap = snapshot(conn)
+    tail = json.dumps({"views": views.visible(conn, user), "version": snap.version, "updated_at": snap.updated_at,
+                       "updated_by": snap.updated_by}, separators=(",", ":")).encode()
+    return b'{"data":{"grid":' + snap.grid_json() + b"," + tail[1:] + b"}"
 
 
 def view_rows(conn, user, query) -> dict:
     """Rows through a view (filter, sort, group) plus `q` search; a page of them with the total."""
-    columns = store.load_columns(conn)
+    include_archived = query.get("archived") in ("1", "true")
+    if include_archived:
+        columns = store.load_columns(conn)
+        rows = [r for r in store.load_rows(conn, columns, include_archived=True) if r["archived"]]
+        version = store.version(conn)["version"]
+    else:
+        snap = snapshot(conn)
+        columns, rows, version = snap.columns, snap.rows, snap.version
     config = {}
     if query.get("view_id"):
         config = views.effective(views.get(conn, user, query["view_id"])["config"], columns)
-    include_archived = query.get("archived") in ("1", "true")
-    rows = store.load_rows(conn, columns, include_archived=include_archived)
-    if include_archived:
-        rows = [r for r in rows if r["archived"]]
     matches = filters.compile_filter(config.get("filters"), columns)
     rows = [r for r in rows if matches(r["cells"])]
     rows = filters.search_rows(rows, query.get("q", ""))
@@ -37,8 +99,7 @@ def view_rows(conn, user, query) -> dict:
     if config.get("group_by"):
         result["groups"] = filters.group_rows(rows, config["group_by"], columns)
     limit, offset = _page(query)
-    result.update({"rows": rows[offset:offset + limit], "limit": limit, "offset": offset,
-                   "version": store.version(conn)["version"]})
+    result.update({"rows": rows[offset:offset + limit], "limit": limit, "offset": offset, "version": version})
     return result
 
 

@@ -41,7 +41,7 @@ def _notify(req):
 
 def get_state(req):
     """The whole grid: columns, rows (computed formulas included), views, version."""
-    return grid.state(req.db, req.user)
+    return Response(200, grid.state_bytes(req.db, req.user))
 
 
 def put_state(req):
