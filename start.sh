@@ -6,5 +6,6 @@ cd "$(dirname "$0")"
 source scripts/setup-lib.sh
 ensure_venv
 ensure_requirements requirements.txt
+ensure_npm_packages
 export CRM_DATA_DIR="${CRM_DATA_DIR:-$PWD/data}"
 exec "$VENV/bin/python" backend/server.py

@@ -5,4 +5,6 @@ cd "$(dirname "$0")"
 source scripts/setup-lib.sh
 ensure_venv
 ensure_requirements requirements-dev.txt
+ensure_npm_packages
+ensure_chromium
 exec "$VENV/bin/python" -m pytest "$@"

@@ -1,20 +1,40 @@
-// The one way the front end talks to the server.
-const KEY = "crm.token";
+// The one way the front end talks to the server: api(method, url, body).
+// A 401 on a signed-in request clears the token and fires "crm:unauthorized";
+// the router shows sign-in and returns here afterwards (queued edits are kept).
+import { STORAGE } from "./config.js";
 
-export const token = () => sessionStorage.getItem(KEY);
-export const setToken = (value) => value ? sessionStorage.setItem(KEY, value) : sessionStorage.removeItem(KEY);
+export const token = () => sessionStorage.getItem(STORAGE.token);
+export const setToken = (value) => value ? sessionStorage.setItem(STORAGE.token, value) : sessionStorage.removeItem(STORAGE.token);
 
-export async function api(method, url, body) {
-  const headers = {};
+export class ApiError extends Error {
+  constructor(status, payload) {
+    const detail = payload.fields ? ": " + Object.entries(payload.fields).map(([k, v]) => `${k} ${v}`).join("; ") : "";
+    super((payload.error || `HTTP ${status}`) + detail);
+    this.status = status;
+    this.payload = payload;
+  }
+}
+
+export function authHeaders(extra = {}) {
+  const headers = { ...extra };
   if (token()) headers.Authorization = `Bearer ${token()}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return headers;
+}
+
+export function unauthorized() {
+  setToken(null);
+  window.dispatchEvent(new CustomEvent("crm:unauthorized"));
+}
+
+/** `quiet`: a 401 is only thrown, not turned into a sign-out (for background calls such as presence). */
+export async function api(method, url, body, { quiet = false } = {}) {
+  const hadToken = Boolean(token());
+  const headers = authHeaders(body === undefined ? {} : { "Content-Type": "application/json" });
   const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const payload = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const detail = payload.fields ? ": " + Object.entries(payload.fields).map(([k, v]) => `${k} ${v}`).join("; ") : "";
-    const error = new Error((payload.error || `HTTP ${response.status}`) + detail);
-    error.status = response.status;
-    throw error;
+    if (response.status === 401 && hadToken && !quiet) unauthorized();
+    throw new ApiError(response.status, payload);
   }
   return payload.data;
 }

@@ -26,3 +26,34 @@ ensure_requirements() {
   "$VENV/bin/pip" install --disable-pip-version-check --quiet -r "$file"
   echo "$want" > "$stamp"
 }
+
+# ensure_npm_packages: npm ci in frontend/ unless package-lock.json is unchanged
+# since the last install (and node_modules is still there). The SPA imports its
+# packages straight from frontend/node_modules/, so there is no build step.
+ensure_npm_packages() {
+  local dir=frontend stamp="frontend/node_modules/.installed-lock.sha256" want
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "Venture CRM needs npm (Node.js) to install its front-end packages." >&2
+    exit 1
+  fi
+  want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)
+  if [ -d "$dir/node_modules" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "installing front-end packages from $dir/package-lock.json"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
+# ensure_chromium: the browser tests drive Debian's Chromium at /usr/bin/chromium
+# (Playwright never downloads a browser of its own here).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    return 0
+  fi
+  echo "installing Debian's chromium for the browser tests"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}

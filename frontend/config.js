@@ -1,0 +1,48 @@
+// Configuration and selectors in one place: paths, storage keys, timings, ids.
+export const TABULATOR_JS = "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
+
+export const STORAGE = {
+  token: "crm.token",             // sessionStorage: a tab's sign-in ends with the tab
+  pendingOps: "crm.pending-ops",  // sessionStorage: unsaved edits survive a 401 or reload
+  afterSignIn: "crm.after-sign-in",
+};
+
+export const ROUTES = {
+  grid: "/",
+  login: "/login",
+  setup: "/setup",
+  acceptInvite: "/accept-invite",
+  account: "/account",
+};
+
+export const API = {
+  bootstrap: "/api/bootstrap/status",
+  register: "/api/auth/register",
+  login: "/api/auth/login",
+  me: "/api/auth/me",
+  logout: "/api/auth/logout",
+  changePassword: "/api/auth/change-password",
+  acceptInvite: "/api/auth/accept-invite",
+  state: "/api/fundraising/state",
+  rows: "/api/fundraising/rows",
+  ops: "/api/fundraising/ops",
+  events: "/api/fundraising/events",
+  heartbeat: "/api/fundraising/collab/heartbeat",
+};
+
+export const TIMING = {
+  saveDebounceMs: 250,     // edits within this window go in one ops request
+  retryMs: [1000, 2000, 5000, 10000, 30000],
+  eventsReconnectMs: 2000,
+  heartbeatMs: 20000,
+  pageSize: 1000,          // the server's largest page of rows
+};
+
+// Element ids and data-* hooks the tests and the code share.
+export const SEL = {
+  app: "#app",
+  status: "[data-save-status]",
+  grid: "#grid",
+  viewSelect: "#view-select",
+  search: "#grid-search",
+};

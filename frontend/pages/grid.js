@@ -1,0 +1,464 @@
+// The fundraising grid: Tabulator over the server's rows, edits saved as ops,
+// other people's edits applied live from the event stream.
+import { TabulatorFull as Tabulator } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
+import { api, authHeaders, unauthorized } from "../api.js";
+import { API, TIMING } from "../config.js";
+import { h, initials } from "../dom.js";
+import { READ_ONLY, definition, parse, seedEditor } from "../widgets/columns.js";
+import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
+import { openEvents } from "../widgets/events.js";
+import { SaveQueue } from "../widgets/savequeue.js";
+
+const STATUS_TEXT = {
+  saved: () => "All changes saved",
+  pending: (n) => `${n} unsaved change${n === 1 ? "" : "s"}…`,
+  saving: () => "Saving…",
+  offline: (n) => `Offline: ${n} change${n === 1 ? "" : "s"} waiting`,
+  "signed-out": (n) => `Signed out: ${n} change${n === 1 ? "" : "s"} waiting`,
+  error: (message) => `Not saved: ${message}`,
+};
+
+export function mount(root, { me }) {
+  const status = h("div.save-status", { role: "status", dataset: { saveStatus: "saved" } }, STATUS_TEXT.saved());
+  const live = h("span.live", { title: "Live updates", dataset: { live: "connecting" } });
+  const viewSelect = h("select", { id: "view-select", "aria-label": "View" });
+  const search = h("input", { id: "grid-search", type: "search", placeholder: "Search", "aria-label": "Search investors", autocomplete: "off" });
+  const count = h("span.count", { "aria-live": "polite" });
+  const addRow = h("button", { type: "button", dataset: { action: "add-row" } }, "+ Add investor");
+  const addColumn = h("button", { type: "button", dataset: { action: "add-column" } }, "+ Add column");
+  const gridEl = h("div", { id: "grid", role: "grid", "aria-label": "Fundraising grid" });
+  const toolbar = h("div.toolbar", { role: "toolbar", "aria-label": "Grid tools" },
+    h("label.view-picker", {}, h("span.sr-only", {}, "View"), viewSelect), search, addRow, addColumn,
+    h("span.spacer"), count, live, status);
+  root.replaceChildren(toolbar, h("div.grid-wrap", {}, gridEl));
+  root.classList.add("grid-page");
+  const presenceEl = document.querySelector(".topbar .presence");
+
+  let columns = [];               // the grid's columns as the API gives them
+  let columnsById = new Map();
+  let views = [];
+  let view = null;
+  let table = null;
+  let closeEvents = null;
+  let people = [];                // presence of others
+  let stopped = false;
+  const undo = [];                // our own cell changes: {row_id, column_id, before, after}
+  const redo = [];
+
+  const queue = new SaveQueue(0, {
+    status: setStatus,
+    applied: (result) => {
+      for (const [rowId, cells] of Object.entries(result.rows || {})) updateRow(rowId, cells, { keepPending: true });
+      if (result.needsColumns) reloadColumns();
+    },
+    conflict: (ops, payload) => conflictDialog(payload.conflicts, columnsById, ops).then((choice) => {
+      if (choice === "theirs") for (const c of payload.conflicts) updateRow(c.row_id, { [c.column_id]: c.current_value });
+      return choice;
+    }),
+    rejected: (ops) => {
+      // The server refused these edits: show the server's values again.
+      for (const rowId of new Set(ops.map((o) => o.row_id).filter(Boolean))) refreshRow(rowId);
+      if (ops.some((o) => o.op !== "set_cell")) reloadColumns();
+    },
+  });
+
+  function setStatus(state, detail) {
+    status.dataset.saveStatus = state;
+    status.textContent = STATUS_TEXT[state](detail);
+  }
+
+  // -- loading --------------------------------------------------------------------
+
+  async function loadRows() {
+    const params = new URLSearchParams({ limit: String(TIMING.pageSize) });
+    if (view) params.set("view_id", view.id);
+    if (search.value.trim()) params.set("q", search.value.trim());
+    const first = await fetchPage(params, 0);
+    const pages = [first];
+    const rest = [];
+    for (let offset = TIMING.pageSize; offset < first.total; offset += TIMING.pageSize) rest.push(fetchPage(params, offset));
+    pages.push(...await Promise.all(rest));
+    queue.seen(first.version);
+    return pages.flatMap((p) => p.data).map(rowData);
+  }
+
+  async function fetchPage(params, offset) {
+    params = new URLSearchParams(params);
+    params.set("offset", String(offset));
+    const response = await fetch(`${API.rows}?${params}`, { headers: authHeaders() });
+    if (response.status === 401) { unauthorized(); throw new Error("signed out"); }
+    if (!response.ok) throw new Error(`rows: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  const rowData = (row) => ({ id: row.id, ...row.cells });
+
+  function columnDefs() {
+    const config = view?.config || {};
+    const order = config.order || [];
+    const rank = new Map(order.map((id, i) => [id, i]));
+    const ordered = [...columns].sort((a, b) => (rank.get(a.id) ?? 1e6 + columns.indexOf(a)) - (rank.get(b.id) ?? 1e6 + columns.indexOf(b)));
+    const hidden = new Set(config.hidden || []);
+    const frozen = Math.max(1, config.frozen ?? 1);
+    let visibleIndex = 0;
+    return ordered.map((column) => {
+      const isHidden = hidden.has(column.id);
+      const def = definition(column, {
+        width: config.widths?.[column.id] || (!isHidden && visibleIndex === 0 ? 220 : undefined),
+        frozen: !isHidden && visibleIndex < frozen,
+        hidden: isHidden,
+        editable: (cell) => !lockedByOther(cell),
+      });
+      if (!isHidden) visibleIndex += 1;
+      return def;
+    });
+  }
+
+  function setColumns(list) {
+    columns = list;
+    columnsById = new Map(columns.map((c) => [c.id, c]));
+  }
+
+  async function start() {
+    const state = await api("GET", API.state);
+    if (stopped) return;
+    setColumns(state.grid.columns);
+    views = state.views;
+    queue.seen(state.version);
+    const wanted = new URLSearchParams(location.search).get("view");
+    view = views.find((v) => v.id === wanted) || views[0] || null;
+    viewSelect.replaceChildren(...views.map((v) => h("option", { value: v.id, selected: v === view }, v.name)));
+    const rows = await loadRows();
+    if (stopped) return;
+    await buildTable(rows);
+    // Edits made before a sign-out or reload: show them, then send them.
+    for (const op of queue.pending) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
+    queue.flush();
+    closeEvents = openEvents(queue.version, { onEvent, onState: (s) => { live.dataset.live = s; live.title = s === "live" ? "Live updates on" : "Reconnecting…"; } });
+    heartbeat();
+  }
+
+  function buildTable(rows) {
+    table = new Tabulator(gridEl, {
+      data: rows,
+      index: "id",
+      columns: columnDefs(),
+      height: "100%",
+      layout: "fitData",
+      renderVertical: "virtual",
+      rowHeight: 36,
+      placeholder: "No investors in this view",
+      movableColumns: true,
+      rowHeader: { formatter: "rownum", headerSort: false, hozAlign: "right", resizable: false, frozen: true, width: 52, cssClass: "row-number" },
+      selectableRange: 1,
+      selectableRangeColumns: true,
+      selectableRangeRows: true,
+      selectableRangeClearCells: true,
+      selectableRangeClearCellsValue: null,
+      editTriggerEvent: "dblclick",
+      clipboard: true,
+      clipboardCopyStyled: false,
+      clipboardCopyConfig: { rowHeaders: false, columnHeaders: false },
+      clipboardCopyRowRange: "range",
+      clipboardPasteParser: "range",
+      clipboardPasteAction: "range",
+    });
+    const built = new Promise((resolve) => table.on("tableBuilt", resolve));
+    table.on("tableBuilt", () => {
+      count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
+      gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
+    });
+    table.on("cellEdited", (cell) => {
+      const column = columnsById.get(cell.getField());
+      if (!column) return;
+      const before = cell.getOldValue();
+      if (READ_ONLY.has(column.type)) { cell.getRow().update({ [column.id]: before }); return; }
+      let value = cell.getValue();
+      if (typeof value === "string" || value === undefined) {
+        const parsed = parse(column, value ?? null);
+        if (parsed.error) { cell.getRow().update({ [column.id]: before }); return; }
+        value = parsed.value;
+      }
+      if (value !== cell.getValue()) cell.getRow().update({ [column.id]: value });
+      if (sameValue(before, value)) return;
+      record(cell.getRow().getIndex(), column.id, before, value);
+    });
+    table.on("clipboardPasted", (clipboard, rowData, rows) => {
+      rows.forEach((row, i) => {
+        for (const [field, raw] of Object.entries(rowData[i] || {})) {
+          const column = columnsById.get(field);
+          if (!column || READ_ONLY.has(column.type)) continue;
+          const parsed = parse(column, raw);
+          const value = parsed.error ? null : parsed.value;
+          row.update({ [field]: value });
+          queue.push({ op: "set_cell", row_id: row.getIndex(), column_id: field, value });
+        }
+      });
+    });
+    table.on("cellEditing", (cell) => heartbeat(cell, true));
+    table.on("cellEditCancelled", (cell) => heartbeat(cell, false));
+    table.on("rangeChanged", () => heartbeat(activeCell(), false));
+    gridEl.addEventListener("keydown", onKeyDown, true);
+    return built;
+  }
+
+  const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+  function record(rowId, columnId, before, after) {
+    undo.push({ row_id: rowId, column_id: columnId, before, after });
+    if (undo.length > 500) undo.shift();
+    redo.length = 0;
+    queue.push({ op: "set_cell", row_id: rowId, column_id: columnId, value: after ?? null });
+  }
+
+  function replay(from, to, key) {
+    const change = from.pop();
+    if (!change) return;
+    to.push(change);
+    const value = change[key];
+    rowOf(change.row_id)?.update({ [change.column_id]: value });
+    queue.push({ op: "set_cell", row_id: change.row_id, column_id: change.column_id, value: value ?? null });
+  }
+
+  function activeCell() {
+    const internal = table?.modules?.selectRange?.getActiveCell?.();
+    return internal ? internal.getComponent() : null;
+  }
+
+  function onKeyDown(event) {
+    if (!table || event.target.closest(".cell-editor, .tabulator-editing")) return;
+    const mod = event.ctrlKey || event.metaKey;
+    if (mod && !event.altKey && event.key.toLowerCase() === "z") {
+      event.preventDefault(); event.stopPropagation();
+      if (event.shiftKey) replay(redo, undo, "after"); else replay(undo, redo, "before");
+    } else if (mod && event.key.toLowerCase() === "y") {
+      event.preventDefault(); event.stopPropagation();
+      replay(redo, undo, "after");
+    } else if (mod && event.key.toLowerCase() === "d") {
+      event.preventDefault(); event.stopPropagation();
+      fillDown();
+    } else if (!mod && !event.altKey && event.key.length === 1 && !event.isComposing) {
+      // Typing on a selected cell starts editing with that character, as in Airtable.
+      const cell = activeCell();
+      const column = cell && columnsById.get(cell.getField());
+      if (!column || READ_ONLY.has(column.type) || ["date", "checkbox", "single_select", "multi_select"].includes(column.type)) return;
+      if (lockedByOther(cell)) return;
+      event.preventDefault(); event.stopPropagation();
+      seedEditor(event.key);
+      cell.edit(true);
+    }
+  }
+
+  function fillDown() {
+    const range = table.getRanges()[0];
+    if (!range) return;
+    const cells = range.getCells();  // rows of cells
+    if (cells.length < 2) return;
+    const top = cells[0];
+    for (const row of cells.slice(1)) {
+      row.forEach((cell, i) => {
+        const column = columnsById.get(cell.getField());
+        if (!column || READ_ONLY.has(column.type)) return;
+        const before = cell.getValue();
+        const value = top[i].getValue();
+        if (sameValue(before, value)) return;
+        cell.getRow().update({ [column.id]: value });
+        record(cell.getRow().getIndex(), column.id, before, value);
+      });
+    }
+  }
+
+  // -- applying changes ------------------------------------------------------------
+
+  function updateRow(rowId, cells, { keepPending = false } = {}) {
+    const row = rowOf(rowId);
+    if (!row) return;
+    const update = { ...cells };
+    // Never redraw the cell being edited: that would close its editor under the user's fingers.
+    const editing = table.modules?.edit?.currentCell;
+    if (editing && editing.row === row._getSelf()) delete update[editing.column.getField()];
+    if (keepPending) {
+      // Cells we changed again while the request was out keep our newer value.
+      for (const op of queue.pending) if (op.op === "set_cell" && op.row_id === rowId) delete update[op.column_id];
+    }
+    row.update(update);
+  }
+
+  async function refreshRow(rowId) {
+    try {
+      const row = await api("GET", `${API.rows}/${rowId}`);
+      if (rowOf(rowId)) updateRow(rowId, row.cells);
+      else if (table && !row.archived) table.addRow(rowData(row), false);
+    } catch { /* gone or signed out: nothing to show */ }
+  }
+
+  // Tabulator's getRow answers false (not undefined) for an unknown id.
+  const rowOf = (id) => (table && table.getRow(id)) || null;
+
+  const hasFormulas = () => columns.some((c) => c.type === "formula");
+
+  function onEvent(name, payload, id) {
+    if (name === "presence") return showPresence(payload);
+    if (name === "reset") return reload();
+    if (name !== "ops") return;
+    const columnChange = payload.ops.some((op) => op.kind.endsWith("_column"));
+    const touched = new Set();
+    for (const op of payload.ops) {
+      const ours = op.actor_id === me.id && (queue.mine.has(op.version) || queue.inFlight);
+      if (ours) continue;
+      if (op.kind === "set_cell" && op.row_id) {
+        const row = rowOf(op.row_id);
+        if (row) {
+          updateRow(op.row_id, { [op.column_id]: op.after }, { keepPending: true });
+          flash(row, op.column_id);
+          touched.add(op.row_id);
+        }
+      } else if (op.kind === "add_row") {
+        if (!rowOf(op.row_id)) table.addRow({ id: op.row_id }, false);
+        touched.add(op.row_id);
+      } else if (op.kind === "archive_row") {
+        rowOf(op.row_id)?.delete();
+      } else if (op.kind === "restore_row") {
+        refreshRow(op.row_id);
+      }
+    }
+    queue.seen(id ?? payload.version);
+    if (columnChange) reloadColumns();
+    else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
+    count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
+  }
+
+  function flash(row, columnId) {
+    const el = (row.getCell(columnId) || null)?.getElement();
+    if (!el) return;
+    el.classList.remove("flash");
+    void el.offsetWidth;  // restart the animation
+    el.classList.add("flash");
+  }
+
+  async function reloadColumns() {
+    const state = await api("GET", API.state);
+    setColumns(state.grid.columns);
+    views = state.views;
+    view = views.find((v) => v.id === view?.id) || views[0] || null;
+    table.setColumns(columnDefs());
+    const rows = await loadRows();
+    table.replaceData(rows);
+  }
+
+  async function reload() {
+    table.replaceData(await loadRows());
+    count.textContent = `${table.getDataCount()} investors`;
+  }
+
+  // -- presence ---------------------------------------------------------------------
+
+  function lockedByOther(cell) {
+    const rowId = cell.getRow().getIndex();
+    return people.some((p) => p.user_id !== me.id && p.editing && p.cell?.row_id === rowId && p.cell?.column_id === cell.getField());
+  }
+
+  let lastBeat = "";
+  let beatTimer = null;
+  function heartbeat(cell = activeCell(), editing = false) {
+    clearTimeout(beatTimer);
+    beatTimer = setTimeout(() => heartbeat(activeCell(), false), TIMING.heartbeatMs);
+    const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing };
+    const key = JSON.stringify(body);
+    if (key === lastBeat && !editing) return;
+    lastBeat = key;
+    api("POST", API.heartbeat, body, { quiet: true }).catch(() => {});
+  }
+
+  let outlined = [];
+  function showPresence(list) {
+    people = list.filter((p) => p.user_id !== me.id);
+    presenceEl?.replaceChildren(...people.map((p) => {
+      const a = h("span.avatar", { title: `${p.display_name || p.username}${p.editing ? " (editing)" : ""}` }, initials(p));
+      a.style.backgroundColor = p.color;
+      return a;
+    }));
+    for (const el of outlined) { el.classList.remove("peer-cell"); el.style.removeProperty("--peer"); }
+    outlined = [];
+    for (const p of people) {
+      if (!p.cell || !table) continue;
+      const el = (rowOf(p.cell.row_id)?.getCell(p.cell.column_id) || null)?.getElement();
+      if (!el) continue;
+      el.classList.add("peer-cell");
+      el.style.setProperty("--peer", p.color);
+      outlined.push(el);
+    }
+  }
+
+  // -- toolbar ------------------------------------------------------------------------
+
+  viewSelect.addEventListener("change", async () => {
+    view = views.find((v) => v.id === viewSelect.value) || null;
+    history.replaceState(null, "", view ? `/?view=${encodeURIComponent(view.id)}` : "/");
+    table.setColumns(columnDefs());
+    table.replaceData(await loadRows());
+    count.textContent = `${table.getDataCount()} investors`;
+  });
+
+  let searchTimer = null;
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(reload, 300);
+  });
+
+  addRow.addEventListener("click", async () => {
+    addRow.blur();  // keys typed before the editor opens must not press the button again
+    const id = crypto.randomUUID();
+    queue.push({ op: "add_row", row_id: id }, { now: true });
+    const row = await table.addRow({ id }, false);
+    await table.scrollToRow(row, "bottom", false);
+    const first = table.getColumns().find((c) => c.isVisible() && columnsById.has(c.getField()));
+    row.getCell(first)?.edit(true);
+    count.textContent = `${table.getDataCount()} investors`;
+  });
+
+  addColumn.addEventListener("click", async () => {
+    const op = await addColumnDialog();
+    if (!op) return;
+    op.column_id = crypto.randomUUID();
+    queue.push(op, { now: true });
+    await waitForQueue();
+    await reloadColumns();
+    const col = table.getColumn(op.column_id);
+    if (col) table.scrollToColumn(col, "middle", false);
+  });
+
+  function waitForQueue() {
+    return new Promise((resolve) => {
+      const tick = () => (queue.size || queue.inFlight ? setTimeout(tick, 50) : resolve());
+      tick();
+    });
+  }
+
+  const beforeUnload = (event) => { if (queue.size || queue.inFlight) event.preventDefault(); };
+  window.addEventListener("beforeunload", beforeUnload);
+
+  start().catch((e) => { if (!stopped) setStatus("error", e.message); });
+
+  // Leaving the page (a 401 included) with an editor open: keep what was typed.
+  function keepOpenEdit() {
+    const cell = table?.modules?.edit?.currentCell;
+    const input = gridEl.querySelector(".tabulator-editing input.cell-editor, .tabulator-editing textarea.cell-editor");
+    const column = cell && columnsById.get(cell.column.getField());
+    if (!input || !column) return;
+    const parsed = parse(column, input.value);
+    if (!parsed.error && !sameValue(parsed.value, cell.getValue())) {
+      queue.push({ op: "set_cell", row_id: cell.row.getComponent().getIndex(), column_id: column.id, value: parsed.value });
+    }
+  }
+
+  return () => {
+    stopped = true;
+    keepOpenEdit();
+    queue.stop();
+    closeEvents?.();
+    clearTimeout(beatTimer);
+    window.removeEventListener("beforeunload", beforeUnload);
+    table?.destroy();
+  };
+}

@@ -1,0 +1,181 @@
+// Grid column types → Tabulator column definitions: how each type shows, edits and parses.
+// Formatters return DOM nodes, never HTML strings, so cell text cannot inject markup.
+import { h } from "../dom.js";
+
+export const READ_ONLY = new Set(["formula", "created_time", "last_modified_time", "last_modified_by", "contacts"]);
+const NUMERIC = new Set(["number", "currency", "percent", "fund"]);
+export const TYPE_LABELS = {
+  text: "Single line text", long_text: "Long text", number: "Number", currency: "Currency", percent: "Percent",
+  date: "Date", checkbox: "Checkbox", single_select: "Single select", multi_select: "Multiple select",
+  email: "Email", url: "URL", phone: "Phone", fund: "Fund (commitments)", formula: "Formula",
+};
+
+const numberFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
+const moneyFmt = (currency) => new Intl.NumberFormat(undefined, { style: "currency", currency: currency || "USD", maximumFractionDigits: 0 });
+const dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+const blank = (v) => v === null || v === undefined || v === "";
+
+/** The text a cell shows (also used for search, CSV and the editor's starting value). */
+export function display(column, value) {
+  if (blank(value)) return "";
+  if (value && typeof value === "object" && "error" in value) return String(value.error);
+  switch (column.type) {
+    case "number": return typeof value === "number" ? numberFmt.format(value) : String(value);
+    case "currency": case "fund": return typeof value === "number" ? moneyFmt(column.config?.currency).format(value) : String(value);
+    case "percent": return typeof value === "number" ? `${numberFmt.format(value * 100)}%` : String(value);
+    case "date": return /^\d{4}-\d{2}-\d{2}/.test(value) ? dateFmt.format(new Date(value.slice(0, 10) + "T00:00:00Z")) : String(value);
+    case "created_time": case "last_modified_time": return dateTimeFmt.format(new Date(value));
+    case "checkbox": return value ? "checked" : "";
+    case "multi_select": return Array.isArray(value) ? value.join(", ") : String(value);
+    case "contacts": return Array.isArray(value) ? value.map((c) => c.name || c.email).filter(Boolean).join(", ") : "";
+    default: return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+}
+
+/** Text typed or pasted → the value the API takes for this column, or {error}. */
+export function parse(column, text) {
+  if (text === null || text === undefined) return { value: null };
+  if (typeof text !== "string") return { value: text };
+  const s = text.trim();
+  if (s === "") return { value: null };
+  switch (column.type) {
+    case "number": case "currency": case "fund": case "percent": {
+      const isPercent = column.type === "percent" || s.endsWith("%");
+      const n = Number(s.replace(/[,$€£\s%]/g, "").replace(/^\((.*)\)$/, "-$1"));
+      if (!Number.isFinite(n)) return { error: "not a number" };
+      return { value: column.type === "percent" && isPercent ? n / 100 : n };
+    }
+    case "checkbox": return { value: /^(true|yes|y|1|x|checked|✓)$/i.test(s) };
+    case "date": {
+      if (/^\d{4}-\d{2}-\d{2}/.test(s)) return { value: s.slice(0, 10) };
+      const d = new Date(s);
+      return Number.isNaN(d.getTime()) ? { error: "not a date" } : { value: d.toISOString().slice(0, 10) };
+    }
+    case "multi_select": return { value: s.split(",").map((x) => x.trim()).filter(Boolean) };
+    default: return { value: text };
+  }
+}
+
+/** The text an editor starts with. */
+function editText(column, value) {
+  if (blank(value)) return "";
+  if (column.type === "percent" && typeof value === "number") return String(Math.round(value * 1e10) / 1e8);
+  if (NUMERIC.has(column.type)) return String(value);
+  return typeof value === "object" ? display(column, value) : String(value);
+}
+
+// A key typed on a selected cell opens its editor with that key as the text (as in Airtable).
+let seed = null;
+export const seedEditor = (key) => { seed = key; };
+
+function inputEditor(column, multiline = false) {
+  return (cell, onRendered, success, cancel) => {
+    const input = h(multiline ? "textarea.cell-editor" : "input.cell-editor", { type: multiline ? undefined : "text", "aria-label": column.name });
+    input.value = seed ?? editText(column, cell.getValue());
+    const seeded = seed !== null;
+    seed = null;
+    let done = false;
+    const commit = () => {
+      if (done) return;
+      const parsed = parse(column, input.value);
+      if (parsed.error) {
+        input.classList.add("invalid");
+        input.title = parsed.error;
+        return false;
+      }
+      done = true;
+      success(parsed.value);
+      return true;
+    };
+    // Deferred: a blur can come from the grid removing the cell mid-render, and
+    // changing the DOM inside that removal throws.
+    input.addEventListener("blur", () => setTimeout(() => { if (!done && commit() === false) { done = true; cancel(); } }, 0));
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !(multiline && e.shiftKey)) { e.preventDefault(); e.stopPropagation(); commit(); }
+      else if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); done = true; cancel(); }
+      else if (e.key === "Tab") { commit(); }
+    });
+    onRendered(() => {
+      input.focus({ preventScroll: true });
+      if (seeded) input.setSelectionRange(input.value.length, input.value.length);
+      else input.select();
+    });
+    return input;
+  };
+}
+
+function pill(option, fallback) {
+  const el = h("span.pill", {}, option?.name ?? fallback);
+  if (option?.color) el.style.backgroundColor = option.color;  // CSSOM, allowed under style-src 'self'
+  return el;
+}
+
+function formatter(column) {
+  return (cell) => {
+    const value = cell.getValue();
+    if (value && typeof value === "object" && !Array.isArray(value) && "error" in value) {
+      return h("span.cell-error", { title: value.error }, "#ERROR");
+    }
+    switch (column.type) {
+      case "checkbox":
+        return h("span.check", { role: "img", "aria-label": value ? "checked" : "not checked", dataset: { on: value ? "1" : "0" } }, value ? "✓" : "");
+      case "single_select": {
+        if (blank(value)) return "";
+        return pill(column.options.find((o) => o.name === value), value);
+      }
+      case "multi_select": {
+        if (!Array.isArray(value)) return "";
+        return h("span.pills", {}, value.map((v) => pill(column.options.find((o) => o.name === v), v)));
+      }
+      case "url":
+        return blank(value) ? "" : h("a", { href: /^https?:\/\//i.test(value) ? value : `https://${value}`, target: "_blank", rel: "noopener noreferrer" }, value);
+      default:
+        return document.createTextNode(display(column, value));
+    }
+  };
+}
+
+function editor(column) {
+  if (READ_ONLY.has(column.type)) return undefined;
+  switch (column.type) {
+    case "long_text": return inputEditor(column, true);
+    case "date": return "date";
+    case "checkbox": return "tickCross";
+    case "single_select": case "multi_select":
+      return "list";
+    default: return inputEditor(column);
+  }
+}
+
+function editorParams(column) {
+  if (column.type === "single_select" || column.type === "multi_select") {
+    return { values: column.options.map((o) => o.name), clearable: true, multiselect: column.type === "multi_select",
+             autocomplete: true, listOnEmpty: true, freetext: false };
+  }
+  if (column.type === "checkbox") return { tristate: false };
+  return {};
+}
+
+/** Tabulator column definition for a grid column under a view's layout. */
+export function definition(column, { width, frozen, hidden, editable }) {
+  return {
+    title: column.name,
+    field: column.id,
+    width: width || (column.type === "checkbox" ? 110 : column.type === "long_text" ? 260 : NUMERIC.has(column.type) ? 140 : column.type === "contacts" ? 200 : 170),
+    minWidth: 60,
+    frozen,
+    visible: !hidden,
+    headerSort: false,
+    hozAlign: NUMERIC.has(column.type) || column.type === "formula" && column.config?.result_type === "number" ? "right" : "left",
+    cssClass: `t-${column.type}`,
+    formatter: formatter(column),
+    editor: editor(column),
+    editorParams: editorParams(column),
+    editable,
+    headerTooltip: `${column.name} · ${TYPE_LABELS[column.type] || column.type.replace(/_/g, " ")}`,
+  };
+}
+
+export const isNumeric = (column) => NUMERIC.has(column.type);

@@ -1,0 +1,63 @@
+"""Shared by the browser tests: signing in through the UI and believable grid data."""
+import random
+from pathlib import Path
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"  # git-ignored
+
+
+def sign_in(page, username="admin", password="correct horse battery"):
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#grid .tabulator-row, #grid .tabulator-placeholder")
+
+
+FIRMS = ["Sequoia Heritage", "Cambridge Associates", "Horsley Bridge", "Adams Street", "HarbourVest", "Pantheon",
+         "Yale Investments Office", "Stanford Management Co.", "Knight Foundation", "Hall Family Office",
+         "Northgate Capital", "Top Tier Capital", "Greenspring", "Weathergage", "StepStone", "Hamilton Lane",
+         "Industry Ventures", "Foundry Group LP", "MIT Investment Mgmt", "Duke Management Co.", "Kauffman Fund",
+         "Bessemer Trust", "Rockefeller Capital", "Pritzker Vlock", "Cendana Capital", "Sapphire Partners",
+         "Next Frontier", "Screendoor", "Ahoy Capital", "Vintage Investment Partners"]
+PEOPLE = ["Maya Chen", "James Okafor", "Priya Raman", "Lucas Meyer", "Sofia Alvarez", "Daniel Kim", "Hannah Weiss",
+          "Omar Haddad", "Emily Carter", "Ravi Patel", "Grace Liu", "Tom Becker"]
+OWNERS = ["Alex", "Jordan", "Sam"]
+SOURCES = ["Warm intro", "Conference", "Existing LP", "Inbound", "Placement agent"]
+KINDS = ["Endowment", "Foundation", "Family office", "Fund of funds", "Pension", "Individual"]
+STATUSES = ["Not contacted", "Contacted", "Meeting", "Diligence", "Soft commit", "Committed", "Passed"]
+
+
+def seed_grid(client, rows=60, seed=7):
+    """Fill the grid with believable investors and two fund columns; return the state."""
+    rng = random.Random(seed)
+    state = client.get("/api/fundraising/state").json()["data"]
+    by_key = {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
+    ops = [{"op": "add_column", "name": "Fund III", "type": "fund", "column_id": "fund-iii",
+            "fund": {"name": "Fund III", "vintage": 2024, "target": 150_000_000}},
+           {"op": "add_column", "name": "Fund IV", "type": "fund", "column_id": "fund-iv",
+            "fund": {"name": "Fund IV", "vintage": 2026, "target": 250_000_000}},
+           {"op": "add_column", "name": "Check size", "type": "currency", "column_id": "check-size"}]
+    r = client.post("/api/fundraising/ops", {"base_version": state["version"], "ops": ops})
+    assert r.status_code == 200, r.text
+    version = r.json()["data"]["version"]
+    adds = []
+    for i in range(rows):
+        firm = FIRMS[i % len(FIRMS)] + ("" if i < len(FIRMS) else f" {['II', 'III', 'IV'][i // len(FIRMS) - 1]}")
+        person = PEOPLE[rng.randrange(len(PEOPLE))]
+        status = rng.choice(STATUSES)
+        committed = status in ("Soft commit", "Committed")
+        first, last = person.split()
+        cells = {
+            by_key["name"]: firm, by_key["organization"]: rng.choice(KINDS),
+            by_key["contacts"]: [{"name": person, "email": f"{first[0].lower()}{last.lower()}{i}@lp{i}.example", "title": "Partner"}], by_key["lead_source"]: rng.choice(SOURCES),
+            by_key["owner"]: rng.choice(OWNERS), by_key["status"]: status,
+            by_key["notes"]: rng.choice(["", "Met at annual meeting", "Wants co-invest rights", "Re-up likely", "Sent deck"]),
+            by_key["follow_up"]: f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if rng.random() < .5 else None,
+            by_key["longshot"]: rng.random() < .15,
+            "check-size": rng.choice([1, 2, 2.5, 5, 10, 15, 25]) * 1_000_000,
+            "fund-iii": rng.choice([2, 5, 10, 20]) * 500_000 if rng.random() < .4 else None,
+            "fund-iv": rng.choice([2, 5, 10, 20]) * 500_000 if committed else None,
+        }
+        adds.append({"op": "add_row", "cells": {k: v for k, v in cells.items() if v not in (None, "")}})
+    r = client.post("/api/fundraising/ops", {"base_version": version, "ops": adds})
+    assert r.status_code == 200, r.text
+    return client.get("/api/fundraising/state").json()["data"]
