@@ -1,8 +1,10 @@
 """main(): config → migrate → serve. `create_server` is what tests start."""
 import logging
 import signal
+import socket
 import sys
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 from . import config as config_module
@@ -40,14 +42,80 @@ class App:
         self.stopping = threading.Event()  # set at shutdown; long-lived streams end on it
 
 
+# How long a SIGTERM waits for in-flight requests and background steps. StartOS
+# (and `docker stop`) kill after 10 s or more; this leaves time to close up.
+SHUTDOWN_GRACE_SEC = 8.0
+
+
+class DrainingHandler(CRMHandler):
+    """CRMHandler that tells the server when a connection is between requests.
+
+    An idle keep-alive connection blocks in readline() and would never end on
+    its own, so at shutdown the server closes idle ones and lets busy ones
+    finish the request they are serving (then closes them).
+    """
+
+    def parse_request(self):  # a request line has arrived: busy until it is answered
+        self.server.connection_busy(self.connection, True)
+        return super().parse_request()
+
+    def send(self, app, response, request_id):
+        if app.stopping.is_set():
+            self.close_connection = True  # answer with "Connection: close": no keep-alive once shutdown began
+        super().send(app, response, request_id)
+
+    def handle_one_request(self):
+        super().handle_one_request()
+        self.server.connection_busy(self.connection, False)
+        # Checked after marking idle: drain() either saw this connection idle (and
+        # shut it) or runs after `stopping` was set, which is seen here.
+        if self.server.app.stopping.is_set():
+            self.close_connection = True
+
+
 class CRMServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # drain() waits for requests with a deadline; a stuck client cannot hold the exit
     allow_reuse_address = True
     request_queue_size = 128
 
     def __init__(self, app: App):
         self.app = app
-        super().__init__((app.config.host, app.config.port), CRMHandler)
+        self._connections = {}  # socket -> busy (a request is being served)
+        self._connections_changed = threading.Condition()
+        super().__init__((app.config.host, app.config.port), DrainingHandler)
+
+    def process_request(self, request, client_address):
+        with self._connections_changed:
+            self._connections[request] = False
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        with self._connections_changed:
+            self._connections.pop(request, None)
+            self._connections_changed.notify_all()
+
+    def connection_busy(self, request, busy: bool) -> None:
+        with self._connections_changed:
+            if request in self._connections:
+                self._connections[request] = busy
+
+    def drain(self, timeout: float) -> int:
+        """After serve_forever() has returned: close idle connections, wait for busy ones.
+
+        Returns how many connections were still open at the deadline.
+        """
+        deadline = time.monotonic() + timeout
+        with self._connections_changed:
+            for request, busy in self._connections.items():
+                if not busy:
+                    try:  # wakes the thread blocked in readline(); it sees EOF and ends
+                        request.shutdown(socket.SHUT_RD)
+                    except OSError:
+                        pass
+            while self._connections and time.monotonic() < deadline:
+                self._connections_changed.wait(deadline - time.monotonic())
+            return len(self._connections)
 
 
 def prepare_database(config) -> list:
@@ -100,13 +168,15 @@ def main(argv=None) -> int:
     except MigrationError as exc:
         log.error("cannot start: %s", exc)
         return 3
-    start_background(server.app)
+    loops = start_background(server.app)
     host, port = server.server_address[:2]
     log.info("Venture CRM (%s) serving http://%s:%d data=%s", config.env, host, port, config.data_dir)
 
     def stop(signum, frame):
+        if server.app.stopping.is_set():
+            return
         log.info("signal %d: shutting down", signum)
-        server.app.stopping.set()
+        server.app.stopping.set()  # event streams end; loops stop after their current step
         threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
@@ -114,6 +184,20 @@ def main(argv=None) -> int:
     try:
         server.serve_forever()
     finally:
-        server.server_close()
+        server.server_close()  # stop listening: new connections are refused from here on
+    shutdown(server, loops, SHUTDOWN_GRACE_SEC)
     log.info("stopped")
     return 0
+
+
+def shutdown(server: CRMServer, loops: list, grace: float) -> None:
+    """Let in-flight requests and background steps finish, within `grace` seconds in all."""
+    deadline = time.monotonic() + grace
+    left_open = server.drain(grace)
+    if left_open:
+        log.warning("shutdown: %d connection(s) still busy after %.0f s; closing anyway", left_open, grace)
+    for loop in loops:
+        loop.join(max(0.0, deadline - time.monotonic()))
+        if loop.is_alive():
+            log.warning("shutdown: background loop %s is still in its step; exiting without it", loop.name)
+    server.app.pool.close_all()

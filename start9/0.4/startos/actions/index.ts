@@ -1,0 +1,13 @@
+import { sdk } from '../sdk'
+import { configureDigestSmtp } from './configureDigestSmtp'
+import { createOrResetAdmin } from './createOrResetAdmin'
+import { gmailServiceAccount } from './gmailServiceAccount'
+import { localModelServer } from './localModelServer'
+import { securityStatus } from './securityStatus'
+
+export const actions = sdk.Actions.of()
+  .addAction(createOrResetAdmin)
+  .addAction(securityStatus)
+  .addAction(configureDigestSmtp)
+  .addAction(gmailServiceAccount)
+  .addAction(localModelServer)
