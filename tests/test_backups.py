@@ -852,3 +852,22 @@ def test_full_restore_makes_concurrent_requests_wait_not_fail(make_server):
     assert audited and not [a for a in audited if safety in {e["entity_id"] for e in a[4]["data"]}]
     assert admin.get("/api/contacts").json()["total"] == total
     assert sql(server, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+
+
+def test_grid_restore_refuses_a_backup_whose_commenters_are_gone(server, admin):
+    """A grid backup with comments by a user a full restore has since removed: 409, nothing written."""
+    before_maria = admin.post("/api/fundraising/backup", {"kind": "full"}).json()["data"]["id"]
+    maria = server.add_user(admin, "maria")
+    state = admin.get("/api/fundraising/state").json()["data"]
+    name = next(c["id"] for c in state["grid"]["columns"] if c["key"] == "name")
+    admin.post("/api/fundraising/ops", {"base_version": state["version"],
+                                        "ops": [{"op": "add_row", "row_id": "r1", "cells": {name: "Granite"}}]})
+    assert maria.post("/api/fundraising/rows/r1/comments", {"body": "call them"}).status_code == 201
+    grid_backup = admin.post("/api/fundraising/backup", {"kind": "grid"}).json()["data"]["id"]
+    assert admin.post("/api/fundraising/restore", {"backup_id": before_maria}).status_code == 200
+    backups_before = admin.get("/api/fundraising/backups").json()["total"]
+    rows_before = admin.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
+    r = admin.post("/api/fundraising/restore", {"backup_id": grid_backup})
+    assert r.status_code == 409 and "no longer has" in r.json()["error"]
+    assert admin.get("/api/fundraising/state").json()["data"]["grid"]["rows"] == rows_before
+    assert admin.get("/api/fundraising/backups").json()["total"] == backups_before  # not even a pre_restore backup

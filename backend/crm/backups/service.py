@@ -170,16 +170,31 @@ def restore(app, req, backup_id) -> dict:
     config = app.config
     conn = req.db
     record, path = _usable(config, conn, backup_id)
+    snapshot = snapshots.read_grid(path) if record["kind"] == "grid" else None
+    if snapshot is not None:
+        _check_authors(conn, snapshot)  # before anything is written, the pre_restore backup included
     safety = take(config, conn, "full", "pre_restore", req.user["id"], req)
     if record["kind"] == "grid":
         with transaction(conn):
-            counts = _restore_grid(conn, snapshots.read_grid(path))
+            counts = _restore_grid(conn, snapshot)
             audit.record(conn, req, "backup", backup_id, "restore", {"kind": ["grid", "grid"], "pre_restore": [None, safety["id"]]})
         return {"restored": _shown(record), "pre_restore_backup": safety, "rows": counts}
     _restore_full(app, conn, path)
     with transaction(conn):
         audit.record(conn, req, "backup", backup_id, "restore", {"kind": ["full", "full"], "pre_restore": [None, safety["id"]]})
     return {"restored": _shown(record), "pre_restore_backup": safety}
+
+
+def _check_authors(conn, snapshot) -> None:
+    """Comments and mentions must keep their people: refuse a grid backup whose users are gone."""
+    tables = snapshot["tables"]
+    wanted = {c["author_id"] for c in tables.get("fundraising_comments", [])} | \
+             {m["user_id"] for m in tables.get("fundraising_mentions", [])}
+    known = {r["id"] for r in conn.execute("SELECT id FROM users")}
+    missing = wanted - known
+    if missing:
+        raise Conflict(f"this grid backup has comments by or mentions of {len(missing)} user(s) this database no longer has "
+                       "(a full restore replaced the users); restore a full backup from the same time instead")
 
 
 def _restore_grid(conn, snapshot) -> dict:
