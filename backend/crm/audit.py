@@ -37,6 +37,17 @@ def record(conn, req, entity_type: str, entity_id, action: str, changes=None, ac
     )
 
 
+def record_many(conn, req, entity_type: str, entries, action: str) -> None:
+    """One audit row per (entity id, changes) pair, in one statement (bulk imports)."""
+    actor = req.actor if req is not None else {"id": None, "kind": "system"}
+    at = now_iso()
+    conn.executemany(
+        "INSERT INTO audit_log (id, at, actor_id, actor_kind, entity_type, entity_id, action, changes, request_id, ip)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(new_id(), at, actor["id"], actor["kind"], entity_type, entity_id, action, json.dumps(changes, default=str),
+          getattr(req, "request_id", None), getattr(req, "ip", None)) for entity_id, changes in entries])
+
+
 def query(conn, *, entity_type=None, entity_id=None, actor_id=None, since=None, until=None, action=None, limit=50, offset=0):
     clauses, params = [], []
     for column, value in (("entity_type", entity_type), ("entity_id", entity_id), ("actor_id", actor_id), ("action", action)):

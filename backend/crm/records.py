@@ -134,6 +134,25 @@ def insert(conn, req, kind: Kind, data: dict, action="create") -> dict:
     return created
 
 
+def insert_many(conn, req, kind: Kind, items: list, action="create") -> list:
+    """Insert many records of one kind (bulk imports): a statement per set of fields, no read-back.
+
+    The caller has validated the values and their references. Returns the new ids in order.
+    """
+    now, user_id = now_iso(), _user_id(req)
+    ids = [new_id() for _ in items]
+    groups = {}
+    for record_id, data in zip(ids, items):
+        groups.setdefault(tuple(data), []).append((record_id, _encode(kind, data)))
+    for names, members in groups.items():
+        columns = ["id", *names, "created_at", "created_by", "updated_at", "updated_by"]
+        conn.executemany(f"INSERT INTO {kind.table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                         [(record_id, *stored.values(), now, user_id, now, user_id) for record_id, stored in members])
+    audit.record_many(conn, req, kind.entity, [(record_id, audit.diff({}, data, list(data)))
+                                               for record_id, data in zip(ids, items)], action)
+    return ids
+
+
 def update(conn, req, kind: Kind, record_id, data: dict, action="update") -> dict:
     before = require(conn, kind, record_id)
     check_references(conn, kind, {k: v for k, v in data.items() if v != before.get(k)})

@@ -8,7 +8,7 @@ classic contact, and a classic edit updates every grid cell that holds it.
 from .. import records
 from ..contacts.model import CONTACT
 from ..errors import Conflict
-from ..organizations.handlers import find_or_create
+from ..organizations.handlers import ORGANIZATION, find_or_create
 
 PUSHED = ("first_name", "last_name", "email", "phone", "title")
 
@@ -69,6 +69,68 @@ def sync_cell(batch, row_id, people: list) -> None:
                 "source": "fundraising grid", "tags": [], "other_emails": []}, action="create_from_grid")["id"]
         conn.execute("UPDATE fundraising_contacts SET contact_id = ? WHERE id = ?", (contact_id, person["id"]))
         person["contact_id"] = contact_id
+
+
+def link_new(batch, pending: list) -> None:
+    """Link many new grid contacts at once (an import): the same matching as sync_cell, in bulk.
+
+    `pending` holds (row id, person) pairs whose person has no classic link yet. Organizations
+    are looked up and created by name in bulk, emails matched in chunks, and missing classic
+    contacts created with one statement per shape; a person matched or created earlier in the
+    same call (same email, or same name and organization) is reused.
+    """
+    conn, req = batch.conn, batch.req
+    org_column = batch.key_column("organization")
+    org_of = {row_id: (batch.rows[row_id]["cells"].get(org_column.id) if org_column else None) for row_id, _ in pending}
+    organizations = _organizations(conn, req, {name for name in org_of.values() if name})
+    emails = sorted({p["email"] for _, p in pending if p.get("email")})
+    known = {}
+    for start in range(0, len(emails), 500):
+        chunk = emails[start:start + 500]
+        for found in conn.execute(f"SELECT id, email FROM contacts WHERE deleted_at IS NULL AND email IN ({','.join('?' for _ in chunk)})", chunk):
+            known[("email", found["email"].lower())] = found["id"]
+    creating, waiting = [], []
+    for row_id, person in pending:
+        organization_id = organizations.get((org_of[row_id] or "").lower())
+        first, last = split_name(person.get("name"))
+        by_email = ("email", person["email"]) if person.get("email") else None
+        by_name = ("name", first.lower(), last.lower(), organization_id) if first else None
+        contact_id = known.get(by_email) or known.get(by_name) or _match(conn, {"name": person.get("name")}, organization_id)
+        if contact_id is None:
+            fields = _classic_fields(person)
+            creating.append({**{k: v for k, v in fields.items() if v is not None}, "last_name": fields["last_name"],
+                             "organization_id": organization_id, "contact_type": "prospect", "status": "active",
+                             "source": "fundraising grid", "tags": [], "other_emails": []})
+            contact_id = len(creating) - 1  # an index until the insert gives it an id
+            waiting.append(person)
+        for key in (by_email, by_name):
+            if key:
+                known.setdefault(key, contact_id)
+        person["contact_id"] = contact_id
+    new_ids = records.insert_many(conn, req, CONTACT, creating, action="create_from_grid")
+    for _, person in pending:
+        if isinstance(person["contact_id"], int):
+            person["contact_id"] = new_ids[person["contact_id"]]
+    conn.executemany("UPDATE fundraising_contacts SET contact_id = ? WHERE id = ?",
+                     [(person["contact_id"], person["id"]) for _, person in pending])
+
+
+def _organizations(conn, req, names: set) -> dict:
+    """{lower-case name: id} of live organizations, creating the missing ones."""
+    found = {}
+    wanted = sorted(names)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for row in conn.execute(f"SELECT id, name FROM organizations WHERE deleted_at IS NULL AND name COLLATE NOCASE IN "
+                                f"({','.join('?' for _ in chunk)}) ORDER BY created_at DESC", chunk):
+            found[row["name"].lower()] = row["id"]  # oldest last, so it wins, as find_or_create picks it
+    missing = {}
+    for name in wanted:
+        if name.lower() not in found and name.lower() not in missing:
+            missing[name.lower()] = name
+    ids = records.insert_many(conn, req, ORGANIZATION, [{"name": n, "type": "other", "tags": []} for n in missing.values()])
+    found.update(zip(missing, ids))
+    return found
 
 
 def classic_contact_changed(req, contact: dict) -> int:

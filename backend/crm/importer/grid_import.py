@@ -288,6 +288,7 @@ def _convert_mapped(mapping, header, rows, cells, by_id) -> dict:
 
 def _apply(req, mapping, keys, mode, rows, converted) -> dict:
     batch = ops.Batch(req.db, req, ops.current_version(req.db), req.app.presence, check_conflicts=False)
+    batch.pending_links = []  # new rows' contacts, linked to the classic CRM in bulk below
     targets = _prepare_columns(batch, mapping, converted)
     index = _row_index(batch, [targets[k] for k in keys])
     report = {"created": 0, "updated": 0, "unchanged": 0, "skipped": [], "columns_created": [
@@ -311,6 +312,8 @@ def _apply(req, mapping, keys, mode, rows, converted) -> dict:
             report["created"] += 1
         else:
             report["updated" if _update(batch, existing, cells, f"row {line}") else "unchanged"] += 1
+    if batch.pending_links:
+        links.link_new(batch, batch.pending_links)
     result = batch.finish()
     report["version"] = result["version"]
     return report
@@ -385,7 +388,7 @@ def _insert(batch, cells, position, live) -> str:
     batch.rows[row_id] = {"id": row_id, "position": position, "cells": stored, "archived": False}
     for column_id, people in stored.items():
         if batch.columns[column_id].type == "contacts" and people:
-            links.sync_cell(batch, row_id, people)
+            batch.pending_links.extend((row_id, person) for person in people)  # linked in bulk before finish
     batch.record("add_row", row_id, None, None, {"position": position, "cells": stored})
     batch.touched[row_id] = {c.id for c in live}
     return row_id
