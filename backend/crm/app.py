@@ -18,6 +18,7 @@ from .db.gate import Gate
 from .db.pool import ConnectionPool
 from .fundraising import daily
 from .fundraising.collab import Presence
+from .fundraising.live import LiveGrid
 from .fundraising.setup import ensure_defaults
 from .http.handler import CRMHandler
 from .http.routes import ROUTES
@@ -39,6 +40,7 @@ class App:
         self.pool = ConnectionPool(config.db_path)
         self.gate = Gate()
         self.presence = Presence()
+        self.grid = LiveGrid()  # the fundraising grid's rows in memory, per version
         self.stopping = threading.Event()  # set at shutdown; long-lived streams end on it
 
 

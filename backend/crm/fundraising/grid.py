@@ -1,14 +1,9 @@
 """Reading the grid: the whole state, rows through a view, one row's detail, history and changes.
 
-Whole-grid reads share a snapshot cached per database and grid version: every
-write to the grid's tables goes through an ops Batch (or a restore or reset)
-that bumps the version, so a cached snapshot is exact until the version moves.
-Reading 10,000 rows and encoding them takes most of a second; a cached read
-costs a version check. Snapshots are shared: callers must not mutate them.
+Whole-grid reads come from the app's live snapshot (live.py): exact for the
+current version, kept up to date by re-reading only the rows each edit touched.
 """
 import json
-import threading
-from collections import OrderedDict
 
 from ..errors import Invalid, NotFound
 from . import filters, store, views
@@ -17,90 +12,40 @@ MAX_PAGE = 1000
 MAX_CHANGES = 5000
 
 
-class Snapshot:
-    def __init__(self, current, columns, rows):
-        self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
-        self.columns, self.rows = columns, rows
-        self._grid_json = None
-        self._lock = threading.Lock()
-
-    def grid_json(self) -> bytes:
-        """{columns, rows} encoded once per snapshot."""
-        with self._lock:
-            if self._grid_json is None:
-                self._grid_json = json.dumps({"columns": [c.as_api() for c in self.columns], "rows": self.rows},
-                                             separators=(",", ":")).encode()
-            return self._grid_json
-
-
-_snapshots = OrderedDict()  # (database file, version) -> Snapshot
-_snapshots_lock = threading.Lock()
-
-
-def snapshot(conn) -> Snapshot:
-    """The live (unarchived) grid at its current version, from cache when it has not moved."""
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")  # version and rows from one read snapshot
-    try:
-        current = store.version(conn)
-        key = (conn.execute("PRAGMA database_list").fetchone()["file"], current["version"], current["updated_at"])
-        with _snapshots_lock:
-            found = _snapshots.get(key)
-        if found is None:
-            columns = store.load_columns(conn)
-            found = Snapshot(current, columns, store.load_rows(conn, columns))
-            with _snapshots_lock:
-                _snapshots[key] = found
-                while len(_snapshots) > 4:
-                    _snapshots.popitem(last=False)
-        return found
-    finally:
-        if own:
-            conn.execute("COMMIT")
-
-
-def state(conn, user) -> dict:
-    """The original API's shape: {grid: {columns, rows}, views, version, updated_at, updated_by}."""
-    snap = snapshot(conn)
-    return {
-        "grid": {"columns": [c.as_api() for c in snap.columns], "rows": snap.rows},
-        "views": views.visible(conn, user),
-        "version": snap.version, "updated_at": snap.updated_at, "updated_by": snap.updated_by,
-    }
-
-
-def state_bytes(conn, user) -> bytes:
-    """state() as the JSON response body, reusing the snapshot's encoded grid."""
-    snap = snapshot(conn)
-    tail = json.dumps({"views": views.visible(conn, user), "version": snap.version, "updated_at": snap.updated_at,
+def state_bytes(req) -> bytes:
+    """The original API's shape as the response body: {grid: {columns, rows}, views, version, updated_at, updated_by}."""
+    snap = req.app.grid.snapshot(req.db)
+    tail = json.dumps({"views": views.visible(req.db, req.user), "version": snap.version, "updated_at": snap.updated_at,
                        "updated_by": snap.updated_by}, separators=(",", ":")).encode()
     return b'{"data":{"grid":' + snap.grid_json() + b"," + tail[1:] + b"}"
 
 
-def view_rows(conn, user, query) -> dict:
-    """Rows through a view (filter, sort, group) plus `q` search; a page of them with the total."""
-    include_archived = query.get("archived") in ("1", "true")
-    if include_archived:
-        columns = store.load_columns(conn)
-        rows = [r for r in store.load_rows(conn, columns, include_archived=True) if r["archived"]]
-        version = store.version(conn)["version"]
-    else:
-        snap = snapshot(conn)
-        columns, rows, version = snap.columns, snap.rows, snap.version
+def matching_rows(req, query) -> tuple:
+    """(snapshot, columns, rows) through a view (filter, sort) and the `q` search; `archived=1`: archived rows instead."""
+    snap = req.app.grid.snapshot(req.db)
+    columns, rows = snap.columns, snap.rows
+    if query.get("archived") in ("1", "true"):
+        rows = [r for r in store.load_rows(req.db, columns, include_archived=True) if r["archived"]]
     config = {}
     if query.get("view_id"):
-        config = views.effective(views.get(conn, user, query["view_id"])["config"], columns)
-    matches = filters.compile_filter(config.get("filters"), columns)
-    rows = [r for r in rows if matches(r["cells"])]
+        config = views.effective(views.get(req.db, req.user, query["view_id"])["config"], columns)
+    if config.get("filters"):
+        matches = filters.compile_filter(config["filters"], columns)
+        rows = [r for r in rows if matches(r["cells"])]
     rows = filters.search_rows(rows, query.get("q", ""))
     rows = filters.sort_rows(rows, config.get("sorts") or [], columns)
-    result = {"total": len(rows)}
+    return snap, config, rows
+
+
+def view_rows_bytes(req) -> bytes:
+    """GET /rows's body: a page of the matching rows, the total, groups when the view groups, the version."""
+    snap, config, rows = matching_rows(req, req.query)
+    limit, offset = _page(req.query)
+    meta = {"total": len(rows), "limit": limit, "offset": offset, "version": snap.version}
     if config.get("group_by"):
-        result["groups"] = filters.group_rows(rows, config["group_by"], columns)
-    limit, offset = _page(query)
-    result.update({"rows": rows[offset:offset + limit], "limit": limit, "offset": offset, "version": version})
-    return result
+        meta["groups"] = filters.group_rows(rows, config["group_by"], snap.columns)
+    tail = json.dumps(meta, separators=(",", ":")).encode()
+    return b'{"data":' + snap.rows_json(rows[offset:offset + limit]) + b"," + tail[1:]
 
 
 def _page(query) -> tuple:

@@ -41,7 +41,7 @@ def _notify(req):
 
 def get_state(req):
     """The whole grid: columns, rows (computed formulas included), views, version."""
-    return Response(200, grid.state_bytes(req.db, req.user))
+    return Response(200, grid.state_bytes(req))
 
 
 def put_state(req):
@@ -104,8 +104,7 @@ def _event_stream(app, since):
 
 def list_rows(req):
     """Rows through a saved view (`view_id`), searched by `q`, paginated (at most 1,000); `archived=1` lists archived rows."""
-    result = grid.view_rows(req.db, req.user, req.query)
-    return json_response({"data": result.pop("rows"), **result})
+    return Response(200, grid.view_rows_bytes(req))
 
 
 def get_row(req):

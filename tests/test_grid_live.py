@@ -1,0 +1,110 @@
+"""The live grid snapshot (fundraising/live.py) always equals the grid as stored.
+
+After every kind of write, the state the server answers with (from its
+snapshot, advanced from the op log or rebuilt) is compared with a snapshot
+built from scratch over a separate connection to the same database. The
+counters prove which path served it: row edits advance the snapshot, column
+changes and restores rebuild it.
+"""
+import json
+
+from test_grid_ops import apply_ok, cid, get_state, keys, send, typed_columns_ops
+
+from crm.db import connect
+from crm.fundraising import store
+from crm.fundraising.live import Snapshot
+
+ROWS = "/api/fundraising/rows"
+
+
+def from_scratch(server) -> dict:
+    conn = connect(server.config.db_path)
+    try:
+        conn.execute("BEGIN")
+        snap = Snapshot.build(conn, store.version(conn))
+        conn.execute("COMMIT")
+        return json.loads(snap.grid_json())
+    finally:
+        conn.close()
+
+
+def check(server, client, expect: str) -> dict:
+    """GET state, assert it equals the stored grid, and that the snapshot was made the `expect` way."""
+    counts = dict(server.app.grid.counts)
+    state = get_state(client)
+    assert state["grid"] == from_scratch(server)
+    made = {how: server.app.grid.counts[how] - counts[how] for how in counts}
+    assert made == {"built": int(expect == "built"), "advanced": int(expect == "advanced")}, made
+    return state
+
+
+def test_every_kind_of_write_keeps_the_live_snapshot_exact(server, admin):
+    k = keys(get_state(admin))
+    apply_ok(admin, *typed_columns_ops(),
+             *({"op": "add_row", "row_id": f"r{n}", "cells": {k["name"]: f"LP {n}", cid("number"): n}} for n in range(5)))
+    check(server, admin, "built")  # columns were added: built whole
+    check(server, admin, "none")   # same version: the cached snapshot
+
+    apply_ok(admin, {"op": "set_cell", "row_id": "r1", "column_id": cid("number"), "value": 50})  # the formula follows
+    state = check(server, admin, "advanced")
+    assert next(r for r in state["grid"]["rows"] if r["id"] == "r1")["cells"][cid("formula")] == 100
+
+    apply_ok(admin, {"op": "set_cell", "row_id": "r2", "column_id": cid("contacts"),
+                     "value": [{"name": "Ann Lee", "email": "ann@lp.example"}]},
+             {"op": "set_cell", "row_id": "r2", "column_id": cid("fund"), "value": 250_000})
+    check(server, admin, "advanced")
+
+    apply_ok(admin, {"op": "add_row", "row_id": "first", "after_row_id": "", "cells": {k["name"]: "First"}})
+    assert [r["id"] for r in check(server, admin, "advanced")["grid"]["rows"]][0] == "first"
+
+    apply_ok(admin, {"op": "archive_row", "row_id": "r3"})
+    assert "r3" not in [r["id"] for r in check(server, admin, "advanced")["grid"]["rows"]]
+    apply_ok(admin, {"op": "move_row", "row_id": "r4", "after_row_id": "first"},
+             {"op": "restore_row", "row_id": "r3"})
+    rows = [r["id"] for r in check(server, admin, "advanced")["grid"]["rows"]]
+    assert rows[:2] == ["first", "r4"] and "r3" in rows
+
+    # Several versions between two reads, one of them from a rule (graveyard flag → list) and a PUT.
+    apply_ok(admin, {"op": "set_cell", "row_id": "r0", "column_id": k["graveyard"], "value": True})
+    apply_ok(admin, {"op": "set_cell", "row_id": "r0", "column_id": cid("text"), "value": "two versions"})
+    state = get_state(admin)
+    row = next(r for r in state["grid"]["rows"] if r["id"] == "r1")
+    row["cells"][cid("text")] = "saved whole"
+    r = admin.put("/api/fundraising/state", {"grid": state["grid"], "expected_version": state["version"]})
+    assert r.status_code == 200 and r.json()["data"]["applied"] == 1, r.text
+    check(server, admin, "advanced")
+
+    # A refused request changes nothing, and the cached snapshot still answers.
+    version = get_state(admin)["version"]
+    assert send(admin, version, {"op": "set_cell", "row_id": "r1", "column_id": cid("number"), "value": "many"}).status_code == 422
+    check(server, admin, "none")
+
+    # Column changes rebuild.
+    apply_ok(admin, {"op": "update_column", "column_id": cid("formula"), "formula": "{Number} * 3"})
+    assert next(r for r in check(server, admin, "built")["grid"]["rows"] if r["id"] == "r1")["cells"][cid("formula")] == 150
+
+
+def test_a_grid_restore_rebuilds_the_snapshot(server, admin):
+    k = keys(get_state(admin))
+    apply_ok(admin, *({"op": "add_row", "row_id": f"r{n}", "cells": {k["name"]: f"LP {n}"}} for n in range(3)))
+    check(server, admin, "advanced")
+    r = admin.post("/api/fundraising/backup", {"kind": "grid"})
+    assert r.status_code == 201, r.text
+    apply_ok(admin, {"op": "set_cell", "row_id": "r0", "column_id": k["name"], "value": "Renamed"})
+    check(server, admin, "advanced")
+    assert admin.post("/api/fundraising/restore", {"backup_id": r.json()["data"]["id"]}).status_code == 200
+    state = check(server, admin, "built")  # a version without row ops: rebuilt, not advanced
+    assert [r["cells"][k["name"]] for r in state["grid"]["rows"]] == ["LP 0", "LP 1", "LP 2"]
+
+
+def test_the_rows_endpoint_reads_the_same_snapshot(server, admin):
+    k = keys(get_state(admin))
+    apply_ok(admin, *({"op": "add_row", "row_id": f"r{n}", "cells": {k["name"]: f"LP {n}"}} for n in range(3)))
+    apply_ok(admin, {"op": "set_cell", "row_id": "r2", "column_id": k["name"], "value": "Zed"})
+    page = admin.get(ROWS, params={"q": "zed"}).json()
+    assert [r["id"] for r in page["data"]] == ["r2"] and page["total"] == 1
+    assert page["data"][0] == next(r for r in from_scratch(server)["rows"] if r["id"] == "r2")
+    apply_ok(admin, {"op": "archive_row", "row_id": "r2"})
+    archived = admin.get(ROWS, params={"archived": "1"}).json()["data"]
+    assert [r["id"] for r in archived] == ["r2"] and archived[0]["archived"] is True
+    assert [r["id"] for r in admin.get(ROWS).json()["data"]] == ["r0", "r1"]
