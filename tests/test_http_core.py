@@ -421,3 +421,33 @@ def test_passwords_tokens_and_query_strings_never_reach_the_log(server, caplog):
     # A token is three base64url parts; none of the signed parts may appear either.
     for part in token.split(".")[1:]:
         assert part not in logged
+
+
+def test_the_whole_grid_save_takes_a_larger_body_but_only_from_a_signed_in_user(make_server):
+    server = make_server(max_body_bytes=2048, max_grid_body_bytes=8192)
+    admin = server.register_admin()
+    state = admin.get("/api/fundraising/state").json()["data"]
+    # Over CRM_MAX_BODY_BYTES, under CRM_MAX_GRID_BODY_BYTES: read and applied.
+    body = {"grid": {"columns": state["grid"]["columns"], "rows": []}, "expected_version": state["version"],
+            "padding": "x" * 3000}
+    r = admin.put("/api/fundraising/state", body)
+    assert r.status_code == 422 and set(r.json()["fields"]) == {"padding"}  # read, then validated
+    del body["padding"]
+    body["grid"]["rows"] = [{"id": "r1", "cells": {state["grid"]["columns"][0]["id"]: "Big LP " + "y" * 2500}}]
+    r = admin.put("/api/fundraising/state", body)
+    assert r.status_code == 200, r.text
+    rows = admin.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
+    assert [r["id"] for r in rows] == ["r1"] and rows[0]["cells"][state["grid"]["columns"][0]["id"]].endswith("y" * 2500)
+    # Over CRM_MAX_GRID_BODY_BYTES: 413 naming the limit.
+    body["grid"]["rows"][0]["cells"][state["grid"]["columns"][0]["id"]] = "z" * 9000
+    r = admin.put("/api/fundraising/state", body)
+    assert r.status_code == 413 and "8192" in r.json()["error"]
+    # Anyone else claiming a big body is refused before a byte of it is read.
+    started = time.monotonic()
+    reply = raw_http(server.host, server.port,
+                     b"PUT /api/fundraising/state HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 8000\r\n\r\n{\"a\"", read_timeout=10)
+    assert status_of(reply) == 401 and time.monotonic() - started < 2
+    assert b"Connection: close" in reply
+    # And the small limit still holds everywhere else.
+    assert admin.post("/api/fundraising/views", raw=b"x" * 3000, headers=JSON).status_code == 413

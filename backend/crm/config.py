@@ -36,6 +36,7 @@ VARIABLES = [
     Var("CRM_CORS_ORIGIN", "cors_origins", tuple, (), "comma-separated origins allowed cross-origin access (default none: same origin only)"),
     Var("CRM_TRUST_PROXY", "trust_proxy", bool, False, "`1` to take the client address from `X-Forwarded-For` (only behind your own proxy)"),
     Var("CRM_MAX_BODY_BYTES", "max_body_bytes", int, 10 * 1024 * 1024, "largest request body accepted (413 above it)"),
+    Var("CRM_MAX_GRID_BODY_BYTES", "max_grid_body_bytes", int, 64 * 1024 * 1024, "largest whole-grid save (`PUT /api/fundraising/state`: 10,000 rows are ~20 MB), read only once the sender is signed in"),
     Var("CRM_TOKEN_TTL_HOURS", "token_ttl_hours", int, 24, "lifetime of a sign-in token"),
     Var("CRM_INVITE_TTL_HOURS", "invite_ttl_hours", int, 72, "lifetime of an invite or password-reset link"),
     Var("CRM_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit", int, 20, "sign-in attempts per client address per minute"),
@@ -64,6 +65,7 @@ class Config:
     cors_origins: tuple = ()
     trust_proxy: bool = False
     max_body_bytes: int = 10 * 1024 * 1024
+    max_grid_body_bytes: int = 64 * 1024 * 1024
     token_ttl_hours: int = 24
     invite_ttl_hours: int = 72
     login_rate_limit: int = 20
@@ -128,6 +130,8 @@ def _finish(config: Config) -> Config:
         raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.log_level!r}")
     if config.max_body_bytes < 1024:
         raise ConfigError("CRM_MAX_BODY_BYTES must be at least 1024")
+    if config.max_grid_body_bytes < config.max_body_bytes:
+        raise ConfigError("CRM_MAX_GRID_BODY_BYTES must be at least CRM_MAX_BODY_BYTES")
     for var in VARIABLES:
         # A count of 0 would refuse everything (and crash the sliding window); "no limit" is a big number.
         if var.attr in AT_LEAST_ONE and getattr(config, var.attr) < 1:

@@ -3,7 +3,8 @@
 Order for every request: read the line and headers, assign a request id, work
 out the client address, apply the ban and rate-limit checks, then either route
 an /api/ path (body read with a size cap, principal authenticated, handler
-called) or serve a static file. Every response gets a Content-Length, the
+called; a large-body route reads its body only after authentication and
+authorisation) or serve a static file. Every response gets a Content-Length, the
 security headers and one log line; an unexpected exception becomes a 500 JSON
 naming the request id, with the traceback only in the log.
 """
@@ -78,10 +79,11 @@ class CRMHandler(BaseHTTPRequestHandler):
         except NotFound:
             app.shield.bans.record_404(ip)
             raise
-        body = self.read_body(app.config.max_body_bytes)
+        if not route.large_body:
+            body = self.read_body(app.config.max_body_bytes)
         req = Request(
             app=app, method=self.command, path=path, query_string=self.path.partition("?")[2],
-            headers=self.headers, body=body, ip=ip, request_id=request_id,
+            headers=self.headers, body=b"" if route.large_body else body, ip=ip, request_id=request_id,
         )
         req.route, req.params = route, params
         try:
@@ -89,6 +91,8 @@ class CRMHandler(BaseHTTPRequestHandler):
                 req.user = authenticate(req, required=route.auth != "public")
                 state["user_id"] = req.user["id"] if req.user else None
                 authorize(req.user, route.auth)
+                if route.large_body:  # tens of megabytes are read only from someone allowed to send them
+                    req.body = self.read_body(app.config.max_grid_body_bytes)
                 return to_response(route.handler(req))
         finally:
             req.close()

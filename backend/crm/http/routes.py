@@ -93,7 +93,7 @@ ROUTES = [
           query=(Query("dry_run", "integer", "1 reports what would happen without writing"),)),
     # Fundraising grid
     route("GET", "/api/fundraising/state", grid.get_state, "user"),
-    route("PUT", "/api/fundraising/state", grid.put_state, "user", "application/json"),
+    route("PUT", "/api/fundraising/state", grid.put_state, "user", "application/json", large_body=True),
     route("POST", "/api/fundraising/ops", grid.post_ops, "user", "application/json"),
     route("GET", "/api/fundraising/changes", grid.changes, "user", query=(Query("since", "integer", "your last version"),)),
     route("GET", "/api/fundraising/events", grid.events, "user", query=(Query("since", "integer", "or send Last-Event-ID"),)),

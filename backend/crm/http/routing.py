@@ -32,6 +32,7 @@ class Route:
     body: object = None          # a validation.Body, or a media type string for raw bodies
     query: tuple = ()
     exclusive: bool = False      # runs alone: every other API request waits (a full restore)
+    large_body: bool = False     # up to CRM_MAX_GRID_BODY_BYTES instead of CRM_MAX_BODY_BYTES
     regex: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -45,8 +46,8 @@ class Route:
         return PARAM.findall(self.path)
 
 
-def route(method, path, handler, auth, body=None, query=(), exclusive=False):
-    return Route(method, path, handler, auth, body, tuple(query), exclusive)
+def route(method, path, handler, auth, body=None, query=(), exclusive=False, large_body=False):
+    return Route(method, path, handler, auth, body, tuple(query), exclusive, large_body)
 
 
 class Router:
