@@ -294,7 +294,10 @@ def test_custom_rule_sets_cells_and_moves_list_membership_and_is_logged(server, 
     assert (logged[0]["rows_checked"], logged[0]["rows_matched"]) == (1, 1)
     assert {"row_id": "x", "set_cell": c["Status"]} in logged[0]["changes"]
     assert {"row_id": "x", "list": "longshot", "member": True} in logged[0]["changes"]
-    assert any(op["column_id"] == c["Status"] and op["after"] == "Soft commit" for op in history(admin, "x"))
+    # The rule's change is logged as the automation's, on behalf of the user whose edit triggered it.
+    made = {op["column_id"]: op for op in history(admin, "x") if op["column_id"] in (c["Status"], c["Amount"])}
+    assert made[c["Status"]]["after"] == "Soft commit" and made[c["Status"]]["actor_kind"] == "automation"
+    assert made[c["Status"]]["actor"] == "admin" and made[c["Amount"]]["actor_kind"] == "user"
 
     set_cells(admin, "x", {"Amount": 50})
     assert members(admin, "longshot") == set()

@@ -472,3 +472,14 @@ def test_bad_view_bodies_are_422_and_change_nothing(server, admin, body, field):
     assert r.status_code == 422, r.text
     assert field in r.json()["fields"]
     assert views_snapshot(admin) == before
+
+
+def test_single_selects_sort_in_their_options_order_not_alphabetically(server, admin):
+    apply(admin, {"op": "add_column", "name": "Stage", "type": "single_select", "options": ["Prospect", "Meeting", "Committed"]})
+    c = column_ids(admin)
+    apply(admin, *({"op": "add_row", "cells": {c["Investor"]: name, c["Stage"]: stage}}
+                   for name, stage in [("A", "Committed"), ("B", None), ("C", "Prospect"), ("D", "Meeting")]))
+    view = make_view(admin, {"sorts": [{"column_id": c["Stage"], "direction": "asc"}]})
+    assert names(admin, view["id"]) == ["C", "D", "A", "B"]  # pipeline order, blanks last
+    view = make_view(admin, {"sorts": [{"column_id": c["Stage"], "direction": "desc"}]})
+    assert names(admin, view["id"]) == ["A", "D", "C", "B"]

@@ -99,7 +99,11 @@ def _act(batch, rule, action, row_id, holds, members):
         if not holds:
             return None
         before = len(batch.log)
-        batch.set_cell(row_id, action["column_id"], action.get("value"), f"automation {rule['name']}", conflict_check=False)
+        batch.acting_as = "automation"  # logged as the rule's change, made on behalf of whoever triggered it
+        try:
+            batch.set_cell(row_id, action["column_id"], action.get("value"), f"automation {rule['name']}", conflict_check=False)
+        finally:
+            batch.acting_as = batch.actor["kind"]
         return {"row_id": row_id, "set_cell": action["column_id"]} if len(batch.log) > before else None
     member = (action["list"], row_id) in members
     want = {"keep_in_list": holds, "add_to_list": True if holds else member,

@@ -237,9 +237,17 @@ def sort_rows(rows, sorts, columns, path="sorts") -> list:
     for column_id, descending in reversed(keys):  # stable sorts, least significant first
         filled = [r for r in ordered if not blank(r["cells"].get(column_id)) or r["cells"].get(column_id) is False]
         empty = [r for r in ordered if blank(r["cells"].get(column_id)) and r["cells"].get(column_id) is not False]
-        filled.sort(key=lambda r: sort_key(r["cells"].get(column_id)), reverse=descending)
+        filled.sort(key=_key_for(by_id[column_id]), reverse=descending)
         ordered = filled + empty
     return ordered
+
+
+def _key_for(column):
+    """Single selects sort in their options' order (a pipeline's stages), as in Airtable; the rest by value."""
+    if column.type == "single_select":
+        rank = {o["name"]: n for n, o in enumerate(column.options)}
+        return lambda r: (rank.get(r["cells"].get(column.id), len(rank)), sort_key(r["cells"].get(column.id)))
+    return lambda r: sort_key(r["cells"].get(column.id))
 
 
 def sort_key(value):

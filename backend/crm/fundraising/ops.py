@@ -35,7 +35,8 @@ class Batch:
         self.columns = {c.id: c for c in store.load_columns(conn, include_deleted=True)}
         self.rows = {}          # row id -> cells, loaded on first touch
         self.touched = {}       # row id -> column ids changed
-        self.log = []           # (kind, row id, column id, before, after)
+        self.log = []           # (kind, row id, column id, before, after, actor kind)
+        self.acting_as = self.actor["kind"]  # "automation" while a rule's action runs
         self.conflicts = []
         self.formulas_dirty = False
 
@@ -74,7 +75,7 @@ class Batch:
                 self.rows[row["id"]] = row
 
     def record(self, kind, row_id=None, column_id=None, before=None, after=None) -> None:
-        self.log.append((kind, row_id, column_id, before, after))
+        self.log.append((kind, row_id, column_id, before, after, self.acting_as))
         if row_id is not None and column_id is not None:
             self.touched.setdefault(row_id, set()).add(column_id)
         elif row_id is not None:
@@ -199,8 +200,8 @@ class Batch:
         self.conn.executemany(
             "INSERT INTO fundraising_ops (version, kind, investor_id, column_id, before, after, actor_id, actor_kind, request_id, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(version, kind, row_id, column_id, _json(before), _json(after), self.actor["id"], self.actor["kind"],
-              self.actor.get("request_id"), at) for kind, row_id, column_id, before, after in self.log])
+            [(version, kind, row_id, column_id, _json(before), _json(after), self.actor["id"], actor_kind,
+              self.actor.get("request_id"), at) for kind, row_id, column_id, before, after, actor_kind in self.log])
         return {"version": version, "applied": len(self.log),
                 "rows": {row_id: self.rows[row_id]["cells"] for row_id in self.touched if row_id in self.rows}}
 
