@@ -9,6 +9,8 @@ A group: {"conjunction": "and"|"or", "conditions": [condition | group, ...]}
 A condition: {"column_id": ..., "operator": ..., "value": ...}
 """
 import dataclasses
+from functools import partial
+from operator import eq, ge, gt, le, lt, ne
 
 from ..clock import now_iso
 from ..errors import Invalid
@@ -111,9 +113,9 @@ def _condition(item, by_id, recalc, where):
     if operator not in OPERATORS[kind]:
         raise Invalid({f"{where}.operator": f"for a {column.type} column use one of: " + ", ".join(OPERATORS[kind])})
     value = _operand(kind, operator, item.get("value"), f"{where}.value")
-    test = TESTS[kind]
+    test = TESTS[kind](operator, value)
     column_id = column.id
-    return lambda cells: test(operator, cells.get(column_id), value)
+    return lambda cells: test(cells.get(column_id))
 
 
 def _operand(kind, operator, value, where):
@@ -143,78 +145,96 @@ def _operand(kind, operator, value, where):
     return value.lower() if isinstance(value, str) and kind in ("text", "select", "contacts") else value
 
 
-def _text(op, cell, value):
-    if op == "is_empty":
-        return blank(cell)
-    if op == "is_not_empty":
-        return not blank(cell)
-    text = "" if blank(cell) else str(cell).lower()
-    return {"is": text == value, "is_not": text != value, "contains": value in text,
-            "does_not_contain": value not in text, "starts_with": text.startswith(value)}[op]
+# Each maker turns (operator, operand) into a test of one cell, so the operator is
+# decided once per view, not once per row (a view runs over 10,000 rows).
 
-
-def _number(op, cell, value):
+def _text(op, value):
     if op in ("is_empty", "is_not_empty"):
-        return (cell is None or isinstance(cell, dict)) == (op == "is_empty")
-    if not isinstance(cell, (int, float)) or isinstance(cell, bool):
-        return op == "!="
-    if op == "between":
-        return value[0] <= cell <= value[1]
-    return {"=": cell == value, "!=": cell != value, ">": cell > value, "<": cell < value,
-            ">=": cell >= value, "<=": cell <= value}[op]
+        return lambda cell: blank(cell) == (op == "is_empty")
+    compare = {"is": lambda text: text == value, "is_not": lambda text: text != value,
+               "contains": lambda text: value in text, "does_not_contain": lambda text: value not in text,
+               "starts_with": lambda text: text.startswith(value)}[op]
+    return lambda cell: compare("" if blank(cell) else str(cell).lower())
 
 
-def _date(op, cell, value):
+NUMBER_OPERATORS = {"=": eq, "!=": ne, ">": gt, "<": lt, ">=": ge, "<=": le}
+
+
+def _number(op, value):
     if op in ("is_empty", "is_not_empty"):
-        return blank(cell) == (op == "is_empty")
-    if blank(cell) or not isinstance(cell, str):
-        return False
-    day = cell[:10]
+        return lambda cell: (cell is None or isinstance(cell, dict)) == (op == "is_empty")
     if op == "between":
-        low, high = (_day(v) for v in value)
-        return low <= day <= high
-    target = _day(value)
-    return {"is": day == target, "is_before": day < target, "is_after": day > target,
-            "is_on_or_before": day <= target, "is_on_or_after": day >= target}[op]
+        low, high = value
+        compare = lambda cell: low <= cell <= high  # noqa: E731
+    else:
+        compare = partial(lambda test, cell: test(cell, value), NUMBER_OPERATORS[op])
+    unmatched = op == "!="  # a blank, text or error cell is "not equal" to any number, and nothing else
+    return lambda cell: compare(cell) if isinstance(cell, (int, float)) and not isinstance(cell, bool) else unmatched
+
+
+DATE_OPERATORS = {"is": eq, "is_before": lt, "is_after": gt, "is_on_or_before": le, "is_on_or_after": ge}
+
+
+def _date(op, value):
+    if op in ("is_empty", "is_not_empty"):
+        return lambda cell: blank(cell) == (op == "is_empty")
+
+    def test(cell):
+        if blank(cell) or not isinstance(cell, str):
+            return False
+        day = cell[:10]
+        if op == "between":
+            low, high = (_day(v) for v in value)  # "today" is read when the view runs
+            return low <= day <= high
+        return DATE_OPERATORS[op](day, _day(value))
+    return test
 
 
 def _day(value) -> str:
     return now_iso()[:10] if value == "today" else value[:10]
 
 
-def _boolean(op, cell, value):
+def _boolean(op, value):
     if op in ("is_empty", "is_not_empty"):
-        return (not cell) == (op == "is_empty")
-    return bool(cell) is value
+        return lambda cell: (not cell) == (op == "is_empty")
+    return lambda cell: bool(cell) is value
 
 
-def _select(op, cell, value):
+def _select(op, value):
     if op in ("is_empty", "is_not_empty"):
-        return blank(cell) == (op == "is_empty")
-    text = (cell or "").lower() if isinstance(cell, str) else ""
-    return {"is": text == value, "is_not": text != value,
-            "is_any_of": text in value if isinstance(value, list) else False,
-            "is_none_of": text not in value if isinstance(value, list) else True}[op]
+        return lambda cell: blank(cell) == (op == "is_empty")
+    wanted = set(value) if isinstance(value, list) else None
+    compare = {"is": lambda text: text == value, "is_not": lambda text: text != value,
+               "is_any_of": lambda text: text in wanted if wanted is not None else False,
+               "is_none_of": lambda text: text not in wanted if wanted is not None else True}[op]
+    return lambda cell: compare(cell.lower() if isinstance(cell, str) else "")
 
 
-def _multi(op, cell, value):
-    items = {str(v).lower() for v in cell} if isinstance(cell, list) else set()
+def _multi(op, value):
+    items = lambda cell: {str(v).lower() for v in cell} if isinstance(cell, list) else set()  # noqa: E731
     if op in ("is_empty", "is_not_empty"):
-        return (not items) == (op == "is_empty")
+        return lambda cell: (not items(cell)) == (op == "is_empty")
     wanted = set(value)
-    return {"has_any_of": bool(items & wanted), "has_all_of": wanted <= items, "has_none_of": not items & wanted}[op]
+    return {"has_any_of": lambda cell: bool(items(cell) & wanted), "has_all_of": lambda cell: wanted <= items(cell),
+            "has_none_of": lambda cell: not items(cell) & wanted}[op]
 
 
-def _contacts(op, cell, value):
-    people = cell if isinstance(cell, list) else []
+def _contacts(op, value):
+    def people(cell):
+        return cell if isinstance(cell, list) else []
     if op in ("is_empty", "is_not_empty"):
-        return (not people) == (op == "is_empty")
-    text = " ".join(f"{p.get('name') or ''} {p.get('email') or ''} {p.get('title') or ''}" for p in people).lower()
-    return (value in text) == (op == "contains")
+        return lambda cell: (not people(cell)) == (op == "is_empty")
+
+    def test(cell):
+        text = " ".join(f"{p.get('name') or ''} {p.get('email') or ''} {p.get('title') or ''}" for p in people(cell)).lower()
+        return (value in text) == (op == "contains")
+    return test
 
 
 TESTS = {"text": _text, "number": _number, "date": _date, "boolean": _boolean,
          "select": _select, "multi": _multi, "contacts": _contacts}
+
+
 
 
 # -- sorting, search, grouping ---------------------------------------------------
