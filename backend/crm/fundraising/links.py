@@ -89,13 +89,14 @@ def link_new(batch, pending: list) -> None:
         chunk = emails[start:start + 500]
         for found in conn.execute(f"SELECT id, email FROM contacts WHERE deleted_at IS NULL AND email IN ({','.join('?' for _ in chunk)})", chunk):
             known[("email", found["email"].lower())] = found["id"]
+    _known_names(conn, known, {split_name(p.get("name"))[0] for _, p in pending} - {""})
     creating, waiting = [], []
     for row_id, person in pending:
         organization_id = organizations.get((org_of[row_id] or "").lower())
         first, last = split_name(person.get("name"))
         by_email = ("email", person["email"]) if person.get("email") else None
         by_name = ("name", first.lower(), last.lower(), organization_id) if first else None
-        contact_id = known.get(by_email) or known.get(by_name) or _match(conn, {"name": person.get("name")}, organization_id)
+        contact_id = known.get(by_email) or known.get(by_name)
         if contact_id is None:
             fields = _classic_fields(person)
             creating.append({**{k: v for k, v in fields.items() if v is not None}, "last_name": fields["last_name"],
@@ -113,6 +114,17 @@ def link_new(batch, pending: list) -> None:
             person["contact_id"] = new_ids[person["contact_id"]]
     conn.executemany("UPDATE fundraising_contacts SET contact_id = ? WHERE id = ?",
                      [(person["contact_id"], person["id"]) for _, person in pending])
+
+
+def _known_names(conn, known: dict, first_names: set) -> None:
+    """Add ("name", first, last, organization id) -> the oldest live classic contact so named, as _match finds it."""
+    wanted = sorted(first_names)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for found in conn.execute(
+                "SELECT id, first_name, last_name, organization_id FROM contacts WHERE deleted_at IS NULL AND last_name IS NOT NULL "
+                f"AND first_name COLLATE NOCASE IN ({','.join('?' for _ in chunk)}) ORDER BY created_at", chunk):
+            known.setdefault(("name", found["first_name"].lower(), found["last_name"].lower(), found["organization_id"]), found["id"])
 
 
 def _organizations(conn, req, names: set) -> dict:

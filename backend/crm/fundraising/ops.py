@@ -214,13 +214,14 @@ class Batch:
         else:
             targets = self.touched
             names = None
+        results = {}
         for row_id, changed in targets.items():
             if row_id not in self.rows:
                 continue
             wanted = names if names is not None else recalc.affected(changed)
             if wanted:
-                results = recalc.recompute(self.rows[row_id]["cells"], wanted)
-                store.set_computed(self.conn, row_id, {k: v for k, v in results.items()})
+                results[row_id] = recalc.recompute(self.rows[row_id]["cells"], wanted)
+        store.set_computed(self.conn, results)
 
 
 def _same(before, after, column) -> bool:

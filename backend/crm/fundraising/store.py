@@ -194,36 +194,46 @@ def _write_contacts(conn, row_id, column, people: list) -> list:
     return kept
 
 
-def set_computed(conn, row_id, values: dict) -> None:
-    """Merge formula results into the row's cache."""
-    if values:
-        conn.execute("UPDATE fundraising_investors SET computed = json_patch(computed, ?) WHERE id = ?",
-                     (json.dumps(values), row_id))
+def set_computed(conn, results: dict) -> None:
+    """Merge formula results into each row's cache: {row id: {column id: value}}."""
+    conn.executemany("UPDATE fundraising_investors SET computed = json_patch(computed, ?) WHERE id = ?",
+                     [(json.dumps(values), row_id) for row_id, values in results.items() if values])
 
 
-def insert_full_row(conn, row_id, position, columns, cells: dict, user_id) -> dict:
-    """Insert a new row with all its cells in a few statements (imports add thousands).
+def insert_rows(conn, columns, rows: list, user_id) -> list:
+    """Insert new rows with all their cells: one statement per table and shape, not per row (imports add thousands).
 
-    `cells` holds cleaned values by column id. Returns the stored cells (contacts with their new ids).
+    `rows` holds (row id, position, cells) with cells cleaned, by column id. Returns each row's
+    stored cells, in order (contacts with their new ids).
     """
     now = now_iso()
     by_id = {c.id: c for c in columns}
-    keys, custom = {}, {}
-    for column_id, value in cells.items():
-        column = by_id[column_id]
-        if column.field_key in INVESTOR_KEYS:
-            keys[column.field_key] = int(value) if column.field_key in BOOL_KEYS else value
-        elif column.type not in ("fund", "contacts") and value is not None and value != [] and value is not False:  # 0 is a value
-            custom[column_id] = value
-    names = ["id", "position", *keys, "fields", "created_at", "created_by", "updated_at", "updated_by"]
-    conn.execute(f"INSERT INTO fundraising_investors ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-                 (row_id, position, *keys.values(), json.dumps(custom), now, user_id, now, user_id))
-    stored = dict(cells)
-    conn.executemany(
-        "INSERT INTO fundraising_commitments (id, investor_id, fund_id, amount, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
-        [(new_id(), row_id, by_id[c].fund["id"], v, now, user_id) for c, v in cells.items()
-         if by_id[c].type == "fund" and v is not None])
-    for column_id, people in cells.items():
-        if by_id[column_id].type == "contacts" and people:
-            stored[column_id] = _write_contacts(conn, row_id, by_id[column_id], people)
-    return stored
+    shapes, commitments, people, stored_rows = {}, [], [], []
+    for row_id, position, cells in rows:
+        keys, custom = {}, {}
+        stored = dict(cells)
+        for column_id, value in cells.items():
+            column = by_id[column_id]
+            if column.field_key in INVESTOR_KEYS:
+                keys[column.field_key] = int(value) if column.field_key in BOOL_KEYS else value
+            elif column.type == "fund":
+                if value is not None:
+                    commitments.append((new_id(), row_id, column.fund["id"], value, now, user_id))
+            elif column.type == "contacts":
+                if not value:
+                    continue
+                stored[column_id] = [{**person, "id": new_id(), "contact_id": None} for person in value]
+                people.extend((person["id"], row_id, column_id, n, person["name"] or "", person["email"], person["phone"],
+                               person["title"], now, now) for n, person in enumerate(stored[column_id]))
+            elif value is not None and value != [] and value is not False:  # 0 is a value
+                custom[column_id] = value
+        shapes.setdefault(tuple(keys), []).append((row_id, position, *keys.values(), json.dumps(custom), now, user_id, now, user_id))
+        stored_rows.append(stored)
+    for keys, values in shapes.items():
+        names = ["id", "position", *keys, "fields", "created_at", "created_by", "updated_at", "updated_by"]
+        conn.executemany(f"INSERT INTO fundraising_investors ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", values)
+    conn.executemany("INSERT INTO fundraising_commitments (id, investor_id, fund_id, amount, updated_at, updated_by) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", commitments)
+    conn.executemany("INSERT INTO fundraising_contacts (id, investor_id, column_id, position, name, email, phone, title, "
+                     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", people)
+    return stored_rows

@@ -295,6 +295,7 @@ def _apply(req, mapping, keys, mode, rows, converted) -> dict:
         batch.columns[c].name for h, c in targets.items() if "create" in mapping[h]]}
     position = (req.db.execute("SELECT max(position) AS p FROM fundraising_investors").fetchone()["p"] or 0)
     live = batch.live_columns()  # sorted once: the loop adds rows and cells, never columns
+    new_rows = {}  # row id -> (row id, position, cells): inserted together, not one by one
     for n, (line, _) in enumerate(rows):
         cells = {targets[h]: converted[h][n] for h in mapping}
         key = _key(cells, [targets[k] for k in keys], batch)
@@ -307,11 +308,15 @@ def _apply(req, mapping, keys, mode, rows, converted) -> dict:
             continue
         if existing is None:
             position += 1
-            row_id = _insert(batch, cells, position, live)
+            row_id = new_id()
+            new_rows[row_id] = (row_id, position, cells)
             index[key] = row_id
             report["created"] += 1
         else:
+            if existing in new_rows:  # the file repeats a key it added: that row is written first
+                _insert(batch, new_rows, live)
             report["updated" if _update(batch, existing, cells, f"row {line}") else "unchanged"] += 1
+    _insert(batch, new_rows, live)
     if batch.pending_links:
         links.link_new(batch, batch.pending_links)
     result = batch.finish()
@@ -380,18 +385,17 @@ def _norm(value) -> str:
     return " ".join(str(value).split()).lower() if value not in (None, [], False) else ""
 
 
-def _insert(batch, cells, position, live) -> str:
-    """A new row with `cells`; `live` is batch.live_columns()."""
-    row_id = new_id()
-    # Values were cleaned for their columns in _convert_mapped, before anything was written.
-    stored = store.insert_full_row(batch.conn, row_id, position, live, cells, batch.actor["id"])
-    batch.rows[row_id] = {"id": row_id, "position": position, "cells": stored, "archived": False}
-    for column_id, people in stored.items():
-        if batch.columns[column_id].type == "contacts" and people:
-            batch.pending_links.extend((row_id, person) for person in people)  # linked in bulk before finish
-    batch.record("add_row", row_id, None, None, {"position": position, "cells": stored})
-    batch.touched[row_id] = {c.id for c in live}
-    return row_id
+def _insert(batch, new_rows: dict, live) -> None:
+    """Write the waiting new rows (values were cleaned in _convert_mapped, before anything was written)."""
+    waiting = list(new_rows.values())
+    new_rows.clear()
+    for (row_id, position, _), stored in zip(waiting, store.insert_rows(batch.conn, live, waiting, batch.actor["id"])):
+        batch.rows[row_id] = {"id": row_id, "position": position, "cells": stored, "archived": False}
+        for column_id, people in stored.items():
+            if batch.columns[column_id].type == "contacts" and people:
+                batch.pending_links.extend((row_id, person) for person in people)  # linked in bulk before finish
+        batch.record("add_row", row_id, None, None, {"position": position, "cells": stored})
+        batch.touched[row_id] = {c.id for c in live}
 
 
 def _update(batch, row_id, cells, where) -> bool:
