@@ -197,3 +197,14 @@ def test_audit_log_endpoint_filters_and_pages(server, admin):
 def test_audit_log_rejects_bad_query(admin, params, field):
     r = admin.get("/api/audit-log", params=params)
     assert r.status_code == 422 and field in r.json()["fields"]
+
+
+def test_new_ids_are_random_version_4_uuids_in_canonical_text():
+    import uuid
+    from crm.clock import new_id
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    assert {text[19] for text in ids} == set("89ab")  # every variant nibble occurs: the bits are random

@@ -62,6 +62,7 @@ def run(batch, rules, row_ids, trigger) -> None:
     columns = batch.live_columns()
     members = _memberships(batch.conn, {a["list"] for r in rules for a in r["actions"] if a["type"] != "set_cell"}, row_ids)
     for rule in rules:
+        moves = {}  # (list, row id) -> member or not: written together after the rule, the last word wins
         try:
             matches = filters.compile_filter(rule["condition"], columns, "condition")
         except Invalid as exc:
@@ -73,9 +74,14 @@ def run(batch, rules, row_ids, trigger) -> None:
             holds = not row["archived"] and matches(row["cells"])
             matched += holds
             for action in rule["actions"]:
-                change = _act(batch, rule, action, row_id, holds, members)
+                change = _act(batch, rule, action, row_id, holds, members, moves)
                 if change:
                     changes.append(change)
+        at = now_iso()
+        batch.conn.executemany("INSERT OR IGNORE INTO fundraising_list_memberships (list_name, investor_id, rule_id, added_at) "
+                               "VALUES (?, ?, ?, ?)", [(*key, rule["id"], at) for key, want in moves.items() if want])
+        batch.conn.executemany("DELETE FROM fundraising_list_memberships WHERE list_name = ? AND investor_id = ?",
+                               [key for key, want in moves.items() if not want])
         if changes or trigger == "daily":
             _log(batch.conn, rule["id"], trigger, len(row_ids), matched, changes, None)
 
@@ -92,8 +98,9 @@ def _memberships(conn, lists, row_ids) -> set:
     return found
 
 
-def _act(batch, rule, action, row_id, holds, members):
-    """Apply one action to one row; `members` holds the rows' list memberships and is kept up to date."""
+def _act(batch, rule, action, row_id, holds, members, moves):
+    """Apply one action to one row; `members` holds the rows' list memberships and is kept up to date,
+    `moves` collects the membership rows to write."""
     kind = action["type"]
     if kind == "set_cell":
         if not holds:
@@ -110,13 +117,8 @@ def _act(batch, rule, action, row_id, holds, members):
             "remove_from_list": False if holds else member}[kind]
     if want == member:
         return None
-    if want:
-        batch.conn.execute("INSERT INTO fundraising_list_memberships (list_name, investor_id, rule_id, added_at) VALUES (?, ?, ?, ?)",
-                           (action["list"], row_id, rule["id"], now_iso()))
-        members.add((action["list"], row_id))
-    else:
-        batch.conn.execute("DELETE FROM fundraising_list_memberships WHERE list_name = ? AND investor_id = ?", (action["list"], row_id))
-        members.discard((action["list"], row_id))
+    moves[(action["list"], row_id)] = want
+    (members.add if want else members.discard)((action["list"], row_id))
     return {"row_id": row_id, "list": action["list"], "member": want}
 
 
