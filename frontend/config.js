@@ -28,6 +28,7 @@ export const API = {
   ops: "/api/fundraising/ops",
   events: "/api/fundraising/events",
   heartbeat: "/api/fundraising/collab/heartbeat",
+  views: "/api/fundraising/views",
 };
 
 export const TIMING = {

@@ -5,9 +5,14 @@ import { api, authHeaders, unauthorized } from "../api.js";
 import { API, TIMING } from "../config.js";
 import { h, initials } from "../dom.js";
 import { READ_ONLY, definition, parse, seedEditor } from "../widgets/columns.js";
+import { columnMenu } from "../widgets/columnmenu.js";
 import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
+import { openDrawer } from "../widgets/drawer.js";
 import { openEvents } from "../widgets/events.js";
+import { rowMenu, rowTools } from "../widgets/rowmenu.js";
 import { SaveQueue } from "../widgets/savequeue.js";
+import { transferTools } from "../widgets/transfer.js";
+import { viewTools } from "../widgets/viewtools.js";
 
 const STATUS_TEXT = {
   saved: () => "All changes saved",
@@ -27,8 +32,9 @@ export function mount(root, { me }) {
   const addRow = h("button", { type: "button", dataset: { action: "add-row" } }, "+ Add investor");
   const addColumn = h("button", { type: "button", dataset: { action: "add-column" } }, "+ Add column");
   const gridEl = h("div", { id: "grid", role: "grid", "aria-label": "Fundraising grid" });
+  const tools = h("span.grid-tools");  // filled by the widgets below, once `grid` exists
   const toolbar = h("div.toolbar", { role: "toolbar", "aria-label": "Grid tools" },
-    h("label.view-picker", {}, h("span.sr-only", {}, "View"), viewSelect), search, addRow, addColumn,
+    h("label.view-picker", {}, h("span.sr-only", {}, "View"), viewSelect), tools, search, addRow, addColumn,
     h("span.spacer"), count, live, status);
   root.replaceChildren(toolbar, h("div.grid-wrap", {}, gridEl));
   root.classList.add("grid-page");
@@ -61,6 +67,35 @@ export function mount(root, { me }) {
       if (ops.some((o) => o.op !== "set_cell")) reloadColumns();
     },
   });
+
+  // What the widgets (view tools, menus, drawer, import/export) may use of the grid.
+  const listeners = {};
+  const grid = {
+    me,
+    get table() { return table; },
+    columns: () => columns,
+    column: (id) => columnsById.get(id),
+    views: () => views,
+    view: () => view,
+    queue,
+    /** Send ops now and wait until the server has them. */
+    async send(...ops) { for (const op of ops) queue.push(op, { now: true }); await waitForQueue(); },
+    reloadColumns: () => reloadColumns(),
+    reload: () => reload(),
+    refreshRow: (id) => refreshRow(id),
+    rowOf: (id) => rowOf(id),
+    setViews: (list, currentId) => setViews(list, currentId),
+    /** Save `patch` into the current view's config (PATCH /views/{id}); the grid then shows it. */
+    async updateView(patch) {
+      if (!view) return;
+      const saved = await api("PATCH", `${API.views}/${view.id}`, { config: { ...view.config, ...patch } });
+      await setViews(views.map((v) => (v.id === saved.id ? saved : v)), saved.id);
+    },
+    openRow: (id) => openDrawer(grid, id),
+    search: () => search.value.trim(),
+    on(name, fn) { (listeners[name] ||= []).push(fn); },
+    emit(name, ...args) { for (const fn of listeners[name] || []) fn(...args); },
+  };
 
   function setStatus(state, detail) {
     status.dataset.saveStatus = state;
@@ -110,6 +145,7 @@ export function mount(root, { me }) {
         editable: (cell) => !lockedByOther(cell),
       });
       if (!isHidden) visibleIndex += 1;
+      def.headerMenu = () => columnMenu(grid, column.id);
       return def;
     });
   }
@@ -127,7 +163,8 @@ export function mount(root, { me }) {
     queue.seen(state.version);
     const wanted = new URLSearchParams(location.search).get("view");
     view = views.find((v) => v.id === wanted) || views[0] || null;
-    viewSelect.replaceChildren(...views.map((v) => h("option", { value: v.id, selected: v === view }, v.name)));
+    renderViewSelect();
+    tools.replaceChildren(...viewTools(grid), ...rowTools(grid), ...transferTools(grid));
     const rows = await loadRows();
     if (stopped) return;
     await buildTable(rows);
@@ -149,7 +186,9 @@ export function mount(root, { me }) {
       rowHeight: 36,
       placeholder: "No investors in this view",
       movableColumns: true,
-      rowHeader: { formatter: "rownum", headerSort: false, hozAlign: "right", resizable: false, frozen: true, width: 52, cssClass: "row-number" },
+      rowHeader: { formatter: "rownum", headerSort: false, hozAlign: "right", resizable: false, frozen: true, width: 52, cssClass: "row-number",
+        cellClick: (e, cell) => openDrawer(grid, cell.getRow().getIndex()) },
+      rowContextMenu: (e, row) => rowMenu(grid, row),
       selectableRange: 1,
       selectableRangeColumns: true,
       selectableRangeRows: true,
@@ -167,7 +206,10 @@ export function mount(root, { me }) {
     table.on("tableBuilt", () => {
       count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
       gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
+      grid.emit("tableBuilt");
     });
+    table.on("columnMoved", (column, order) => grid.emit("columnMoved", column, order));
+    table.on("columnResized", (column) => grid.emit("columnResized", column));
     table.on("cellEdited", (cell) => {
       const column = columnsById.get(cell.getField());
       if (!column) return;
@@ -341,14 +383,33 @@ export function mount(root, { me }) {
     setColumns(state.grid.columns);
     views = state.views;
     view = views.find((v) => v.id === view?.id) || views[0] || null;
+    renderViewSelect();
     table.setColumns(columnDefs());
     const rows = await loadRows();
-    table.replaceData(rows);
+    await table.replaceData(rows);
+    grid.emit("rowsLoaded");
   }
 
   async function reload() {
-    table.replaceData(await loadRows());
+    await table.replaceData(await loadRows());
     count.textContent = `${table.getDataCount()} investors`;
+    grid.emit("rowsLoaded");
+  }
+
+  function renderViewSelect() {
+    viewSelect.replaceChildren(...views.map((v) => h("option", { value: v.id, selected: v === view },
+      v.shared ? v.name : `${v.name} (personal)`)));
+  }
+
+  /** After the view tools changed views: show `list`, switch to `currentId` (rows and columns follow). */
+  async function setViews(list, currentId) {
+    views = list;
+    view = views.find((v) => v.id === currentId) || views[0] || null;
+    renderViewSelect();
+    history.replaceState(null, "", view ? `/?view=${encodeURIComponent(view.id)}` : "/");
+    table.setColumns(columnDefs());
+    await reload();
+    grid.emit("viewChanged", view);
   }
 
   // -- presence ---------------------------------------------------------------------
@@ -392,13 +453,7 @@ export function mount(root, { me }) {
 
   // -- toolbar ------------------------------------------------------------------------
 
-  viewSelect.addEventListener("change", async () => {
-    view = views.find((v) => v.id === viewSelect.value) || null;
-    history.replaceState(null, "", view ? `/?view=${encodeURIComponent(view.id)}` : "/");
-    table.setColumns(columnDefs());
-    table.replaceData(await loadRows());
-    count.textContent = `${table.getDataCount()} investors`;
-  });
+  viewSelect.addEventListener("change", () => setViews(views, viewSelect.value));
 
   let searchTimer = null;
   search.addEventListener("input", () => {
