@@ -25,7 +25,7 @@ def matching_rows(req, query) -> tuple:
     snap = req.app.grid.snapshot(req.db)
     columns, rows = snap.columns, snap.rows
     if query.get("archived") in ("1", "true"):
-        rows = [r for r in store.load_rows(req.db, columns, include_archived=True) if r["archived"]]
+        rows = store.load_rows(req.db, columns, only_archived=True)
     config = {}
     if query.get("view_id"):
         config = views.effective(views.get(req.db, req.user, query["view_id"])["config"], columns)

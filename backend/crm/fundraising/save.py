@@ -74,9 +74,7 @@ def row_ops(req, columns, incoming) -> list:
     computed = {c.id for c in columns if c.type in READ_ONLY}
     # The live rows from the snapshot (no re-read of 10,000 rows), the archived ones from the database.
     stored = {r["id"]: r for r in req.app.grid.snapshot(req.db).rows}
-    archived = "SELECT id FROM fundraising_investors WHERE archived_at IS NOT NULL"
-    stored.update((r["id"], r) for r in store.load_rows(req.db, columns, [a["id"] for a in req.db.execute(archived)],
-                                                         include_archived=True))
+    stored.update((r["id"], r) for r in store.load_rows(req.db, columns, only_archived=True))
     result = []
     for item in incoming:
         cells = item.get("cells") or {}

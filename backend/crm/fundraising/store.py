@@ -32,9 +32,11 @@ def version(conn) -> dict:
     return conn.execute("SELECT version, updated_at, updated_by FROM fundraising_state WHERE id = 1").fetchone()
 
 
-def _rows_sql(ids, include_archived):
+def _rows_sql(ids, include_archived, only_archived=False):
     clauses, params = [], []
-    if not include_archived:
+    if only_archived:
+        clauses.append("i.archived_at IS NOT NULL")
+    elif not include_archived:
         clauses.append("i.archived_at IS NULL")
     if ids is not None:
         clauses.append(f"i.id IN ({','.join('?' for _ in ids)})")
@@ -48,11 +50,11 @@ _STAMPS = {"created_time": 4, "last_modified_time": 5, "last_modified_by": 8}
 _PERSON = ("id", "name", "email", "phone", "title", "contact_id")
 
 
-def load_rows(conn, columns, ids=None, include_archived=False) -> list:
+def load_rows(conn, columns, ids=None, include_archived=False, only_archived=False) -> list:
     """Rows in grid order: {id, position, cells: {column_id: value}, created_at, updated_at, updated_by, archived}."""
     if ids is not None and not ids:
         return []
-    where, params = _rows_sql(ids, include_archived)
+    where, params = _rows_sql(ids, include_archived, only_archived)
     # Plain tuples and per-column work decided once, not per row: the whole grid is read for the
     # state, every view and every whole-grid save (10,000 rows x 40 columns).
     cursor = conn.cursor()
@@ -65,7 +67,7 @@ def load_rows(conn, columns, ids=None, include_archived=False) -> list:
     # Only the asked-for columns: a soft-deleted column keeps its data (fields, commitments,
     # contacts, computed) in the database, but its cells must not reappear in rows.
     wanted = {c.id for c in columns}
-    if ids is None:  # the whole grid: no join to pick rows; those of archived rows are simply never looked up
+    if ids is None and not only_archived:  # the whole grid: no join to pick rows; archived rows' are never looked up
         where, params = "", []
     commitments, contacts = _commitments(cursor, where, params, wanted), _contacts(cursor, where, params, wanted)
     by_key = {c.field_key: c for c in columns if c.field_key}
