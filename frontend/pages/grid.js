@@ -5,10 +5,12 @@ import { api, authHeaders, unauthorized } from "../api.js";
 import { API, TIMING } from "../config.js";
 import { h, initials } from "../dom.js";
 import { READ_ONLY, definition, parse, seedEditor } from "../widgets/columns.js";
-import { columnMenu } from "../widgets/columnmenu.js";
+import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
 import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
-import { openDrawer } from "../widgets/drawer.js";
+import { openDrawer, refreshOpenDrawer } from "../widgets/drawer.js";
 import { openEvents } from "../widgets/events.js";
+import { fillHandle } from "../widgets/fillhandle.js";
+import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
 import { SaveQueue } from "../widgets/savequeue.js";
 import { transferTools } from "../widgets/transfer.js";
@@ -32,10 +34,11 @@ export function mount(root, { me }) {
   const addRow = h("button", { type: "button", dataset: { action: "add-row" } }, "+ Add investor");
   const addColumn = h("button", { type: "button", dataset: { action: "add-column" } }, "+ Add column");
   const gridEl = h("div", { id: "grid", role: "grid", "aria-label": "Fundraising grid" });
+  const notice = h("span.notice", { role: "alert" });
   const tools = h("span.grid-tools");  // filled by the widgets below, once `grid` exists
   const toolbar = h("div.toolbar", { role: "toolbar", "aria-label": "Grid tools" },
     h("label.view-picker", {}, h("span.sr-only", {}, "View"), viewSelect), tools, search, addRow, addColumn,
-    h("span.spacer"), count, live, status);
+    h("span.spacer"), notice, count, live, status);
   root.replaceChildren(toolbar, h("div.grid-wrap", {}, gridEl));
   root.classList.add("grid-page");
   const presenceEl = document.querySelector(".topbar .presence");
@@ -50,6 +53,7 @@ export function mount(root, { me }) {
   let stopped = false;
   const undo = [];                // our own cell changes: {row_id, column_id, before, after}
   const redo = [];
+  const refusals = new WeakMap();  // op → the server's error, when it refused the request
 
   const queue = new SaveQueue(0, {
     status: setStatus,
@@ -61,7 +65,8 @@ export function mount(root, { me }) {
       if (choice === "theirs") for (const c of payload.conflicts) updateRow(c.row_id, { [c.column_id]: c.current_value });
       return choice;
     }),
-    rejected: (ops) => {
+    rejected: (ops, error) => {
+      for (const op of ops) refusals.set(op, error);  // for grid.send's answer
       // The server refused these edits: show the server's values again.
       for (const rowId of new Set(ops.map((o) => o.row_id).filter(Boolean))) refreshRow(rowId);
       if (ops.some((o) => o.op !== "set_cell")) reloadColumns();
@@ -78,8 +83,8 @@ export function mount(root, { me }) {
     views: () => views,
     view: () => view,
     queue,
-    /** Send ops now and wait until the server has them. */
-    async send(...ops) { for (const op of ops) queue.push(op, { now: true }); await waitForQueue(); },
+    /** Send ops now and wait until the server has them; resolves to null, or the server's error if it refused them (422…). */
+    async send(...ops) { for (const op of ops) queue.push(op, { now: true }); await waitForQueue(); return ops.map((op) => refusals.get(op)).find(Boolean) || null; },
     reloadColumns: () => reloadColumns(),
     reload: () => reload(),
     refreshRow: (id) => refreshRow(id),
@@ -96,6 +101,14 @@ export function mount(root, { me }) {
     on(name, fn) { (listeners[name] ||= []).push(fn); },
     emit(name, ...args) { for (const fn of listeners[name] || []) fn(...args); },
   };
+
+  let noticeTimer = null;
+  /** A short message beside the save status (role=alert), gone after a while. */
+  function tell(message) {
+    notice.textContent = message;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { notice.textContent = ""; }, 10000);
+  }
 
   function setStatus(state, detail) {
     status.dataset.saveStatus = state;
@@ -134,7 +147,7 @@ export function mount(root, { me }) {
     const rank = new Map(order.map((id, i) => [id, i]));
     const ordered = [...columns].sort((a, b) => (rank.get(a.id) ?? 1e6 + columns.indexOf(a)) - (rank.get(b.id) ?? 1e6 + columns.indexOf(b)));
     const hidden = new Set(config.hidden || []);
-    const frozen = Math.max(1, config.frozen ?? 1);
+    const frozen = Math.max(0, config.frozen ?? 1);
     let visibleIndex = 0;
     return ordered.map((column) => {
       const isHidden = hidden.has(column.id);
@@ -146,6 +159,7 @@ export function mount(root, { me }) {
       });
       if (!isHidden) visibleIndex += 1;
       def.headerMenu = () => columnMenu(grid, column.id);
+      def.headerMenuIcon = () => columnMenuButton(column);
       return def;
     });
   }
@@ -195,17 +209,15 @@ export function mount(root, { me }) {
       selectableRangeClearCells: true,
       selectableRangeClearCellsValue: null,
       editTriggerEvent: "dblclick",
-      clipboard: true,
-      clipboardCopyStyled: false,
-      clipboardCopyConfig: { rowHeaders: false, columnHeaders: false },
-      clipboardCopyRowRange: "range",
-      clipboardPasteParser: "range",
-      clipboardPasteAction: "range",
+      clipboard: "paste",  // copying is ours (copyRange): Tabulator's TSV does not quote cells with tabs or line breaks
+      clipboardPasteParser: (text) => pasteRows(text),
+      clipboardPasteAction: (rowData) => pasteRange(rowData),
     });
     const built = new Promise((resolve) => table.on("tableBuilt", resolve));
     table.on("tableBuilt", () => {
       count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
       gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
+      fillHandle(grid, record);
       grid.emit("tableBuilt");
     });
     table.on("columnMoved", (column, order) => grid.emit("columnMoved", column, order));
@@ -225,23 +237,71 @@ export function mount(root, { me }) {
       if (sameValue(before, value)) return;
       record(cell.getRow().getIndex(), column.id, before, value);
     });
-    table.on("clipboardPasted", (clipboard, rowData, rows) => {
-      rows.forEach((row, i) => {
-        for (const [field, raw] of Object.entries(rowData[i] || {})) {
-          const column = columnsById.get(field);
-          if (!column || READ_ONLY.has(column.type)) continue;
-          const parsed = parse(column, raw);
-          const value = parsed.error ? null : parsed.value;
-          row.update({ [field]: value });
-          queue.push({ op: "set_cell", row_id: row.getIndex(), column_id: field, value });
-        }
-      });
-    });
     table.on("cellEditing", (cell) => heartbeat(cell, true));
     table.on("cellEditCancelled", (cell) => heartbeat(cell, false));
     table.on("rangeChanged", () => heartbeat(activeCell(), false));
     gridEl.addEventListener("keydown", onKeyDown, true);
     return built;
+  }
+
+  // Copy: the selected range as TSV of cellText (values that paste back into the same columns).
+  function copyRange(event) {
+    if (!table || !gridEl.contains(document.activeElement) || table.modules?.edit?.currentCell) return;
+    const range = table.getRanges()[0];
+    if (!range) return;
+    const fields = range.getColumns().map((c) => c.getField()).filter((f) => columnsById.has(f));
+    const rows = range.getRows().map((r) => { const data = r.getData(); return fields.map((f) => cellText(columnsById.get(f), data[f])); });
+    event.clipboardData.setData("text/plain", toTsv(rows));
+    event.preventDefault();
+  }
+  document.addEventListener("copy", copyRange);
+
+  // The clipboard's TSV as {field: text} rows for the visible columns from the range's left edge:
+  // as wide as the clipboard for a one-cell range, as wide as the range otherwise (repeating).
+  function pasteRows(text) {
+    const range = table.getRanges()[0];
+    const data = parseTsv(text);
+    if (!range || !data.length) return false;
+    const visible = table.getColumns().filter((c) => c.isVisible() && columnsById.has(c.getField())).map((c) => c.getField());
+    const start = visible.indexOf(range.getColumns()[0]?.getField());
+    if (start < 0) return false;
+    const single = range.getRows().length === 1 && range.getColumns().length === 1;
+    const fields = visible.slice(start, start + (single ? Math.max(...data.map((r) => r.length)) : range.getColumns().length));
+    return data.map((cells) => Object.fromEntries(fields.map((f, i) => [f, cells[i % cells.length]])));
+  }
+
+  // Paste: the clipboard's rows (split by pasteRows into {field: text}) land
+  // from the range's top-left cell; a one-cell range grows to the pasted size, a bigger one is
+  // filled by repeating them. Each changed cell is an undoable edit; text that does not fit its
+  // column (a word in a number column) is skipped and named, never stored as blank.
+  function pasteRange(rowData) {
+    const range = table.getRanges()[0];
+    if (!range || !rowData.length) return [];
+    const active = table.getRows("active");
+    const top = range.getRows()[0];
+    const start = active.indexOf(top);
+    const span = range.getRows().length > 1 || range.getColumns().length > 1 ? range.getRows().length : rowData.length;
+    const targets = active.slice(start, start + span);
+    const refused = [];
+    table.blockRedraw();
+    try {
+      targets.forEach((row, i) => {
+        for (const [field, raw] of Object.entries(rowData[i % rowData.length] || {})) {
+          const column = columnsById.get(field);
+          if (!column || READ_ONLY.has(column.type)) continue;
+          const parsed = parse(column, raw);
+          if (parsed.error) { refused.push(`${column.name}: "${raw}"`); continue; }
+          const before = row.getData()[field];
+          if (sameValue(before, parsed.value)) continue;
+          row.update({ [field]: parsed.value });
+          record(row.getIndex(), field, before, parsed.value);
+        }
+      });
+    } finally {
+      table.restoreRedraw();
+    }
+    if (refused.length) tell(`${refused.length} pasted value${refused.length === 1 ? "" : "s"} did not fit and ${refused.length === 1 ? "was" : "were"} skipped: ${refused.slice(0, 3).join(", ")}${refused.length > 3 ? "…" : ""}`);
+    return targets;
   }
 
   const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -276,14 +336,17 @@ export function mount(root, { me }) {
     } else if (mod && event.key.toLowerCase() === "y") {
       event.preventDefault(); event.stopPropagation();
       replay(redo, undo, "after");
+    } else if (mod && !event.shiftKey && event.key.toLowerCase() === "c") {
+      event.preventDefault(); event.stopPropagation();
+      document.execCommand("copy");  // fires the copy event that copyRange answers
     } else if (mod && event.key.toLowerCase() === "d") {
       event.preventDefault(); event.stopPropagation();
       fillDown();
-    } else if (!mod && !event.altKey && event.key.length === 1 && !event.isComposing) {
+    } else if (!mod && !event.altKey && event.key.length === 1 && !event.isComposing && !event.target.closest(".tabulator-header")) {
       // Typing on a selected cell starts editing with that character, as in Airtable.
       const cell = activeCell();
       const column = cell && columnsById.get(cell.getField());
-      if (!column || READ_ONLY.has(column.type) || ["date", "checkbox", "single_select", "multi_select"].includes(column.type)) return;
+      if (!column || READ_ONLY.has(column.type) || ["date", "checkbox", "single_select", "multi_select", "contacts"].includes(column.type)) return;
       if (lockedByOther(cell)) return;
       event.preventDefault(); event.stopPropagation();
       seedEditor(event.key);
@@ -365,6 +428,7 @@ export function mount(root, { me }) {
       }
     }
     queue.seen(id ?? payload.version);
+    refreshOpenDrawer(payload.ops.map((op) => op.row_id));
     if (columnChange) reloadColumns();
     else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
     count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
@@ -514,6 +578,7 @@ export function mount(root, { me }) {
     closeEvents?.();
     clearTimeout(beatTimer);
     window.removeEventListener("beforeunload", beforeUnload);
+    document.removeEventListener("copy", copyRange);
     table?.destroy();
   };
 }

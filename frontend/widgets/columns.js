@@ -1,8 +1,9 @@
 // Grid column types → Tabulator column definitions: how each type shows, edits and parses.
 // Formatters return DOM nodes, never HTML strings, so cell text cannot inject markup.
 import { h } from "../dom.js";
+import { contactsEditor, contactsText, parseContacts } from "./contacts.js";
 
-export const READ_ONLY = new Set(["formula", "created_time", "last_modified_time", "last_modified_by", "contacts"]);
+export const READ_ONLY = new Set(["formula", "created_time", "last_modified_time", "last_modified_by"]);
 const NUMERIC = new Set(["number", "currency", "percent", "fund"]);
 export const TYPE_LABELS = {
   text: "Single line text", long_text: "Long text", number: "Number", currency: "Currency", percent: "Percent",
@@ -54,6 +55,7 @@ export function parse(column, text) {
       return Number.isNaN(d.getTime()) ? { error: "not a date" } : { value: d.toISOString().slice(0, 10) };
     }
     case "multi_select": return { value: s.split(",").map((x) => x.trim()).filter(Boolean) };
+    case "contacts": return { value: parseContacts(s) };
     default: return { value: text };
   }
 }
@@ -141,6 +143,7 @@ function editor(column) {
   if (READ_ONLY.has(column.type)) return undefined;
   switch (column.type) {
     case "long_text": return inputEditor(column, true);
+    case "contacts": return contactsEditor(column);
     case "date": return "date";
     case "checkbox": return "tickCross";
     case "single_select": case "multi_select":
@@ -174,6 +177,7 @@ export function definition(column, { width, frozen, hidden, editable }) {
     editor: editor(column),
     editorParams: editorParams(column),
     editable,
+    accessorClipboard: column.type === "contacts" ? (value) => contactsText(value) : undefined,
     headerTooltip: `${column.name} · ${TYPE_LABELS[column.type] || column.type.replace(/_/g, " ")}`,
   };
 }
