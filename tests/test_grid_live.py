@@ -107,4 +107,5 @@ def test_the_rows_endpoint_reads_the_same_snapshot(server, admin):
     apply_ok(admin, {"op": "archive_row", "row_id": "r2"})
     archived = admin.get(ROWS, params={"archived": "1"}).json()["data"]
     assert [r["id"] for r in archived] == ["r2"] and archived[0]["archived"] is True
+    assert archived[0]["archived_by"] == "admin" and archived[0]["archived_at"].startswith("20")  # who and when, for the list
     assert [r["id"] for r in admin.get(ROWS).json()["data"]] == ["r0", "r1"]

@@ -388,12 +388,6 @@ async function fetchArchived(q, offset) {
   return response.json();
 }
 
-/** When and by whom a row was archived: its newest archive_row op. */
-async function archivedStamp(rowId) {
-  const ops = await api("GET", `${API.rows}/${encodeURIComponent(rowId)}/history?limit=10`);
-  return (ops || []).find((op) => op.kind === "archive_row") || null;
-}
-
 function archivedDialog(grid) {
   const search = h("input", { type: "search", placeholder: "Search archived investors", "aria-label": "Search archived investors", autocomplete: "off" });
   const summary = h("p.archived-summary", { "aria-live": "polite" });
@@ -447,12 +441,10 @@ function archivedDialog(grid) {
     const meta = h("span.archived-meta", {}, org || "");
     const restore = h("button", { type: "button", "aria-label": `Restore ${name}`, dataset: { restore: row.id } }, "Restore");
     const li = h("li.archived-item", { dataset: { rowId: row.id } }, h("div.archived-main", {}, h("span.archived-name", {}, name), meta), restore);
-    archivedStamp(row.id).then((op) => {
-      const when = op?.at || row.updated_at;
-      if (!when) return;
-      const text = `Archived ${dateTimeFmt.format(new Date(when))}${op?.actor ? ` by ${op.actor}` : ""}`;
+    if (row.archived_at) {
+      const text = `Archived ${dateTimeFmt.format(new Date(row.archived_at))}${row.archived_by ? ` by ${row.archived_by}` : ""}`;
       meta.textContent = org ? `${org} · ${text}` : text;
-    }).catch(() => {});
+    }
     restore.addEventListener("click", async () => {
       restore.disabled = true;
       restore.textContent = "Restoring…";

@@ -25,7 +25,11 @@ def matching_rows(req, query) -> tuple:
     snap = req.app.grid.snapshot(req.db)
     columns, rows = snap.columns, snap.rows
     if query.get("archived") in ("1", "true"):
-        rows = store.load_rows(req.db, columns, only_archived=True)
+        stamps = {r["id"]: r for r in req.db.execute(
+            "SELECT i.id, i.archived_at, u.username AS archived_by FROM fundraising_investors i "
+            "LEFT JOIN users u ON u.id = i.archived_by WHERE i.archived_at IS NOT NULL")}
+        rows = [{**r, "archived_at": stamps[r["id"]]["archived_at"], "archived_by": stamps[r["id"]]["archived_by"]}
+                for r in store.load_rows(req.db, columns, only_archived=True)]
     config = {}
     if query.get("view_id"):
         config = views.effective(views.get(req.db, req.user, query["view_id"])["config"], columns)
