@@ -98,7 +98,7 @@ def test_archive_from_the_menu_undo_then_restore_from_the_archived_list(pages, s
     dialog = page.get_by_role("dialog", name="Archived investors")
     item = dialog.locator(".archived-item", has_text="Horsley Bridge")
     expect(item).to_be_visible()
-    expect(item).to_contain_text("by admin")  # who archived it, from the row's history
+    expect(item).to_contain_text("by admin")  # who archived it (archived_by in the archived listing)
     expect(dialog.locator(".archived-summary")).to_have_text("1 archived investor")
     dialog.get_by_role("button", name="Restore Horsley Bridge").click()
     expect(dialog.locator(".archived-empty")).to_contain_text("Nothing is archived")
