@@ -251,6 +251,30 @@ def test_update_column_renames_reoptions_retypes_and_updates_fund(server, admin)
     assert fund == {"name": "Fund One", "vintage": 2024, "target": 1000}  # a fund named after its column follows a rename
 
 
+def test_a_filled_text_column_becomes_a_select_with_the_options_sent_or_one_per_value(server, admin):
+    rows = [new_id() for _ in range(4)]
+    apply_ok(admin, {"op": "add_column", "column_id": "stage", "name": "Stage", "type": "text"},
+             {"op": "add_column", "column_id": "tags", "name": "Tags", "type": "text"},
+             *({"op": "add_row", "row_id": r, "cells": {"stage": s, "tags": t}} for r, s, t in
+               zip(rows, ["Lead", "pitch", None, "Lead"], ["a, b", "b", "c", None])))
+    # Options sent with the retype are the ones cells are matched against (case-insensitively).
+    apply_ok(admin, {"op": "update_column", "column_id": "stage", "type": "single_select",
+                     "options": [{"name": "Pitch"}, {"name": "Lead"}]})
+    # None sent: one option per distinct value, in order of appearance.
+    apply_ok(admin, {"op": "update_column", "column_id": "tags", "type": "multi_select"})
+    state = get_state(admin)
+    columns = {c["id"]: c for c in state["grid"]["columns"]}
+    assert [o["name"] for o in columns["stage"]["options"]] == ["Pitch", "Lead"]
+    assert [o["name"] for o in columns["tags"]["options"]] == ["a", "b", "c"]
+    assert [row_of(state, r)["cells"].get("stage") for r in rows] == ["Lead", "Pitch", None, "Lead"]
+    assert [row_of(state, r)["cells"].get("tags") for r in rows] == [["a", "b"], ["b"], ["c"], None]
+    # Options that leave a value out: refused, nothing changes.
+    r = send(admin, state["version"], {"op": "update_column", "column_id": "stage", "type": "text"},
+             {"op": "update_column", "column_id": "tags", "type": "single_select", "options": [{"name": "a"}]})
+    assert r.status_code == 422 and "not valid as single_select" in r.text
+    assert get_state(admin)["grid"] == state["grid"]
+
+
 def test_delete_column_is_soft(server, admin):
     row = new_id()
     apply_ok(admin, {"op": "add_column", "column_id": "tmp", "name": "Temp", "type": "text"},

@@ -483,3 +483,24 @@ def test_single_selects_sort_in_their_options_order_not_alphabetically(server, a
     assert names(admin, view["id"]) == ["C", "D", "A", "B"]  # pipeline order, blanks last
     view = make_view(admin, {"sorts": [{"column_id": c["Stage"], "direction": "desc"}]})
     assert names(admin, view["id"]) == ["A", "D", "C", "B"]
+
+
+def test_a_view_saved_with_ids_of_since_deleted_columns_drops_them_but_unknown_ids_are_refused(server, admin):
+    apply(admin, {"op": "add_column", "column_id": "gone", "name": "Gone", "type": "number"},
+          {"op": "add_column", "column_id": "kept", "name": "Kept", "type": "number"})
+    config = {"hidden": ["gone", "kept"], "order": ["kept", "gone"], "widths": {"gone": 120, "kept": 90},
+              "sorts": [{"column_id": "gone", "direction": "asc"}, {"column_id": "kept", "direction": "desc"}],
+              "group_by": "gone",
+              "filters": {"conjunction": "and", "conditions": [{"column_id": "gone", "operator": ">", "value": 1},
+                                                               {"column_id": "kept", "operator": ">", "value": 2}]}}
+    view = make_view(admin, config)
+    apply(admin, {"op": "delete_column", "column_id": "gone"})
+    # The client still holds the old config and saves a change to it.
+    r = admin.patch(f"/api/fundraising/views/{view['id']}", {"config": {**config, "frozen": 2}})
+    assert r.status_code == 200, r.text
+    saved = r.json()["data"]["config"]
+    assert saved == {"hidden": ["kept"], "order": ["kept"], "widths": {"kept": 90}, "frozen": 2, "group_by": None,
+                     "sorts": [{"column_id": "kept", "direction": "desc"}],
+                     "filters": {"conjunction": "and", "conditions": [{"column_id": "kept", "operator": ">", "value": 2}]}}
+    r = admin.patch(f"/api/fundraising/views/{view['id']}", {"config": {**config, "hidden": ["never-was"]}})
+    assert r.status_code == 422 and "config.hidden" in r.json()["fields"]

@@ -117,17 +117,23 @@ export function mount(root, { me }) {
 
   // -- loading --------------------------------------------------------------------
 
-  async function loadRows() {
+  /**
+   * Every row of the current view (and search), in pages of 1,000 fetched in parallel once the first
+   * says how many there are. `onFirst(rows, total)`, when given, has the first page as soon as it
+   * is in, while the others download.
+   */
+  async function loadRows(onFirst) {
     const params = new URLSearchParams({ limit: String(TIMING.pageSize) });
     if (view) params.set("view_id", view.id);
     if (search.value.trim()) params.set("q", search.value.trim());
     const first = await fetchPage(params, 0);
-    const pages = [first];
     const rest = [];
     for (let offset = TIMING.pageSize; offset < first.total; offset += TIMING.pageSize) rest.push(fetchPage(params, offset));
-    pages.push(...await Promise.all(rest));
     queue.seen(first.version);
-    return pages.flatMap((p) => p.data).map(rowData);
+    const rows = first.data.map(rowData);
+    if (onFirst) await onFirst(rows, first.total);
+    for (const page of await Promise.all(rest)) for (const row of page.data) rows.push(rowData(row));
+    return rows;
   }
 
   async function fetchPage(params, offset) {
@@ -139,7 +145,8 @@ export function mount(root, { me }) {
     return response.json();
   }
 
-  const rowData = (row) => ({ id: row.id, ...row.cells });
+  // The API's {id, cells} as Tabulator's row data; the cells object is reused (no copy of 10,000 rows).
+  const rowData = (row) => Object.assign(row.cells, { id: row.id });
 
   function columnDefs() {
     const config = view?.config || {};
@@ -179,9 +186,35 @@ export function mount(root, { me }) {
     view = views.find((v) => v.id === wanted) || views[0] || null;
     renderViewSelect();
     tools.replaceChildren(...viewTools(grid), ...rowTools(grid), ...transferTools(grid));
-    const rows = await loadRows();
+    // The first page is drawn as soon as it is in and can be used at once; the other pages are
+    // added under it as they arrive (the grid is aria-busy until then).
+    let shown = 0;
+    const rows = await loadRows(async (firstRows, total) => {
+      if (stopped) return;
+      shown = firstRows.length;
+      if (total > shown) gridEl.setAttribute("aria-busy", "true");
+      await buildTable(firstRows);
+      count.textContent = `${total} investor${total === 1 ? "" : "s"}`;
+    });
     if (stopped) return;
-    await buildTable(rows);
+    let replaced = false;  // a search or another view replaced the rows meanwhile: the rest are stale
+    table.on("dataProcessing", () => { replaced = true; });
+    for (let i = shown, have = shown; i < rows.length && !replaced && !stopped; i += TIMING.pageSize) {
+      // Adding rows redraws the visible ones, which would close an open editor: wait for it to close.
+      while (table.modules.edit?.currentCell && !stopped) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (replaced || stopped) break;
+      let page = rows.slice(i, i + TIMING.pageSize);
+      if (table.getDataCount() !== have) {  // rows added here meanwhile (+ Add investor) may be in this page too
+        const ids = new Set(table.getRows().map((row) => row.getData().id));
+        page = page.filter((row) => !ids.has(row.id));
+      }
+      await table.addData(page, false);
+      have = table.getDataCount();
+      await new Promise((resolve) => setTimeout(resolve, 0));  // let clicks and keys in between pages
+    }
+    if (stopped) return;
+    gridEl.removeAttribute("aria-busy");
+    if (rows.length > shown) grid.emit("rowsLoaded");
     // Edits made before a sign-out or reload: show them, then send them.
     for (const op of queue.pending) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
     queue.flush();
@@ -479,6 +512,8 @@ export function mount(root, { me }) {
   // -- presence ---------------------------------------------------------------------
 
   function lockedByOther(cell) {
+    // Tabulator asks this of every cell it draws; getIndex copies the row's data, so first the cheap test.
+    if (!people.some((p) => p.editing)) return false;
     const rowId = cell.getRow().getIndex();
     return people.some((p) => p.user_id !== me.id && p.editing && p.cell?.row_id === rowId && p.cell?.column_id === cell.getField());
   }

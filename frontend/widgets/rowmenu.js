@@ -372,7 +372,7 @@ function wireKeyboard(grid) {
     event.stopPropagation();
     if (performance.now() - openedAt > 1000) openFromKeyboard(grid);
   }, true);
-  table.on("menuOpened", (component) => { if (typeof component?.getIndex === "function") enhanceMenu(grid); });
+  table.on("menuOpened", (component) => { if (component && "_row" in component) enhanceMenu(grid); });  // `in`: a column component logs on unknown properties
   table.on("menuClosed", () => setTimeout(() => refocus(grid), 0));
   table.on("tableDestroyed", () => { for (const close of [...bound]) close(); });
 }

@@ -130,8 +130,9 @@ def update_column(batch, op, where) -> None:
     column = batch.column(op.get("column_id"), f"{where}.column_id")
     before = column.as_api()
     changes = {}
-    if "type" in op and op["type"] != column.type:
-        _retype(batch, column, op["type"], where)
+    retyped = "type" in op and op["type"] != column.type
+    if retyped:  # options sent along are the new select's: cells are converted against them
+        _retype(batch, column, op["type"], where, _options(op["options"], where) if "options" in op else None)
         changes["type"] = op["type"]
     if "name" in op and op["name"] != column.name:
         new_name = _name(batch, op["name"], where, except_id=column.id)
@@ -155,7 +156,7 @@ def update_column(batch, op, where) -> None:
                            (column.fund["name"], column.fund["vintage"], column.fund["target"], column.fund["close_date"],
                             now_iso(), column.fund["id"]))
         changes["fund"] = column.fund
-    if "options" in op:
+    if "options" in op and not retyped:
         if column.type not in ("single_select", "multi_select"):
             raise Invalid({f"{where}.options": "only select columns have options"})
         _reoption(batch, column, _options(op["options"], where), where)
@@ -213,10 +214,26 @@ def _all_rows(batch) -> list:
     return list(batch.rows.values())
 
 
-def _retype(batch, column, new_type, where) -> None:
+def _retype(batch, column, new_type, where, options=None) -> None:
+    """Convert every cell to `new_type`, or refuse naming how many cannot be. A select made without
+    options given gets one per distinct value (as Airtable does)."""
     if column.field_key or column.type not in RETYPABLE or new_type not in RETYPABLE:
         raise Invalid({f"{where}.type": f"a {column.type} column cannot become {new_type}"})
-    target = col.Column(column.id, column.name, new_type, None, column.position, column.options, None, column.config)
+    if options is None:
+        options = column.options
+        if new_type in ("single_select", "multi_select"):
+            known = {o["name"].lower() for o in options}
+            found = []
+            for row in _all_rows(batch):
+                if col.is_blank(row["cells"].get(column.id)):
+                    continue
+                value = _convertible(row["cells"].get(column.id), new_type)
+                for item in (value if isinstance(value, list) else [value]):
+                    if isinstance(item, str) and item.strip() and item.strip().lower() not in known:
+                        known.add(item.strip().lower())
+                        found.append(item.strip())
+            options = options + col.make_options(found)
+    target = col.Column(column.id, column.name, new_type, None, column.position, options, None, column.config)
     bad = 0
     converted = {}
     for row in _all_rows(batch):
@@ -229,7 +246,7 @@ def _retype(batch, column, new_type, where) -> None:
             bad += 1
     if bad:
         raise Invalid({f"{where}.type": f"{bad} cell(s) hold values that are not valid as {new_type}; change them first"})
-    column.type = new_type
+    column.type, column.options = new_type, options
     for row_id, value in converted.items():
         batch.set_cell(row_id, column.id, value, where, conflict_check=False)
 

@@ -46,7 +46,11 @@ def check_config(config, columns, path="config") -> dict:
 def effective(config: dict, columns) -> dict:
     """The config with references to deleted columns dropped, so old views keep working."""
     ids = {c.id for c in columns}
+    return _keeping(config, lambda column_id: column_id in ids)
 
+
+def _keeping(config: dict, keep) -> dict:
+    """`config` with every reference to a column id that `keep` refuses dropped."""
     def prune(group):
         if not isinstance(group, dict):
             return group
@@ -54,13 +58,28 @@ def effective(config: dict, columns) -> dict:
         for item in group.get("conditions", []):
             if isinstance(item, dict) and "conditions" in item:
                 kept.append(prune(item))
-            elif isinstance(item, dict) and item.get("column_id") in ids:
+            elif not isinstance(item, dict) or keep(item.get("column_id")):
                 kept.append(item)
         return {**group, "conditions": kept}
 
-    return {**config, "filters": prune(config.get("filters")),
-            "sorts": [s for s in config.get("sorts") or [] if isinstance(s, dict) and s.get("column_id") in ids],
-            "group_by": config.get("group_by") if config.get("group_by") in ids else None}
+    pruned = {**config, "filters": prune(config.get("filters")),
+              "sorts": [s for s in config.get("sorts") or [] if not isinstance(s, dict) or keep(s.get("column_id"))],
+              "group_by": config.get("group_by") if config.get("group_by") is None or keep(config["group_by"]) else None}
+    for key in ("hidden", "order"):
+        if isinstance(config.get(key), list):
+            pruned[key] = [i for i in config[key] if keep(i)]
+    if isinstance(config.get("widths"), dict):
+        pruned["widths"] = {k: v for k, v in config["widths"].items() if keep(k)}
+    return {k: v for k, v in pruned.items() if k in config or v}
+
+
+def _forgetting_deleted(conn, config):
+    """A client's config may still name columns deleted since it loaded them: those are dropped,
+    not refused (ids that never existed still are, by check_config)."""
+    if not isinstance(config, dict):
+        return config
+    deleted = {r["id"] for r in conn.execute("SELECT id FROM fundraising_columns WHERE deleted_at IS NOT NULL")}
+    return _keeping(config, lambda column_id: column_id not in deleted) if deleted else config
 
 
 def _decode(view) -> dict:
@@ -91,7 +110,7 @@ def _may_change(user, view, changing_flags=False) -> None:
 
 def create(conn, req, data) -> dict:
     columns = store.load_columns(conn)
-    config = check_config(data.get("config", {}), columns)
+    config = check_config(_forgetting_deleted(conn, data.get("config", {})), columns)
     now = now_iso()
     position = (conn.execute("SELECT max(position) AS p FROM fundraising_views").fetchone()["p"] or 0) + 1
     view_id = new_id()
@@ -107,7 +126,7 @@ def update(conn, req, view_id, data) -> dict:
     view = get(conn, req.user, view_id)
     _may_change(req.user, view, changing_flags="shared" in data or "locked" in data)
     if "config" in data:
-        data["config"] = check_config(data["config"], store.load_columns(conn))
+        data["config"] = check_config(_forgetting_deleted(conn, data["config"]), store.load_columns(conn))
     changes = audit.diff(view, {**view, **data}, list(data))
     if not changes:
         return view
