@@ -2,7 +2,6 @@
 insert, sort, group, hide, freeze and delete, each checked against the server's state and views."""
 import re
 
-import pytest
 
 from .browser_helpers import seed_grid, sign_in
 
