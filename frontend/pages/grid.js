@@ -199,20 +199,24 @@ export function mount(root, { me }) {
     if (stopped) return;
     let replaced = false;  // a search or another view replaced the rows meanwhile: the rest are stale
     table.on("dataProcessing", () => { replaced = true; });
-    for (let i = shown, have = shown; i < rows.length && !replaced && !stopped; i += TIMING.pageSize) {
-      // Adding rows redraws the visible ones, which would close an open editor: wait for it to close.
-      while (table.modules.edit?.currentCell && !stopped) await new Promise((resolve) => setTimeout(resolve, 100));
-      if (replaced || stopped) break;
-      let page = rows.slice(i, i + TIMING.pageSize);
-      if (table.getDataCount() !== have) {  // rows added here meanwhile (+ Add investor) may be in this page too
-        const ids = new Set(table.getRows().map((row) => row.getData().id));
-        page = page.filter((row) => !ids.has(row.id));
+    if (rows.length > shown && !replaced) {
+      const have = new Set(table.getRows().map((row) => row.getData().id));  // + Add investor meanwhile
+      const rest = rows.slice(shown).filter((row) => !have.has(row.id));
+      const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      // Added a page at a time with clicks and keys let in between, and drawn once at the end:
+      // each draw redraws the visible rows (~100 ms at 40 columns) and would close an open editor.
+      // Each row's element is made here too: Tabulator makes every missing one on the next click.
+      table.blockRedraw();
+      try {
+        for (let i = 0; i < rest.length && !replaced && !stopped; i += TIMING.pageSize) {
+          for (const row of await table.addData(rest.slice(i, i + TIMING.pageSize), false)) row.getElement();
+          await pause(0);
+        }
+        while (table.modules.edit?.currentCell && !stopped) await pause(100);
+      } finally {
+        if (!stopped) table.restoreRedraw();
       }
-      await table.addData(page, false);
-      have = table.getDataCount();
-      await new Promise((resolve) => setTimeout(resolve, 0));  // let clicks and keys in between pages
     }
-    if (stopped) return;
     gridEl.removeAttribute("aria-busy");
     if (rows.length > shown) grid.emit("rowsLoaded");
     // Edits made before a sign-out or reload: show them, then send them.
