@@ -246,9 +246,8 @@ export function mount(root, { me }) {
       selectableRangeClearCells: true,
       selectableRangeClearCellsValue: null,
       editTriggerEvent: "dblclick",
-      clipboard: "paste",  // copying is ours (copyRange): Tabulator's TSV does not quote cells with tabs or line breaks
-      clipboardPasteParser: (text) => pasteRows(text),
-      clipboardPasteAction: (rowData) => pasteRange(rowData),
+      // No clipboard module: copy and paste are ours (copyRange, pasteClipboard). Tabulator's TSV does not
+      // quote cells holding tabs or line breaks, and it hears a paste only when the event lands on the table.
     });
     const built = new Promise((resolve) => table.on("tableBuilt", resolve));
     table.on("tableBuilt", () => {
@@ -292,6 +291,17 @@ export function mount(root, { me }) {
     event.preventDefault();
   }
   document.addEventListener("copy", copyRange);
+
+  // The paste event goes to wherever the document's selection is, not always the grid: listen on the
+  // document and take it when the grid has focus and no editor is open.
+  function pasteClipboard(event) {
+    if (!table || !gridEl.contains(document.activeElement) || table.modules?.edit?.currentCell) return;
+    const rowData = pasteRows(event.clipboardData.getData("text/plain"));
+    if (!rowData) return;
+    event.preventDefault();
+    pasteRange(rowData);
+  }
+  document.addEventListener("paste", pasteClipboard);
 
   // The clipboard's TSV as {field: text} rows for the visible columns from the range's left edge:
   // as wide as the clipboard for a one-cell range, as wide as the range otherwise (repeating).
@@ -618,6 +628,7 @@ export function mount(root, { me }) {
     clearTimeout(beatTimer);
     window.removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("copy", copyRange);
+    document.removeEventListener("paste", pasteClipboard);
     table?.destroy();
   };
 }
