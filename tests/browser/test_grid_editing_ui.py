@@ -1,7 +1,5 @@
 """Editing the grid beyond single cells: the contacts dialog, contacts as text on the clipboard, the fill handle."""
-import time
-
-from .browser_helpers import seed_grid, sign_in
+from .browser_helpers import column_ids, eventually, seed_grid, sign_in
 
 
 def cell(page, row_number, field):
@@ -12,24 +10,9 @@ def rows_by_position(client) -> list:
     return client.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
 
 
-def wait_until(check, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("the change never reached the server")
-
-
-def keys(client) -> dict:
-    state = client.get("/api/fundraising/state").json()["data"]
-    return {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
-
-
 def test_the_contacts_dialog_edits_people_and_keeps_their_ids(pages, server, admin):
     seed_grid(admin, rows=5)
-    k = keys(admin)
+    k = column_ids(admin)
     first = rows_by_position(admin)[0]
     before = first["cells"][k["contacts"]]
     page = pages.open("/")
@@ -47,7 +30,7 @@ def test_the_contacts_dialog_edits_people_and_keeps_their_ids(pages, server, adm
     def saved():
         people = admin.get(f"/api/fundraising/rows/{first['id']}").json()["data"]["cells"][k["contacts"]]
         return people if len(people) == 2 else None
-    people = wait_until(saved)
+    people = eventually(saved)
     assert people[0]["id"] == before[0]["id"] and people[0]["title"] == "Managing Partner"
     assert (people[1]["name"], people[1]["email"]) == ("Noor Haddad", "noor@lp.example")
     cell(page, 1, k["contacts"]).filter(has_text="Noor Haddad").wait_for()
@@ -65,7 +48,7 @@ def test_the_contacts_dialog_edits_people_and_keeps_their_ids(pages, server, adm
 
 def test_contacts_copy_and_paste_as_name_and_email_text(pages, server, admin):
     seed_grid(admin, rows=5)
-    k = keys(admin)
+    k = column_ids(admin)
     rows = rows_by_position(admin)
     source = rows[0]["cells"][k["contacts"]][0]
     page = pages.open("/")
@@ -82,13 +65,13 @@ def test_contacts_copy_and_paste_as_name_and_email_text(pages, server, admin):
     def pasted():
         people = admin.get(f"/api/fundraising/rows/{rows[2]['id']}").json()["data"]["cells"][k["contacts"]]
         return people if [p["email"] for p in people] == [source["email"]] else None
-    people = wait_until(pasted)
+    people = eventually(pasted)
     assert people[0]["name"] == source["name"]
 
 
 def test_dragging_the_fill_handle_repeats_the_selection_down(pages, server, admin):
     seed_grid(admin, rows=8)
-    k = keys(admin)
+    k = column_ids(admin)
     rows = rows_by_position(admin)
     page = pages.open("/")
     sign_in(page)
@@ -108,16 +91,16 @@ def test_dragging_the_fill_handle_repeats_the_selection_down(pages, server, admi
 
     pattern = [rows[0]["cells"].get(k["owner"]), rows[1]["cells"].get(k["owner"])]
     expected = [pattern[0], pattern[1], pattern[0], pattern[1], pattern[0], rows[5]["cells"].get(k["owner"])]
-    wait_until(lambda: [r["cells"].get(k["owner"]) for r in rows_by_position(admin)[:6]] == expected)
+    eventually(lambda: [r["cells"].get(k["owner"]) for r in rows_by_position(admin)[:6]] == expected)
 
     # One undo step per filled cell, sent as the inverse op.
     page.keyboard.press("Control+z")
-    wait_until(lambda: rows_by_position(admin)[4]["cells"].get(k["owner"]) == rows[4]["cells"].get(k["owner"]))
+    eventually(lambda: rows_by_position(admin)[4]["cells"].get(k["owner"]) == rows[4]["cells"].get(k["owner"]))
 
 
 def test_pasting_a_3x3_block_from_a_spreadsheet_sets_nine_cells_and_skips_what_does_not_fit(pages, server, admin):
     seed_grid(admin, rows=6)
-    k = keys(admin)
+    k = column_ids(admin)
     rows = rows_by_position(admin)
     page = pages.open("/")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -128,7 +111,7 @@ def test_pasting_a_3x3_block_from_a_spreadsheet_sets_nine_cells_and_skips_what_d
     cell(page, 2, k["lead_source"]).click()
     page.keyboard.press("Control+v")
     expected = [["Referral", "Alex", "Meeting"], ["Conference", "Jordan", "Committed"], ["Inbound", "Sam", "Passed"]]
-    wait_until(lambda: [[r["cells"].get(k[f]) for f in ("lead_source", "owner", "status")]
+    eventually(lambda: [[r["cells"].get(k[f]) for f in ("lead_source", "owner", "status")]
                         for r in rows_by_position(admin)[1:4]] == expected)
     after = rows_by_position(admin)
     assert after[0]["cells"].get(k["lead_source"]) == rows[0]["cells"].get(k["lead_source"])
@@ -139,14 +122,14 @@ def test_pasting_a_3x3_block_from_a_spreadsheet_sets_nine_cells_and_skips_what_d
     page.evaluate("text => navigator.clipboard.writeText(text)", "lots\r\n2500000\r\n")
     cell(page, 5, "fund-iii").click()
     page.keyboard.press("Control+v")
-    wait_until(lambda: rows_by_position(admin)[5]["cells"].get("fund-iii") == 2_500_000)
+    eventually(lambda: rows_by_position(admin)[5]["cells"].get("fund-iii") == 2_500_000)
     assert rows_by_position(admin)[4]["cells"].get("fund-iii") == rows[4]["cells"].get("fund-iii")
     page.get_by_role("alert").filter(has_text='1 pasted value did not fit and was skipped: Fund III: "lots"').wait_for()
 
 
 def test_a_cell_with_line_breaks_tabs_and_quotes_copies_and_pastes_whole(pages, server, admin):
     seed_grid(admin, rows=4)
-    k = keys(admin)
+    k = column_ids(admin)
     rows = rows_by_position(admin)
     note = 'Met at "AGM"\n\tWants co-invest\nFollow up in May'
     r = admin.post("/api/fundraising/ops", {"base_version": admin.get("/api/fundraising/state").json()["data"]["version"],
@@ -160,5 +143,5 @@ def test_a_cell_with_line_breaks_tabs_and_quotes_copies_and_pastes_whole(pages, 
     assert page.evaluate("navigator.clipboard.readText()") == '"Met at ""AGM""\n\tWants co-invest\nFollow up in May"'
     cell(page, 3, k["notes"]).click()
     page.keyboard.press("Control+v")
-    wait_until(lambda: rows_by_position(admin)[2]["cells"].get(k["notes"]) == note)
+    eventually(lambda: rows_by_position(admin)[2]["cells"].get(k["notes"]) == note)
     assert rows_by_position(admin)[3]["cells"].get(k["notes"]) == rows[3]["cells"].get(k["notes"])

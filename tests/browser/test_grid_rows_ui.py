@@ -6,12 +6,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .browser_helpers import seed_grid, sign_in
-
-
-def columns_by_key(client):
-    state = client.get("/api/fundraising/state").json()["data"]
-    return {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
+from .browser_helpers import column_ids, eventually, seed_grid, sign_in
 
 
 def grid_names(client):
@@ -29,17 +24,6 @@ def ids_by_name(client):
 
 def archived_ids(client):
     return [r["id"] for r in client.get("/api/fundraising/rows", params={"archived": "1"}).json()["data"]]
-
-
-def eventually(check, timeout=10):
-    """Poll the server until `check()` is truthy (the browser sends ops asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "the server never showed the change"
-        time.sleep(0.1)
 
 
 def row(page, text):
@@ -64,7 +48,7 @@ def saved(page):
 
 def test_archive_from_the_menu_undo_then_restore_from_the_archived_list(pages, server, admin):
     seed_grid(admin, rows=6)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     ids = ids_by_name(admin)
     target = ids["Horsley Bridge"]
     page = pages.open("/")
@@ -111,7 +95,7 @@ def test_archive_from_the_menu_undo_then_restore_from_the_archived_list(pages, s
 
 def test_archiving_a_range_of_rows_archives_each_in_one_request_and_the_list_searches(pages, server, admin):
     seed_grid(admin, rows=6)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     ids = ids_by_name(admin)
     page = pages.open("/")
     sign_in(page)
@@ -152,7 +136,7 @@ def test_archiving_a_range_of_rows_archives_each_in_one_request_and_the_list_sea
 
 def test_insert_above_and_below_put_the_new_row_in_place(pages, server, admin):
     seed_grid(admin, rows=5)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     page = pages.open("/")
     sign_in(page)
 
@@ -186,7 +170,7 @@ def test_insert_above_and_below_put_the_new_row_in_place(pages, server, admin):
 
 def test_log_a_communication_from_the_menu(pages, server, admin):
     seed_grid(admin, rows=4)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     target = ids_by_name(admin)["Cambridge Associates"]
     person = admin.get(f"/api/fundraising/rows/{target}").json()["data"]["contacts"][0]
     page = pages.open("/")
@@ -217,7 +201,7 @@ def test_log_a_communication_from_the_menu(pages, server, admin):
 
 def test_log_communication_explains_a_row_without_contacts(pages, server, admin):
     seed_grid(admin, rows=2)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     version = admin.get("/api/fundraising/state").json()["data"]["version"]
     r = admin.post("/api/fundraising/ops", {"base_version": version, "ops": [{"op": "add_row", "cells": {keys["name"]: "Nobody LP"}}]})
     assert r.status_code == 200, r.text
@@ -233,7 +217,7 @@ def test_log_communication_explains_a_row_without_contacts(pages, server, admin)
 
 def test_the_menu_opens_from_the_keyboard_and_copies_a_record_link(pages, server, admin):
     seed_grid(admin, rows=4)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     ids = ids_by_name(admin)
     page = pages.open("/")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
@@ -272,7 +256,7 @@ def test_the_menu_opens_from_the_keyboard_and_copies_a_record_link(pages, server
 
 def test_expand_record_and_a_record_link_open_the_drawer(pages, server, admin):
     seed_grid(admin, rows=4)
-    keys = columns_by_key(admin)
+    keys = column_ids(admin)
     ids = ids_by_name(admin)
     page = pages.open("/")
     sign_in(page)
