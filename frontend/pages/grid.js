@@ -117,22 +117,17 @@ export function mount(root, { me }) {
 
   // -- loading --------------------------------------------------------------------
 
-  /**
-   * Every row of the current view (and search), in pages of 1,000 fetched in parallel once the first
-   * says how many there are. `onFirst(rows, total)`, when given, has the first page as soon as it
-   * is in, while the others download.
-   */
-  async function loadRows(onFirst) {
+  /** Every row of the current view (and search): pages of 1,000, the rest fetched in parallel once the first gives the total. */
+  async function loadRows() {
     const params = new URLSearchParams({ limit: String(TIMING.pageSize) });
     if (view) params.set("view_id", view.id);
     if (search.value.trim()) params.set("q", search.value.trim());
     const first = await fetchPage(params, 0);
     const rest = [];
     for (let offset = TIMING.pageSize; offset < first.total; offset += TIMING.pageSize) rest.push(fetchPage(params, offset));
-    queue.seen(first.version);
     const rows = first.data.map(rowData);
-    if (onFirst) await onFirst(rows, first.total);
     for (const page of await Promise.all(rest)) for (const row of page.data) rows.push(rowData(row));
+    queue.seen(first.version);
     return rows;
   }
 
@@ -177,6 +172,7 @@ export function mount(root, { me }) {
   }
 
   async function start() {
+    gridEl.setAttribute("aria-busy", "true");  // until every row is in
     const state = await api("GET", API.state);
     if (stopped) return;
     setColumns(state.grid.columns);
@@ -186,39 +182,10 @@ export function mount(root, { me }) {
     view = views.find((v) => v.id === wanted) || views[0] || null;
     renderViewSelect();
     tools.replaceChildren(...viewTools(grid), ...rowTools(grid), ...transferTools(grid));
-    // The first page is drawn as soon as it is in and can be used at once; the other pages are
-    // added under it as they arrive (the grid is aria-busy until then).
-    let shown = 0;
-    const rows = await loadRows(async (firstRows, total) => {
-      if (stopped) return;
-      shown = firstRows.length;
-      if (total > shown) gridEl.setAttribute("aria-busy", "true");
-      await buildTable(firstRows);
-      count.textContent = `${total} investor${total === 1 ? "" : "s"}`;
-    });
+    const rows = await loadRows();
     if (stopped) return;
-    let replaced = false;  // a search or another view replaced the rows meanwhile: the rest are stale
-    table.on("dataProcessing", () => { replaced = true; });
-    if (rows.length > shown && !replaced) {
-      const have = new Set(table.getRows().map((row) => row.getData().id));  // + Add investor meanwhile
-      const rest = rows.slice(shown).filter((row) => !have.has(row.id));
-      const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-      // Added a page at a time with clicks and keys let in between, and drawn once at the end:
-      // each draw redraws the visible rows (~100 ms at 40 columns) and would close an open editor.
-      // Each row's element is made here too: Tabulator makes every missing one on the next click.
-      table.blockRedraw();
-      try {
-        for (let i = 0; i < rest.length && !replaced && !stopped; i += TIMING.pageSize) {
-          for (const row of await table.addData(rest.slice(i, i + TIMING.pageSize), false)) row.getElement();
-          await pause(0);
-        }
-        while (table.modules.edit?.currentCell && !stopped) await pause(100);
-      } finally {
-        if (!stopped) table.restoreRedraw();
-      }
-    }
+    await buildTable(rows);
     gridEl.removeAttribute("aria-busy");
-    if (rows.length > shown) grid.emit("rowsLoaded");
     // Edits made before a sign-out or reload: show them, then send them.
     for (const op of queue.pending) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
     queue.flush();
@@ -275,7 +242,9 @@ export function mount(root, { me }) {
     });
     table.on("cellEditing", (cell) => heartbeat(cell, true));
     table.on("cellEditCancelled", (cell) => heartbeat(cell, false));
-    table.on("rangeChanged", () => heartbeat(activeCell(), false));
+    table.on("cellEdited", () => heartbeat(activeCell(), editingActive()));  // the lock ends with the edit
+    // Opening an editor moves the range too: that must not clear the "editing" just announced.
+    table.on("rangeChanged", () => heartbeat(activeCell(), editingActive()));
     gridEl.addEventListener("keydown", onKeyDown, true);
     return built;
   }
@@ -532,16 +501,23 @@ export function mount(root, { me }) {
     return people.some((p) => p.user_id !== me.id && p.editing && p.cell?.row_id === rowId && p.cell?.column_id === cell.getField());
   }
 
+  /** Is the selected cell's editor open? (Not another cell's, whose editor closes after this click.) */
+  const editingActive = () => { const open = table?.modules?.edit?.currentCell; return Boolean(open && open.getComponent() === activeCell()); };
+
   let lastBeat = "";
+  let lastBeatAt = 0;
   let beatTimer = null;
+  let beating = Promise.resolve();  // one heartbeat at a time, so the server sees them in order
   function heartbeat(cell = activeCell(), editing = false) {
     clearTimeout(beatTimer);
-    beatTimer = setTimeout(() => heartbeat(activeCell(), false), TIMING.heartbeatMs);
+    // While editing, look every second whether the editor closed: keeping a value unchanged closes it with no event.
+    beatTimer = setTimeout(() => heartbeat(activeCell(), editingActive()), editing ? 1000 : TIMING.heartbeatMs);
     const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing };
     const key = JSON.stringify(body);
-    if (key === lastBeat && !editing) return;
+    if (key === lastBeat && Date.now() - lastBeatAt < TIMING.heartbeatMs - 1000) return;  // the same, said lately
     lastBeat = key;
-    api("POST", API.heartbeat, body, { quiet: true }).catch(() => {});
+    lastBeatAt = Date.now();
+    beating = beating.then(() => api("POST", API.heartbeat, body, { quiet: true }).catch(() => {}));
   }
 
   let outlined = [];
@@ -552,7 +528,7 @@ export function mount(root, { me }) {
       a.style.backgroundColor = p.color;
       return a;
     }));
-    for (const el of outlined) { el.classList.remove("peer-cell"); el.style.removeProperty("--peer"); }
+    for (const el of outlined) { el.classList.remove("peer-cell"); el.style.removeProperty("--peer"); delete el.dataset.peer; }
     outlined = [];
     for (const p of people) {
       if (!p.cell || !table) continue;
@@ -560,6 +536,7 @@ export function mount(root, { me }) {
       if (!el) continue;
       el.classList.add("peer-cell");
       el.style.setProperty("--peer", p.color);
+      if (p.editing) el.dataset.peer = p.display_name || p.username;  // their name on the cell (app.css); it is read-only here
       outlined.push(el);
     }
   }

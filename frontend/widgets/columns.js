@@ -12,7 +12,14 @@ export const TYPE_LABELS = {
 };
 
 const numberFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
-const moneyFmt = (currency) => new Intl.NumberFormat(undefined, { style: "currency", currency: currency || "USD", maximumFractionDigits: 0 });
+// One formatter per currency: building an Intl.NumberFormat costs far more than formatting with it,
+// and a 10,000-row grid formats a money cell for every fund column of every row it draws.
+const moneyFmts = new Map();
+const moneyFmt = (currency) => {
+  let fmt = moneyFmts.get(currency);
+  if (!fmt) moneyFmts.set(currency, fmt = new Intl.NumberFormat(undefined, { style: "currency", currency, maximumFractionDigits: 0 }));
+  return fmt;
+};
 const dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
 const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -24,7 +31,7 @@ export function display(column, value) {
   if (value && typeof value === "object" && "error" in value) return String(value.error);
   switch (column.type) {
     case "number": return typeof value === "number" ? numberFmt.format(value) : String(value);
-    case "currency": case "fund": return typeof value === "number" ? moneyFmt(column.config?.currency).format(value) : String(value);
+    case "currency": case "fund": return typeof value === "number" ? moneyFmt(column.config?.currency || "USD").format(value) : String(value);
     case "percent": return typeof value === "number" ? `${numberFmt.format(value * 100)}%` : String(value);
     case "date": return /^\d{4}-\d{2}-\d{2}/.test(value) ? dateFmt.format(new Date(value.slice(0, 10) + "T00:00:00Z")) : String(value);
     case "created_time": case "last_modified_time": return dateTimeFmt.format(new Date(value));
@@ -168,6 +175,7 @@ export function definition(column, { width, frozen, hidden, editable }) {
     field: column.id,
     width: width || (column.type === "checkbox" ? 110 : column.type === "long_text" ? 260 : NUMERIC.has(column.type) ? 140 : column.type === "contacts" ? 200 : 170),
     minWidth: 60,
+    resizable: "header",  // true would also put a resize handle in every cell Tabulator draws
     frozen,
     visible: !hidden,
     headerSort: false,

@@ -98,6 +98,7 @@ export class SaveQueue {
       const clash = new Set(error.payload.conflicts.map((c) => `${c.row_id}|${c.column_id}`));
       const keep = choice === "mine" ? ops : ops.filter((op) => !(op.op === "set_cell" && clash.has(`${op.row_id}|${op.column_id}`)));
       requeue(keep, current);
+      this.attempt = 0;  // the server answered: send the kept edits now, not after a network retry that is no longer due
       this.hooks.status("pending", this.pending.length);
     } else {
       // Refused (422, 423, 409 on an archived row...): these edits cannot be saved as they are.
