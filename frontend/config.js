@@ -36,6 +36,7 @@ export const TIMING = {
   retryMs: [1000, 2000, 5000, 10000, 30000],
   eventsReconnectMs: 2000,
   heartbeatMs: 20000,
+  firstPage: 100,          // rows drawn before the others are asked for: a screenful and more
   pageSize: 1000,          // the server's largest page of rows
 };
 

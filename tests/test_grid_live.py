@@ -109,3 +109,72 @@ def test_the_rows_endpoint_reads_the_same_snapshot(server, admin):
     assert [r["id"] for r in archived] == ["r2"] and archived[0]["archived"] is True
     assert archived[0]["archived_by"] == "admin" and archived[0]["archived_at"].startswith("20")  # who and when, for the list
     assert [r["id"] for r in admin.get(ROWS).json()["data"]] == ["r0", "r1"]
+
+
+def test_state_without_rows_has_everything_else(admin):
+    k = keys(get_state(admin))
+    apply_ok(admin, *({"op": "add_row", "row_id": f"r{n}", "cells": {k["name"]: f"LP {n}"}} for n in range(3)))
+    whole = get_state(admin)
+    r = admin.get("/api/fundraising/state", params={"rows": "0"})
+    assert r.status_code == 200, r.text
+    lean = r.json()["data"]
+    assert "rows" not in lean["grid"] and lean["grid"]["columns"] == whole["grid"]["columns"]
+    assert {key: lean[key] for key in ("views", "version", "updated_at", "updated_by")} == \
+        {key: whole[key] for key in ("views", "version", "updated_at", "updated_by")}
+    assert len(admin.get("/api/fundraising/state", params={"rows": "1"}).json()["data"]["grid"]["rows"]) == 3
+    r = admin.get("/api/fundraising/state", params={"rows": "none"})
+    assert r.status_code == 422 and "rows" in r.json()["fields"]
+
+
+def test_pages_pinned_to_the_first_pages_version_fit_together(server, admin):
+    """Rows sorted by name: a rename between two page requests moves a row across the page boundary.
+    Pages asked for at the first page's version still list every row once; unpinned ones would not."""
+    k = keys(get_state(admin))
+    apply_ok(admin, *({"op": "add_row", "row_id": f"r{n}", "cells": {k["name"]: f"LP {n}"}} for n in range(4)))
+    view = admin.post("/api/fundraising/views", {"name": "By name", "config": {"sorts": [{"column_id": k["name"], "dir": "asc"}]}})
+    assert view.status_code == 201, view.text
+    params = {"view_id": view.json()["data"]["id"], "limit": "2"}
+    first = admin.get(ROWS, params=params).json()
+    assert [r["id"] for r in first["data"]] == ["r0", "r1"]
+    apply_ok(admin, {"op": "set_cell", "row_id": "r3", "column_id": k["name"], "value": "AAA first now"})
+    pinned = admin.get(ROWS, params={**params, "offset": "2", "version": str(first["version"])}).json()
+    assert pinned["version"] == first["version"]
+    assert [r["id"] for r in first["data"] + pinned["data"]] == ["r0", "r1", "r2", "r3"]
+    unpinned = admin.get(ROWS, params={**params, "offset": "2"}).json()
+    assert [r["id"] for r in unpinned["data"]] == ["r1", "r2"]  # r3 moved to the first page: r1 twice, r3 never
+
+
+def test_a_version_no_longer_held_is_a_409_and_a_bad_one_a_422(server, admin):
+    k = keys(get_state(admin))
+    apply_ok(admin, {"op": "add_row", "row_id": "r0", "cells": {k["name"]: "LP 0"}})
+    old = admin.get(ROWS).json()["version"]
+    for n in range(6):  # more versions than the server keeps snapshots of, each one read
+        apply_ok(admin, {"op": "set_cell", "row_id": "r0", "column_id": k["name"], "value": f"LP {n}"})
+        admin.get(ROWS)
+    r = admin.get(ROWS, params={"version": str(old)})
+    assert r.status_code == 409, r.text
+    assert "first page" in r.json()["error"] and r.json()["version"] == get_state(admin)["version"]
+    r = admin.get(ROWS, params={"version": "latest"})
+    assert r.status_code == 422 and "version" in r.json()["fields"]
+    current = get_state(admin)["version"]
+    assert admin.get(ROWS, params={"version": str(current), "archived": "1"}).status_code == 200
+    apply_ok(admin, {"op": "archive_row", "row_id": "r0"})
+    r = admin.get(ROWS, params={"version": str(current), "archived": "1"})  # archived rows are only read as they are now
+    assert r.status_code == 409, r.text
+
+
+def test_the_pages_of_one_listing_filter_and_sort_once(server, admin, monkeypatch):
+    from crm.fundraising import filters
+    k = keys(get_state(admin))
+    apply_ok(admin, *({"op": "add_row", "row_id": f"r{n}", "cells": {k["name"]: f"LP {n}"}} for n in range(5)))
+    calls = []
+    real = filters.sort_rows
+    monkeypatch.setattr(filters, "sort_rows", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    pages = [admin.get(ROWS, params={"limit": "2", "offset": str(o), "q": "LP"}).json() for o in (0, 2, 4)]
+    assert [r["id"] for p in pages for r in p["data"]] == [f"r{n}" for n in range(5)]
+    assert len(calls) == 1
+    admin.get(ROWS, params={"limit": "2", "q": "LP 1"})  # another search: worked out anew
+    assert len(calls) == 2
+    apply_ok(admin, {"op": "set_cell", "row_id": "r0", "column_id": k["name"], "value": "LP zero"})
+    assert [r["id"] for r in admin.get(ROWS, params={"q": "LP"}).json()["data"]][0] == "r0"  # a new version: anew
+    assert len(calls) == 3

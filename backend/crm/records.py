@@ -14,7 +14,7 @@ from . import audit
 from .clock import new_id, now_iso
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .http.responses import Page
-from .validation import Body, page_params
+from .validation import Body, page_params, query_flag
 
 BOOKKEEPING = ("created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")
 
@@ -76,10 +76,7 @@ def require(conn, kind: Kind, record_id, include_deleted=False) -> dict:
 
 def include_deleted(req) -> bool:
     """`include_deleted=1` shows soft-deleted rows, to admins only."""
-    wanted = req.query.get("include_deleted", "0")
-    if wanted not in ("0", "1", "true", "false"):
-        raise Invalid({"include_deleted": "must be 0 or 1"})
-    if wanted in ("1", "true"):
+    if query_flag(req.query, "include_deleted"):
         if req.user["role"] != "admin":
             raise Forbidden("only admins may see deleted records")
         return True

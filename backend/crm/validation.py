@@ -193,6 +193,16 @@ class Body:
         return schema
 
 
+def query_flag(query: dict, name: str, default=False) -> bool:
+    """A yes/no query parameter: 1/true or 0/false; anything else is a 422 naming it."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in ("0", "1", "true", "false"):
+        raise Invalid({name: "must be 1 or 0 (true or false)"})
+    return raw in ("1", "true")
+
+
 def page_params(query: dict, default_limit=50, max_limit=1000) -> tuple:
     """`limit` and `offset` from the query string, checked; returns (limit, offset)."""
     errors = {}

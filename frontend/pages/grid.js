@@ -1,6 +1,6 @@
 // The fundraising grid: Tabulator over the server's rows, edits saved as ops,
 // other people's edits applied live from the event stream.
-import { TabulatorFull as Tabulator } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
+import { Tabulator } from "../widgets/tabulator.js";
 import { api, authHeaders, unauthorized } from "../api.js";
 import { API, TIMING } from "../config.js";
 import { h, initials } from "../dom.js";
@@ -51,6 +51,9 @@ export function mount(root, { me }) {
   let closeEvents = null;
   let people = [];                // presence of others
   let stopped = false;
+  let loads = 0;                  // row loads started: a newer one overtakes an older
+  let counted = null;             // the view's total while its other pages are on their way
+  let rowsInWaiters = [];
   const undo = [];                // our own cell changes: {row_id, column_id, before, after}
   const redo = [];
   const refusals = new WeakMap();  // op → the server's error, when it refused the request
@@ -110,6 +113,18 @@ export function mount(root, { me }) {
     noticeTimer = setTimeout(() => { notice.textContent = ""; }, 10000);
   }
 
+  function setCount() {
+    const n = counted ?? (table ? table.getDataCount() : 0);
+    count.textContent = `${n} investor${n === 1 ? "" : "s"}`;
+  }
+
+  /** Resolves once every row of the current load is in the table. */
+  const rowsIn = () => (gridEl.getAttribute("aria-busy") === "true" ? new Promise((resolve) => rowsInWaiters.push(resolve)) : Promise.resolve());
+  function allIn() {
+    for (const resolve of rowsInWaiters) resolve();
+    rowsInWaiters = [];
+  }
+
   function setStatus(state, detail) {
     status.dataset.saveStatus = state;
     status.textContent = STATUS_TEXT[state](detail);
@@ -117,27 +132,74 @@ export function mount(root, { me }) {
 
   // -- loading --------------------------------------------------------------------
 
-  /** Every row of the current view (and search): pages of 1,000, the rest fetched in parallel once the first gives the total. */
-  async function loadRows() {
-    const params = new URLSearchParams({ limit: String(TIMING.pageSize) });
+  /**
+   * The first page of the current view's rows (and search) as {rows, total, version, rest}.
+   * `rest(each)` fetches the other pages one at a time, cut from the first page's version so that
+   * they fit together, and awaits `each(rows)` for each; it resolves to true once all are in, or to
+   * false when the server no longer holds that version (load again).
+   */
+  async function firstPage() {
+    const params = new URLSearchParams();
     if (view) params.set("view_id", view.id);
     if (search.value.trim()) params.set("q", search.value.trim());
-    const first = await fetchPage(params, 0);
-    const rest = [];
-    for (let offset = TIMING.pageSize; offset < first.total; offset += TIMING.pageSize) rest.push(fetchPage(params, offset));
-    const rows = first.data.map(rowData);
-    for (const page of await Promise.all(rest)) for (const row of page.data) rows.push(rowData(row));
-    queue.seen(first.version);
-    return rows;
+    const first = await fetchPage(params, 0, TIMING.firstPage);
+    params.set("version", String(first.version));
+    const offsets = [];
+    for (let offset = TIMING.firstPage; offset < first.total; offset += TIMING.pageSize) offsets.push(offset);
+    // One at a time, not all at once: each page is read on the main thread, and pages arriving
+    // together would hold it for a third of a second just when the first rows are being used.
+    const rest = async (each) => {
+      for (const offset of offsets) {
+        const page = await fetchPage(params, offset, TIMING.pageSize).catch((e) => (e.status === 409 ? null : Promise.reject(e)));
+        if (!page) return false;
+        await each(page.data.map(rowData));
+      }
+      return true;
+    };
+    return { rows: first.data.map(rowData), total: first.total, version: first.version, rest };
   }
 
-  async function fetchPage(params, offset) {
+  async function fetchPage(params, offset, limit) {
     params = new URLSearchParams(params);
     params.set("offset", String(offset));
+    params.set("limit", String(limit));
     const response = await fetch(`${API.rows}?${params}`, { headers: authHeaders() });
     if (response.status === 401) { unauthorized(); throw new Error("signed out"); }
-    if (!response.ok) throw new Error(`rows: HTTP ${response.status}`);
+    if (!response.ok) throw Object.assign(new Error(`rows: HTTP ${response.status}`), { status: response.status });
     return response.json();
+  }
+
+  /**
+   * Rows after the first page go into the table when the browser is idle, so that clicks and keys
+   * on the rows in view are answered first. Drawing is held meanwhile and done once at the end
+   * (drawRest). Nothing is added once another load has replaced the rows.
+   */
+  async function addRows(rows, current) {
+    await idle();
+    if (!current()) return;
+    holdDrawing(true);
+    await table.addData(rows, false);
+  }
+
+  /** Draw the rows addRows added, once no editor is open: drawing redraws the rows in view, which would close it. */
+  async function drawRest(current) {
+    while (current() && table.modules.edit?.currentCell) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (!current()) return;
+    holdDrawing(false);
+    gridEl.removeAttribute("aria-busy");
+    allIn();
+    grid.emit("rowsLoaded");
+  }
+
+  // Safari has no requestIdleCallback: a timer then.
+  const idle = () => new Promise((resolve) => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 200 }) : setTimeout(resolve, 20)));
+
+  let drawingHeld = false;
+  /** Tabulator's blockRedraw/restoreRedraw: rows added meanwhile are drawn (once) on release. */
+  function holdDrawing(hold) {
+    if (!table || hold === drawingHeld) return;
+    drawingHeld = hold;
+    if (hold) table.blockRedraw(); else table.restoreRedraw();
   }
 
   // The API's {id, cells} as Tabulator's row data; the cells object is reused (no copy of 10,000 rows).
@@ -172,8 +234,7 @@ export function mount(root, { me }) {
   }
 
   async function start() {
-    gridEl.setAttribute("aria-busy", "true");  // until every row is in
-    const state = await api("GET", API.state);
+    const state = await api("GET", `${API.state}?rows=0`);
     if (stopped) return;
     setColumns(state.grid.columns);
     views = state.views;
@@ -182,15 +243,48 @@ export function mount(root, { me }) {
     view = views.find((v) => v.id === wanted) || views[0] || null;
     renderViewSelect();
     tools.replaceChildren(...viewTools(grid), ...rowTools(grid), ...transferTools(grid));
-    const rows = await loadRows();
-    if (stopped) return;
-    await buildTable(rows);
-    gridEl.removeAttribute("aria-busy");
+    // The first page is drawn, and usable, before the other pages are in.
+    const page = await showRows();
+    if (!page) return;
     // Edits made before a sign-out or reload: show them, then send them.
     for (const op of queue.pending) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
     queue.flush();
-    closeEvents = openEvents(queue.version, { onEvent, onState: (s) => { live.dataset.live = s; live.title = s === "live" ? "Live updates on" : "Reconnecting…"; } });
+    // Every row is in the table: the stream replays what changed since the first page.
+    closeEvents = openEvents(page.version, { onEvent, onState: (s) => { live.dataset.live = s; live.title = s === "live" ? "Live updates on" : "Reconnecting…"; } });
     heartbeat();
+  }
+
+  /**
+   * Load the current view's rows: the first page is drawn at once (into a new table, or replacing the
+   * table's rows), the others are added after it. Resolves once every row is in the table (the last
+   * ones may wait to be drawn while an editor is open) to {version}, the first page's, or to null
+   * when another load or a stop overtook this one.
+   */
+  async function showRows() {
+    const generation = ++loads;
+    const current = () => generation === loads && !stopped;
+    gridEl.setAttribute("aria-busy", "true");  // until every row is drawn
+    for (let attempt = 1; ; attempt += 1) {
+      const page = await firstPage();
+      if (!current()) return null;
+      queue.seen(page.version);
+      holdDrawing(false);  // an earlier load may still be holding it
+      if (table) await table.replaceData(page.rows); else await buildTable(page.rows);
+      counted = page.total;
+      setCount();
+      // Asked for once the first page is drawn: reading them would hold up the drawing.
+      const complete = await page.rest((rows) => addRows(rows, current)).catch((e) => {
+        if (current()) { holdDrawing(false); counted = null; setCount(); }  // show what came
+        throw e;
+      });
+      if (!current()) return null;
+      if (complete) {
+        counted = null;
+        drawRest(current);
+        return { version: page.version };
+      }
+      if (attempt === 3) throw new Error("the grid kept changing while its rows loaded: reload the page");
+    }
   }
 
   function buildTable(rows) {
@@ -201,6 +295,8 @@ export function mount(root, { me }) {
       height: "100%",
       layout: "fitData",
       renderVertical: "virtual",
+      renderHorizontal: "virtual",
+      renderVerticalBuffer: 200,
       rowHeight: 36,
       placeholder: "No investors in this view",
       movableColumns: true,
@@ -218,7 +314,6 @@ export function mount(root, { me }) {
     });
     const built = new Promise((resolve) => table.on("tableBuilt", resolve));
     table.on("tableBuilt", () => {
-      count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
       gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
       fillHandle(grid, record);
       grid.emit("tableBuilt");
@@ -447,7 +542,7 @@ export function mount(root, { me }) {
     refreshOpenDrawer(payload.ops.map((op) => op.row_id));
     if (columnChange) reloadColumns();
     else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
-    count.textContent = `${table.getDataCount()} investor${table.getDataCount() === 1 ? "" : "s"}`;
+    setCount();
   }
 
   function flash(row, columnId) {
@@ -459,21 +554,28 @@ export function mount(root, { me }) {
   }
 
   async function reloadColumns() {
-    const state = await api("GET", API.state);
+    const state = await api("GET", `${API.state}?rows=0`);
     setColumns(state.grid.columns);
     views = state.views;
     view = views.find((v) => v.id === view?.id) || views[0] || null;
     renderViewSelect();
-    table.setColumns(columnDefs());
-    const rows = await loadRows();
-    await table.replaceData(rows);
-    grid.emit("rowsLoaded");
+    setColumnsForReload();
+    await reload();
   }
 
+  // New columns for rows that are reloaded next: the rows go first. Tabulator's column-by-column
+  // drawing (renderHorizontal "virtual") would otherwise draw a row it kept from before with the new
+  // columns, and throw, when the grid is scrolled before the reload replaced the rows.
+  function setColumnsForReload() {
+    loads += 1;  // whatever was still loading is for the old columns
+    holdDrawing(false);
+    table.clearData();
+    table.setColumns(columnDefs());
+  }
+
+  /** The current view's rows again; resolves once every row is in the table. */
   async function reload() {
-    await table.replaceData(await loadRows());
-    count.textContent = `${table.getDataCount()} investors`;
-    grid.emit("rowsLoaded");
+    if (await showRows()) await rowsIn();
   }
 
   function renderViewSelect() {
@@ -487,7 +589,7 @@ export function mount(root, { me }) {
     view = views.find((v) => v.id === currentId) || views[0] || null;
     renderViewSelect();
     history.replaceState(null, "", view ? `/?view=${encodeURIComponent(view.id)}` : "/");
-    table.setColumns(columnDefs());
+    setColumnsForReload();
     await reload();
     grid.emit("viewChanged", view);
   }
@@ -553,13 +655,14 @@ export function mount(root, { me }) {
 
   addRow.addEventListener("click", async () => {
     addRow.blur();  // keys typed before the editor opens must not press the button again
+    await rowsIn();  // the new row goes after every row, as on the server
     const id = crypto.randomUUID();
     queue.push({ op: "add_row", row_id: id }, { now: true });
     const row = await table.addRow({ id }, false);
     await table.scrollToRow(row, "bottom", false);
     const first = table.getColumns().find((c) => c.isVisible() && columnsById.has(c.getField()));
     row.getCell(first)?.edit(true);
-    count.textContent = `${table.getDataCount()} investors`;
+    setCount();
   });
 
   addColumn.addEventListener("click", async () => {

@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .browser_helpers import OUTPUT, seed_grid, sign_in
+from .browser_helpers import OUTPUT, eventually, seed_grid, sign_in
 
 MAYA_PASSWORD = "maya password 12"
 
@@ -275,13 +275,24 @@ def test_toolbar_fits_at_1280_and_a_screenshot_of_a_realistic_grid(pages, server
     page.screenshot(path=str(OUTPUT / "grid-1280.png"))
 
 
-def test_a_grid_of_several_pages_is_complete_and_scrolls_to_its_end(pages, server, admin):
-    """2,300 rows come in three pages of the API (1,000 each); the grid is aria-busy until they are drawn."""
-    state = admin.get("/api/fundraising/state").json()["data"]
+def add_partners(client, n) -> str:
+    """n rows named "Limited Partner 0001"...; returns the name column's id."""
+    state = client.get("/api/fundraising/state").json()["data"]
     name = next(c["id"] for c in state["grid"]["columns"] if c["key"] == "name")
-    r = admin.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [
-        {"op": "add_row", "cells": {name: f"Limited Partner {i + 1:04d}"}} for i in range(2300)]})
+    r = client.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [
+        {"op": "add_row", "cells": {name: f"Limited Partner {i + 1:04d}"}} for i in range(n)]})
     assert r.status_code == 200, r.text
+    return name
+
+
+def later_page(url: str) -> bool:
+    """A request for a page of rows after the first (those name the first page's version)."""
+    return "/api/fundraising/rows?" in url and "version=" in url
+
+
+def test_a_grid_of_several_pages_is_complete_and_scrolls_to_its_end(pages, server, admin):
+    """2,300 rows: a first page of 100, then pages of 1,000; the grid is aria-busy until all are drawn."""
+    add_partners(admin, 2300)
     page = pages.open("/")
     sign_in(page)
     expect(page.locator(".count")).to_have_text("2300 investors")
@@ -295,3 +306,71 @@ def test_a_grid_of_several_pages_is_complete_and_scrolls_to_its_end(pages, serve
     expect(page.locator("#grid .tabulator-row .row-number", has_text=re.compile("^2300$"))).to_be_visible()
     holder.evaluate("(h) => { h.scrollTop = 0; }")
     expect(page.locator("#grid .tabulator-row", has_text="Limited Partner 0001")).to_be_visible()
+
+
+def test_the_first_rows_are_usable_while_the_others_load_and_changes_meanwhile_arrive(pages, server, admin):
+    """The later pages are held back: the first rows are drawn and editable, the toolbar already counts
+    every row. Someone renames a row of a later page meanwhile; the page still comes from the first
+    page's version, and the event stream then brings the rename: nothing is missed."""
+    name = add_partners(admin, 2300)
+    late_row = next(r["id"] for r in admin.get("/api/fundraising/rows", params={"q": "Limited Partner 2000"}).json()["data"])
+    page = pages.open("/")
+    held, versions, released = [], [], []
+    page.route(later_page, lambda route: route.continue_() if released else held.append(route))
+    page.on("response", lambda r: "/api/fundraising/rows?" in r.url and "offset=0" in r.url and versions.append(r.json()["version"]))
+    sign_in(page)
+    expect(page.locator(".count")).to_have_text("2300 investors")
+    expect(page.locator("#grid")).to_have_attribute("aria-busy", "true")
+    first = page.locator("#grid .tabulator-row", has_text="Limited Partner 0001").locator(f".tabulator-cell[tabulator-field='{name}']")
+    first.dblclick()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("Edited before the rest came")
+    page.keyboard.press("Enter")
+    expect(page.locator(".save-status")).to_have_text("All changes saved")
+    assert eventually(lambda: server_cell(admin, row_ids(admin)[0], name) == "Edited before the rest came")
+    assert len(held) == 1 and f"version={versions[0]}" in held[0].request.url  # one page at a time, pinned
+
+    state = admin.get("/api/fundraising/state").json()["data"]
+    r = admin.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [
+        {"op": "set_cell", "row_id": late_row, "column_id": name, "value": "Renamed while loading"}]})
+    assert r.status_code == 200, r.text
+    released.append(True)
+    for route in held:
+        route.continue_()
+    expect(page.locator("#grid")).not_to_have_attribute("aria-busy", "true")
+    page.locator("#grid .tabulator-tableholder").evaluate(
+        "(h) => { h.scrollTop = 1999 * h.querySelector('.tabulator-row').offsetHeight - 100; }")
+    expect(page.locator("#grid .tabulator-row .row-number", has_text=re.compile("^2000$"))).to_be_visible()
+    expect(page.locator("#grid .tabulator-row", has_text="Renamed while loading")).to_be_visible()
+    expect(page.locator("#grid .tabulator-row", has_text="Limited Partner 2000")).to_have_count(0)
+    expect(page.locator(".count")).to_have_text("2300 investors")
+
+
+def test_when_the_server_no_longer_holds_the_first_pages_version_the_rows_load_again(pages, server, admin):
+    """Many edits (each read, so each has its snapshot) pass between the first page and the second:
+    the server answers 409 for the old version and the grid loads again, ending whole and current."""
+    name = add_partners(admin, 1500)
+    rows = admin.get("/api/fundraising/rows", params={"limit": 1000}).json()["data"]
+    page = pages.open("/")
+    refused, asked = [], []
+
+    def edit_meanwhile(route):
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            for n in range(6):
+                state = admin.get("/api/fundraising/state").json()["data"]
+                r = admin.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [
+                    {"op": "set_cell", "row_id": rows[n]["id"], "column_id": name, "value": f"Moved on {n}"}]})
+                assert r.status_code == 200, r.text
+                admin.get("/api/fundraising/rows", params={"limit": 1})
+        route.continue_()
+
+    page.route(later_page, edit_meanwhile)
+    page.on("response", lambda r: later_page(r.url) and r.status == 409 and refused.append(r.url))
+    sign_in(page)
+    expect(page.locator("#grid")).not_to_have_attribute("aria-busy", "true")
+    assert len(refused) == 1 and len(asked) >= 2
+    expect(page.locator(".count")).to_have_text("1500 investors")
+    expect(page.locator("#grid .tabulator-row", has_text="Moved on 5")).to_be_visible()
+    expect(page.locator("#grid .tabulator-row", has_text="Limited Partner 0006")).to_have_count(0)
+    pages.problems[:] = [p for p in pages.problems if "409" not in p]  # the refused page, logged by Chromium

@@ -6,6 +6,7 @@ from ..db import transaction
 from ..errors import ApiError, Invalid, UnsupportedMediaType
 from ..http.responses import Response, json_response
 from ..importer import infer
+from ..validation import query_flag
 from ..organizations.handlers import find_or_create
 from .model import CONTACT, DEFAULTS
 
@@ -152,10 +153,7 @@ def import_contacts(req):
     erase stored values. Without dry_run it is all-or-nothing: any row error is
     a 422 listing every problem with its row number, and nothing is written.
     """
-    dry_run = req.query.get("dry_run", "0")
-    if dry_run not in ("0", "1", "true", "false"):
-        raise Invalid({"dry_run": "must be 0 or 1"})
-    dry_run = dry_run in ("1", "true")
+    dry_run = query_flag(req.query, "dry_run")
     header, rows = _incoming_rows(req)
     if not rows:
         raise Invalid({"file": "has no data rows"})

@@ -5,7 +5,8 @@ current version, kept up to date by re-reading only the rows each edit touched.
 """
 import json
 
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
+from ..validation import query_flag
 from . import filters, store, views
 
 MAX_PAGE = 1000
@@ -13,43 +14,70 @@ MAX_CHANGES = 5000
 
 
 def state_bytes(req) -> bytes:
-    """The original API's shape as the response body: {grid: {columns, rows}, views, version, updated_at, updated_by}."""
+    """The original API's shape as the response body: {grid: {columns, rows}, views, version, updated_at, updated_by}.
+    `rows=0` leaves the rows out (the SPA pages them through GET /rows)."""
     snap = req.app.grid.snapshot(req.db)
+    grid = snap.grid_json() if query_flag(req.query, "rows", default=True) else b'{"columns":' + snap.columns_json + b"}"
     tail = json.dumps({"views": views.visible(req.db, req.user), "version": snap.version, "updated_at": snap.updated_at,
                        "updated_by": snap.updated_by}, separators=(",", ":")).encode()
-    return b'{"data":{"grid":' + snap.grid_json() + b"," + tail[1:] + b"}"
+    return b'{"data":{"grid":' + grid + b"," + tail[1:] + b"}"
 
 
-def matching_rows(req, query) -> tuple:
-    """(snapshot, columns, rows) through a view (filter, sort) and the `q` search; `archived=1`: archived rows instead."""
-    snap = req.app.grid.snapshot(req.db)
-    columns, rows = snap.columns, snap.rows
-    if query.get("archived") in ("1", "true"):
-        stamps = {r["id"]: r for r in req.db.execute(
-            "SELECT i.id, i.archived_at, u.username AS archived_by FROM fundraising_investors i "
-            "LEFT JOIN users u ON u.id = i.archived_by WHERE i.archived_at IS NOT NULL")}
-        rows = [{**r, "archived_at": stamps[r["id"]]["archived_at"], "archived_by": stamps[r["id"]]["archived_by"]}
-                for r in store.load_rows(req.db, columns, only_archived=True)]
+def matching_rows(req, query, snap=None) -> tuple:
+    """(snapshot, view config, rows) through a view (filter, sort) and the `q` search; `archived=1`: archived rows instead.
+    The live rows a view shows are worked out once per snapshot: the pages of one listing share them."""
+    snap = snap or req.app.grid.snapshot(req.db)
     config = {}
     if query.get("view_id"):
-        config = views.effective(views.get(req.db, req.user, query["view_id"])["config"], columns)
+        config = views.effective(views.get(req.db, req.user, query["view_id"])["config"], snap.columns)
+    q = query.get("q", "")
+    if query_flag(query, "archived"):
+        return snap, config, _through(config, q, snap.columns, _archived_rows(req.db, snap.columns))
+    key = json.dumps([config.get("filters"), config.get("sorts"), q], sort_keys=True)
+    return snap, config, snap.through_view(key, lambda: _through(config, q, snap.columns, snap.rows))
+
+
+def _through(config, q, columns, rows) -> list:
     if config.get("filters"):
         matches = filters.compile_filter(config["filters"], columns)
         rows = [r for r in rows if matches(r["cells"])]
-    rows = filters.search_rows(rows, query.get("q", ""))
-    rows = filters.sort_rows(rows, config.get("sorts") or [], columns)
-    return snap, config, rows
+    rows = filters.search_rows(rows, q)
+    return filters.sort_rows(rows, config.get("sorts") or [], columns)
+
+
+def _archived_rows(conn, columns) -> list:
+    stamps = {r["id"]: r for r in conn.execute(
+        "SELECT i.id, i.archived_at, u.username AS archived_by FROM fundraising_investors i "
+        "LEFT JOIN users u ON u.id = i.archived_by WHERE i.archived_at IS NOT NULL")}
+    return [{**r, "archived_at": stamps[r["id"]]["archived_at"], "archived_by": stamps[r["id"]]["archived_by"]}
+            for r in store.load_rows(conn, columns, only_archived=True)]
 
 
 def view_rows_bytes(req) -> bytes:
-    """GET /rows's body: a page of the matching rows, the total, groups when the view groups, the version."""
-    snap, config, rows = matching_rows(req, req.query)
+    """GET /rows's body: a page of the matching rows, the total, groups when the view groups, the version.
+    `version` cuts the page from that version (the first page's), so the pages of a listing fit together."""
+    snap, config, rows = matching_rows(req, req.query, _pinned_snapshot(req))
     limit, offset = _page(req.query)
     meta = {"total": len(rows), "limit": limit, "offset": offset, "version": snap.version}
     if config.get("group_by"):
         meta["groups"] = filters.group_rows(rows, config["group_by"], snap.columns)
     tail = json.dumps(meta, separators=(",", ":")).encode()
     return b'{"data":' + snap.rows_json(rows[offset:offset + limit]) + b"," + tail[1:]
+
+
+def _pinned_snapshot(req):
+    raw = req.query.get("version")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise Invalid({"version": "must be a whole number: the version your first page answered"})
+    current = req.app.grid.snapshot(req.db)
+    snap = current if current.version == int(raw) else req.app.grid.held(int(raw))
+    # Archived rows are read from the database as they are now: only the current version will do.
+    if snap is None or (snap is not current and query_flag(req.query, "archived")):
+        raise Conflict(f"the grid has moved on from version {raw}: load the rows again from the first page",
+                       extra={"version": current.version})
+    return snap
 
 
 def _page(query) -> tuple:

@@ -40,7 +40,7 @@ def _notify(req):
 # -- the grid -------------------------------------------------------------------
 
 def get_state(req):
-    """The whole grid: columns, rows (computed formulas included), views, version."""
+    """The whole grid: columns, rows (computed formulas included; `rows=0` leaves them out), views, version."""
     return Response(200, grid.state_bytes(req))
 
 

@@ -7,7 +7,8 @@ again. Whatever the log does not describe row by row (a column op, a grid
 restore or reset: a version without row ops) rebuilds the snapshot whole.
 Snapshots are built from committed data inside one read transaction, so a
 request that rolls back never reaches the cache. They are shared between
-threads: nobody mutates one.
+threads: nobody mutates one, except to remember what a view shows of it (the
+pages of one listing are cut from one filtered, sorted list).
 """
 import json
 import threading
@@ -18,6 +19,7 @@ from . import store
 ROW_KINDS = frozenset(("set_cell", "add_row", "archive_row", "restore_row", "move_row"))
 MAX_PATCHED_ROWS = 2000  # beyond this a rebuild costs about the same
 KEPT = 4                 # snapshots kept: a reader a version or two behind still finds its own
+VIEWS_KEPT = 8           # view results remembered per snapshot
 
 
 def encode(value) -> bytes:
@@ -32,6 +34,8 @@ class Snapshot:
         self.columns, self.rows = columns, rows
         self.encoded = encoded  # row id -> the row as JSON bytes
         self.columns_json = encode([c.as_api() for c in columns])
+        self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
+        self._views_lock = threading.Lock()
 
     @classmethod
     def build(cls, conn, current):
@@ -59,6 +63,18 @@ class Snapshot:
         encoded.update((r["id"], encode(r)) for r in rows if r["id"] in touched)
         return Snapshot(current, self.columns, rows, encoded)
 
+    def through_view(self, key, compute) -> list:
+        """`compute()`'s rows, remembered under `key` (hashable: the view's filters, sorts and search)."""
+        with self._views_lock:
+            found = self._views.get(key)
+        if found is None:
+            found = compute()
+            with self._views_lock:
+                self._views[key] = found
+                while len(self._views) > VIEWS_KEPT:
+                    self._views.popitem(last=False)
+        return found
+
     def grid_json(self) -> bytes:
         """{columns, rows} as JSON, assembled from the encoded rows."""
         return b'{"columns":' + self.columns_json + b',"rows":[' + b",".join(self.encoded[r["id"]] for r in self.rows) + b"]}"
@@ -76,6 +92,11 @@ class LiveGrid:
         self._snapshots = OrderedDict()  # (version, updated_at) -> Snapshot, oldest first
         self._lock = threading.Lock()
         self.counts = {"built": 0, "advanced": 0}  # how snapshots were made (tests and the bench read it)
+
+    def held(self, version: int):
+        """The kept snapshot of `version`, or None once it has been let go."""
+        with self._lock:
+            return next((snap for snap in self._snapshots.values() if snap.version == version), None)
 
     def snapshot(self, conn) -> Snapshot:
         """The grid at the connection's current version. Call it outside a transaction or before the

@@ -92,13 +92,14 @@ ROUTES = [
     route("POST", "/api/import/csv", transfer.import_contacts, "user", "text/csv",
           query=(Query("dry_run", "integer", "1 reports what would happen without writing"),)),
     # Fundraising grid
-    route("GET", "/api/fundraising/state", grid.get_state, "user"),
+    route("GET", "/api/fundraising/state", grid.get_state, "user", query=(Query("rows", "integer", "0 leaves the rows out"),)),
     route("PUT", "/api/fundraising/state", grid.put_state, "user", "application/json", large_body=True),
     route("POST", "/api/fundraising/ops", grid.post_ops, "user", "application/json"),
     route("GET", "/api/fundraising/changes", grid.changes, "user", query=(Query("since", "integer", "your last version"),)),
     route("GET", "/api/fundraising/events", grid.events, "user", query=(Query("since", "integer", "or send Last-Event-ID"),)),
     route("GET", "/api/fundraising/rows", grid.list_rows, "user", query=PAGE + (
-        Query("view_id"), Query("q", doc="search every cell"), Query("archived", "integer", "1 lists archived rows"))),
+        Query("view_id"), Query("q", doc="search every cell"), Query("archived", "integer", "1 lists archived rows"),
+        Query("version", "integer", "cut the page from this version (the first page's); 409 once the server no longer holds it"))),
     route("GET", "/api/fundraising/rows/{id}", grid.get_row, "user"),
     route("GET", "/api/fundraising/rows/{id}/history", grid.row_history, "user", query=PAGE),
     route("GET", "/api/fundraising/rows/{id}/comments", grid.list_comments, "user"),
