@@ -482,13 +482,11 @@ class Drawer {
     this.grid.rowOf(this.rowId)?.update({ [column.id]: value });
     const field = this.fields.get(column.id);
     field?.el.classList.add("is-saving");
-    await this.grid.send({ op: "set_cell", row_id: this.rowId, column_id: column.id, value });
+    // A 422/423 (or a 409 without conflicting cells) is this op's refusal; a 409 with conflicting
+    // cells goes through the grid's conflict dialog instead.
+    const refusal = await this.grid.send({ op: "set_cell", row_id: this.rowId, column_id: column.id, value });
     field?.el.classList.remove("is-saving");
-    // A 409/422/423 leaves the queue's status as "error" with the server's message (a 409 with
-    // conflicting cells goes through the grid's conflict dialog instead).
-    const status = document.querySelector(SEL.status);
-    if (status?.dataset.saveStatus === "error") showError(status.textContent.replace(/^Not saved: /, ""));
-    else showError("");
+    showError(refusal ? refusal.message : "");
     if (this.closed) return;
     this.grid.refreshRow(this.rowId);
     await this.refresh();
