@@ -68,7 +68,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -80,8 +79,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = ROOT / "backend"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import BACKEND, machine, median, percentile, print_table  # noqa: E402
+
 sys.path.insert(0, str(BACKEND))
 
 GOAL_RATIO = 2.0
@@ -103,24 +103,6 @@ ACTIONS = ("create", "update", "update", "update", "delete")
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def percentile(sorted_values, p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
-
-def median(values):
-    values = sorted(values)
-    n = len(values)
-    if not n:
-        return float("nan")
-    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
 # ---------------------------------------------------------------- the database
@@ -348,28 +330,6 @@ def wal_bytes(db_path: Path) -> int:
         return 0
 
 
-def machine() -> dict:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
-
-
-def print_table(head, body) -> None:
-    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    print(line(head))
-    print("  ".join("-" * w for w in widths))
-    for cells in body:
-        print(line(cells))
-
-
 def phase_cells(r) -> tuple:
     return (r["phase"], str(r["writes"]), str(r["late_slots"]), str(r["failed"]), f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
             f"{r['max_ms']:.2f}")
@@ -402,7 +362,7 @@ def main(argv=None) -> int:
         return 2
 
     from crm.backups import service, snapshots
-    from crm.db import connect, transaction
+    from crm.db import connect
 
     data_dir = Path(tempfile.mkdtemp(prefix="crm-backup-bench-", dir=parent))
     writer = clock = conn = None
@@ -438,8 +398,7 @@ def main(argv=None) -> int:
             wal_after = wal_bytes(config.db_path)
             time.sleep(args.settle_s)
             v0 = time.perf_counter()
-            with transaction(conn):  # as the scheduler (run_scheduled) and POST /api/backups/verify call it
-                check = service.verify(config, conn, record["id"])
+            check = service.verify(config, conn, record["id"])  # as POST /api/backups/verify calls it
             v1 = time.perf_counter()
             windows.append(("V", round_no, (v0, v1)))
             backups.append({"round": round_no, "id": record["id"], "file": record["file"], "bytes": record["size"],

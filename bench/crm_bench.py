@@ -40,14 +40,8 @@ Usage
 import argparse
 import http.client
 import json
-import os
-import platform
 import random
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,11 +50,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = ROOT / "backend"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+from benchlib import BACKEND, machine, percentile  # noqa: E402
 
-HUGE_LIMIT = "100000000"
-PASSWORD = "benchmark password 1"
 GOAL_MS = 20.0
 
 FIRST_NAMES = """
@@ -313,29 +306,6 @@ def build_dataset(db_path: Path, sizes: dict, seed: int, backend: Path = BACKEND
 
 # ---------------------------------------------------------------- the server
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(data_dir: str, port: int) -> dict:
-    # The caller's CRM_* settings are dropped so a developer's environment cannot change what is measured.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({
-        "CRM_HOST": "127.0.0.1",
-        "CRM_PORT": str(port),
-        "CRM_DATA_DIR": data_dir,
-        "CRM_GET_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_WRITE_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_LOGIN_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_ABUSE_404_THRESHOLD": HUGE_LIMIT,
-        "CRM_LOG_LEVEL": "WARNING",
-        "CRM_FRONTEND_DIR": str(ROOT / "frontend"),
-    })
-    return env
-
-
 def call(conn, method, path, token=None, body=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     data = None
@@ -347,45 +317,7 @@ def call(conn, method, path, token=None, body=None):
     return resp.status, resp.read()
 
 
-def wait_ready(port: int, proc, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with code {proc.returncode} before it was ready")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            status, _ = call(conn, "GET", "/api/ready")
-            conn.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become ready in time")
-
-
-def stop_server(proc) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
-
-
 # ---------------------------------------------------------------- measurement
-
-def percentile(sorted_values, p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
 
 class Case:
     def __init__(self, name, paths, goal=True, search=False):
@@ -464,19 +396,6 @@ def summarise(case) -> dict:
     return row
 
 
-def machine() -> dict:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
-
-
 def print_table(rows) -> None:
     head = ("case", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms", "goal (p50)", "result")
     body = []
@@ -484,12 +403,7 @@ def print_table(rows) -> None:
         body.append((r["case"], str(r["requests"]), f"{r['p50_ms']:.2f}", f"{r['p90_ms']:.2f}", f"{r['p99_ms']:.2f}",
                      f"{r['max_ms']:.2f}", f"< {GOAL_MS:.0f} ms" if r["goal_p50_ms"] else "-",
                      ("pass" if r["pass"] else "FAIL") if r["pass"] is not None else "-"))
-    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    print(line(head))
-    print("  ".join("-" * w for w in widths))
-    for cells in body:
-        print(line(cells))
+    benchlib.print_table(head, body)
 
 
 def main(argv=None) -> int:
@@ -518,7 +432,7 @@ def main(argv=None) -> int:
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}")
 
     data_dir = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-    proc = log = None
+    server = None
     try:
         print("building: " + ", ".join(f"{n:,} {t}" for t, n in sizes.items()) + " ...", flush=True)
         backend = args.backend.resolve()
@@ -531,14 +445,11 @@ def main(argv=None) -> int:
         cpc = built["communications_per_contact"]
         print(f"communications: {cpc['contacts']:,} contacts have some (median {cpc['median']}, max {cpc['max']} each)")
 
-        port = free_port()
-        log = open(data_dir / "server.log", "wb")
-        proc = subprocess.Popen([sys.executable, str(backend / "server.py")], env=server_env(str(data_dir), port), cwd=str(ROOT),
-                                stdout=log, stderr=subprocess.STDOUT)
-        wait_ready(port, proc)
+        server = benchlib.Server(backend=backend, data_dir=data_dir)
+        port = server.port
+        server.wait_ready()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        status, body = call(conn, "POST", "/api/auth/register",
-                            body={"username": "admin", "password": PASSWORD, "email": "admin@fund.example"})
+        status, body = call(conn, "POST", "/api/auth/register", body=benchlib.ADMIN)
         conn.close()
         if status != 201:
             raise RuntimeError(f"register answered {status}: {body[:300]!r}")
@@ -570,13 +481,11 @@ def main(argv=None) -> int:
             print(f"wrote {args.json}")
         return 0 if not failed else 1
     finally:
-        if proc is not None:
-            code = stop_server(proc)
+        if server is not None:
+            code = server.stop(timeout=15)
             if code not in (0, None):
                 print(f"server exited with code {code}; its log:", file=sys.stderr)
-                print((data_dir / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
-        if log is not None:
-            log.close()
+                print(server.log_tail(), file=sys.stderr)
         if args.keep:
             print(f"kept {data_dir}")
         else:

@@ -55,30 +55,21 @@ Usage
     Exit status 0 when every goal is met, 1 when one is missed.
 """
 import argparse
-import http.client
 import json
-import os
-import platform
 import random
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = ROOT / "backend"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+from benchlib import BACKEND, cpu_seconds, machine, percentile  # noqa: E402
 
-HUGE_LIMIT = "100000000"
 GRID_BODY_LIMIT = 64 * 1024 * 1024   # CRM_MAX_GRID_BODY_BYTES's default, for the report
-PASSWORD = "benchmark password 1"
 
 GOAL_SET_CELL_MS = 5.0
 GOAL_RATIO = 1.5
@@ -167,82 +158,21 @@ def weighted(rng, pairs):
 
 # ---------------------------------------------------------------- the servers
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(benchlib.Server):
+    """One server over its own data directory, with the grid's API calls; `version` is the last grid version seen.
 
+    Options (data_dir, prefix, frontend...) go to benchlib.Server: grid_ui_bench picks the front end this way.
+    """
 
-def server_env(data_dir: str, port: int) -> dict:
-    # The caller's CRM_* settings are dropped so a developer's environment cannot change what is measured.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({
-        "CRM_HOST": "127.0.0.1",
-        "CRM_PORT": str(port),
-        "CRM_DATA_DIR": data_dir,
-        "CRM_GET_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_WRITE_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_LOGIN_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_ABUSE_404_THRESHOLD": HUGE_LIMIT,
-        "CRM_LOG_LEVEL": "WARNING",
-        "CRM_FRONTEND_DIR": str(ROOT / "frontend"),
-    })
-    return env
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc (Linux); 0 where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Server:
-    """One server subprocess over its own data directory, and a keep-alive connection to it."""
-
-    def __init__(self, label: str, backend: Path):
-        self.label = label
-        self.data_dir = Path(tempfile.mkdtemp(prefix=f"crm-grid-bench-{label}-"))
-        self.port = free_port()
-        self.log = open(self.data_dir / "server.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, str(backend / "server.py")],
-                                     env=server_env(str(self.data_dir), self.port), cwd=str(ROOT),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.conn = None
-        self.token = None
+    def __init__(self, label: str, backend: Path, **options):
+        options.setdefault("prefix", f"crm-grid-bench-{label}-")
+        super().__init__(label=label, backend=backend, **options)
         self.version = 0
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.label} server exited with code {self.proc.returncode} before it was ready")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/api/ready")
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.label} server did not become ready in time")
 
     def send(self, method, path, body=None, raw=None):
         """(status, response bytes, seconds). `raw` is an already encoded JSON body."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        t0 = time.perf_counter()
-        self.conn.request(method, path, body=data, headers=headers)
-        resp = self.conn.getresponse()
-        payload = resp.read()
-        return resp.status, payload, time.perf_counter() - t0
+        return self.request(method, path, data)
 
     def ok(self, method, path, body=None, raw=None, expect=200) -> dict:
         status, payload, _ = self.send(method, path, body, raw)
@@ -251,8 +181,7 @@ class Server:
         return json.loads(payload)
 
     def register(self) -> None:
-        doc = self.ok("POST", "/api/auth/register", {"username": "admin", "password": PASSWORD,
-                                                      "email": "admin@fund.example"}, expect=201)
+        doc = self.ok("POST", "/api/auth/register", benchlib.ADMIN, expect=201)
         self.token = doc["data"]["token"]
 
     def no_auto_backups(self) -> str:
@@ -263,22 +192,6 @@ class Server:
         if status == 404:
             return "no backup policy in this tree"
         raise RuntimeError(f"{self.label}: PATCH backup-policy answered {status}: {payload[:300]!r}")
-
-    def stop(self) -> int:
-        if self.conn is not None:
-            self.conn.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-    def log_tail(self) -> str:
-        return (self.data_dir / "server.log").read_text(errors="replace")[-3000:]
 
 
 # ---------------------------------------------------------------- building a grid
@@ -421,16 +334,6 @@ def build_grid(server: Server, rows: int, batch: int, seed: int) -> dict:
 
 # ---------------------------------------------------------------- measurement
 
-def percentile(sorted_values, p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
-
 class Case:
     def __init__(self, name, size, n, goal_ms, run):
         self.name, self.size, self.n, self.goal_ms, self.run = name, size, n, goal_ms, run
@@ -554,19 +457,6 @@ def summarise(case: Case) -> dict:
 
 # ---------------------------------------------------------------- reporting
 
-def machine() -> dict:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
-
-
 def goal_text(row) -> str:
     text = f"p50 <= {row['goal_p50_ms']:g} ms" if row["goal_p50_ms"] < 1000 else f"p50 <= {row['goal_p50_ms'] / 1000:g} s"
     return text + (", 1 op logged" if "ops_logged_per_put" in row else "")
@@ -578,12 +468,7 @@ def print_table(rows, ratio) -> None:
              f"{r['server_cpu_ms']:.1f}", goal_text(r), "pass" if r["pass"] else "FAIL") for r in rows]
     body.append(("set_cell p50 ratio large/small", "", "", f"{ratio['value']:.2f}", "", "", "",
                  f"<= {GOAL_RATIO:g}", "pass" if ratio["pass"] else "FAIL"))
-    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) if i in (0, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    print(line(head))
-    print("  ".join("-" * w for w in widths))
-    for cells in body:
-        print(line(cells))
+    benchlib.print_table(head, body, left=(0, 7))
 
 
 def main(argv=None) -> int:

@@ -61,21 +61,20 @@ Usage
 import argparse
 import json
 import os
-import random
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
 import grid_bench as gb  # noqa: E402
+from benchlib import ROOT, machine  # noqa: E402
+from benchlib import median as med  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-ROOT = gb.ROOT
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -89,18 +88,9 @@ class UIServer(gb.Server):
     """grid_bench's server, with the front end directory chosen and optionally over an existing data directory."""
 
     def __init__(self, label: str, backend: Path, frontend: Path, data_dir: Path = None):
-        self.label = label
-        self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix=f"crm-grid-ui-bench-{label}-"))
-        self.port = gb.free_port()
-        self.log = open(self.data_dir / "server.log", "ab")
-        env = gb.server_env(str(self.data_dir), self.port)
-        env["CRM_FRONTEND_DIR"] = str(frontend)
-        self.proc = subprocess.Popen([sys.executable, str(backend / "server.py")], env=env, cwd=str(ROOT),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.conn = None
-        self.token = None
-        self.version = 0
-        self.url = f"http://127.0.0.1:{self.port}"
+        # Appending to the log: a copied data directory already holds the builder's.
+        super().__init__(label, backend, data_dir=data_dir, prefix=f"crm-grid-ui-bench-{label}-", log_mode="ab",
+                         frontend=frontend)
 
 
 def add_peer(server: UIServer) -> str:
@@ -316,10 +306,6 @@ def prepare(size: int, label: str, frontends: dict, backend: Path, seed: int) ->
     return cases
 
 
-def med(values):
-    return statistics.median(values) if values else float("nan")
-
-
 def print_table(cases) -> None:
     head = ("size", "front end", "N", "rows s", "interactive s", "all rows s", "remote edit ms", "(POST ms)",
             "jump to end ms", "frame p50/p95 ms", "blank frames", "goal", "result")
@@ -333,12 +319,7 @@ def print_table(cases) -> None:
                      f"{med(s['frame_p50_ms']):.1f} / {med(s['frame_p95_ms']):.1f}", f"{med(s['blank_frames']):.0f}",
                      f"<= {GOAL_INTERACTIVE_S:g} s" if goal else "-",
                      ("pass" if med(s["interactive_s"]) <= GOAL_INTERACTIVE_S else "FAIL") if goal else "-"))
-    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) if i in (1, 11) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    print(line(head))
-    print("  ".join("-" * w for w in widths))
-    for cells in body:
-        print(line(cells))
+    benchlib.print_table(head, body, left=(1, 11))
 
 
 def main(argv=None) -> int:
@@ -348,11 +329,11 @@ def main(argv=None) -> int:
     parser.add_argument("--remote", type=int, default=4, help="remote edits per page load")
     parser.add_argument("--frontend", type=Path, default=ROOT / "frontend", help="the front end to measure (default: this tree's)")
     parser.add_argument("--baseline", type=Path, help="another front end directory, measured side by side on the same data")
-    parser.add_argument("--backend", type=Path, default=gb.BACKEND)
+    parser.add_argument("--backend", type=Path, default=benchlib.BACKEND)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
-    info = gb.machine()
+    info = machine()
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}; "
           f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     frontends = {"this tree": args.frontend.resolve()}

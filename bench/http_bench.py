@@ -39,16 +39,9 @@ Usage: .venv/bin/python bench/http_bench.py [--seconds 10] [--json out.json]
 import argparse
 import http.client
 import json
-import math
 import multiprocessing
-import os
-import platform
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from array import array
@@ -56,76 +49,20 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVER = ROOT / "backend" / "server.py"
-HUGE_LIMIT = "100000000"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+from benchlib import cpu_seconds  # noqa: E402
+
 ENDPOINTS = ("/api/auth/me", "/api/users")
 MEMBERS = 50
-PASSWORD = "benchmark password 1"
 
 
 # ---------------------------------------------------------------- the server
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(data_dir: str, port: int) -> dict:
-    # Start from the caller's environment minus any CRM_* so a developer's
-    # settings cannot change what is measured.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({
-        "CRM_HOST": "127.0.0.1",
-        "CRM_PORT": str(port),
-        "CRM_DATA_DIR": data_dir,
-        "CRM_GET_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_WRITE_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_LOGIN_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_LOG_LEVEL": "WARNING",
-    })
-    return env
-
-
-def start_server(data_dir: str, port: int):
-    log = open(Path(data_dir) / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(SERVER)], env=server_env(data_dir, port),
-                            cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
-    return proc, log
-
-
-def wait_ready(base: str, proc, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with code {proc.returncode} before it was ready")
-        try:
-            if requests.get(base + "/api/ready", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become ready in time")
-
-
-def stop_server(proc) -> int:
-    """SIGTERM and wait; the server shuts down its accept loop on that signal."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
-
-
 def seed(base: str) -> str:
     """Register the first admin, add members so /api/users is a real list; return the token."""
     with requests.Session() as s:
-        r = s.post(base + "/api/auth/register",
-                   json={"username": "admin", "password": PASSWORD, "email": "admin@fund.example"})
+        r = s.post(base + "/api/auth/register", json=benchlib.ADMIN)
         r.raise_for_status()
         token = r.json()["data"]["token"]
         s.headers["Authorization"] = f"Bearer {token}"
@@ -138,15 +75,6 @@ def seed(base: str) -> str:
     if count != MEMBERS + 1:
         raise RuntimeError(f"expected {MEMBERS + 1} users, the list has {count}")
     return token
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc (Linux); 0 where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------- the clients
@@ -294,14 +222,6 @@ def run_cases(workers, seconds, rounds, server_pid) -> list:
     return tallies
 
 
-def percentile(sorted_values, q: float) -> float:
-    """Nearest-rank percentile of an already sorted sequence."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
-    return sorted_values[rank - 1]
-
-
 def summarise(t: Tally) -> dict:
     lat = sorted(t.latencies)
     n = len(lat)
@@ -311,8 +231,8 @@ def summarise(t: Tally) -> dict:
         "requests": n,
         "seconds": round(t.seconds, 3),
         "req_per_s": n / t.seconds if t.seconds else 0.0,
-        "p50_ms": percentile(lat, 50) * 1000,
-        "p99_ms": percentile(lat, 99) * 1000,
+        "p50_ms": benchlib.nearest_rank_percentile(lat, 50) * 1000,
+        "p99_ms": benchlib.nearest_rank_percentile(lat, 99) * 1000,
         "max_ms": (lat[-1] * 1000) if lat else float("nan"),
         "errors": sum(t.errors.values()),
         "error_kinds": t.errors,
@@ -328,16 +248,10 @@ def ratios(rows) -> dict:
 # ---------------------------------------------------------------- reporting
 
 def machine() -> dict:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "platform": platform.platform()}
+    # This script's --json has always used these names (and no SQLite version): kept so old figures compare.
+    shared = benchlib.machine()
+    return {"cpus": shared["nproc"], "cpu_model": benchlib.cpu_model(), "python": shared["python"],
+            "platform": shared["platform"]}
 
 
 def print_table(rows, rat, setup) -> None:
@@ -345,13 +259,12 @@ def print_table(rows, rat, setup) -> None:
           f"{setup['threads_per_process']} thread(s), {setup['seconds']} s per case in "
           f"{setup['rounds']} interleaved rounds; {setup['machine']['cpus']} CPUs, "
           f"Python {setup['machine']['python']}")
-    head = f"{'endpoint':<16} {'keep-alive':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'srv CPU ms/req':>15}"
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(f"{r['endpoint']:<16} {'on' if r['keepalive'] else 'off':<10} {r['requests']:>9} "
-              f"{r['req_per_s']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7} "
-              f"{r['server_cpu_ms_per_req']:>15.2f}")
+    head = ("endpoint", "keep-alive", "requests", "req/s", "p50 ms", "p99 ms", "errors", "srv CPU ms/req")
+    body = [(r["endpoint"], "on" if r["keepalive"] else "off", str(r["requests"]), f"{r['req_per_s']:.0f}",
+             f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", str(r["errors"]), f"{r['server_cpu_ms_per_req']:.2f}")
+            for r in rows]
+    # Fixed minimum widths, one space apart, a solid rule: this table's layout since the first figures.
+    benchlib.print_table(head, body, left=(0, 1), gap=" ", min_widths=(16, 10, 9, 8, 8, 8, 7, 15), solid_rule=True)
     print()
     for ep, value in rat.items():
         print(f"keep-alive / no keep-alive throughput, {ep}: {value:.2f}x")
@@ -395,22 +308,19 @@ def benchmark(args, port, token, server_pid) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    data_dir = tempfile.mkdtemp(prefix="crm-bench-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc, log = start_server(data_dir, port)
+    # This tree's server with its own defaults otherwise (front end, 404 ban): only rate limits and logging change.
+    server = benchlib.Server(frontend=None, lift_404_ban=False)
     try:
-        wait_ready(base, proc)
-        token = seed(base)
-        figures = benchmark(args, port, token, proc.pid)
+        server.wait_ready(timeout=30)
+        token = seed(server.url)
+        figures = benchmark(args, server.port, token, server.proc.pid)
     except BaseException:
-        log.flush()
-        sys.stderr.write((Path(data_dir) / "server.log").read_text(errors="replace")[-4000:])
+        server.log.flush()
+        sys.stderr.write(server.log_tail(4000))
         raise
     finally:
-        code = stop_server(proc)
-        log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        code = server.stop(timeout=15)
+        shutil.rmtree(server.data_dir, ignore_errors=True)
     print_table(figures["results"], figures["keepalive_ratio"], figures["setup"])
     print(f"server stopped with exit code {code}")
     if args.json:

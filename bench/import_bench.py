@@ -53,30 +53,22 @@ Usage
 """
 import argparse
 import csv
-import http.client
 import io
 import json
 import os
-import platform
 import random
 import shutil
-import signal
-import socket
-import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = ROOT / "backend"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+from benchlib import BACKEND, cpu_seconds, machine  # noqa: E402
 
-HUGE_LIMIT = "100000000"
 DEFAULT_BODY_LIMIT = 10 * 1024 * 1024   # CRM_MAX_BODY_BYTES's default
-PASSWORD = "benchmark password 1"
 GOAL_PREVIEW_S = 2.0
 GOAL_COMMIT_S = 5.0
 
@@ -218,82 +210,17 @@ def make_csv(rows: int, seed: int) -> tuple:
 
 # ---------------------------------------------------------------- the server
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(data_dir: str, port: int, body_limit: int) -> dict:
-    # The caller's CRM_* settings are dropped so a developer's environment cannot change what is measured.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({
-        "CRM_HOST": "127.0.0.1",
-        "CRM_PORT": str(port),
-        "CRM_DATA_DIR": data_dir,
-        "CRM_GET_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_WRITE_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_LOGIN_RATE_LIMIT_PER_MIN": HUGE_LIMIT,
-        "CRM_ABUSE_404_THRESHOLD": HUGE_LIMIT,
-        "CRM_MAX_BODY_BYTES": str(body_limit),
-        "CRM_LOG_LEVEL": "WARNING",
-        "CRM_FRONTEND_DIR": str(ROOT / "frontend"),
-    })
-    return env
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc (Linux); 0 where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Server:
-    """One server subprocess over a fresh data directory, and a keep-alive connection to it."""
+class Server(benchlib.Server):
+    """One server over a fresh data directory, requests timed with the server's CPU."""
 
     def __init__(self, backend: Path, body_limit: int):
-        self.data_dir = Path(tempfile.mkdtemp(prefix="crm-import-bench-"))
-        self.port = free_port()
-        self.log = open(self.data_dir / "server.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, str(backend / "server.py")],
-                                     env=server_env(str(self.data_dir), self.port, body_limit), cwd=str(ROOT),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.conn = None
-        self.token = None
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with code {self.proc.returncode} before it was ready")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/api/ready")
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not become ready in time")
+        super().__init__(backend=backend, prefix="crm-import-bench-", CRM_MAX_BODY_BYTES=str(body_limit))
 
     def send(self, method, path, data=None, content_type="application/json") -> tuple:
         """(status, response bytes, wall seconds, server CPU seconds); `data` is an already encoded body."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        if data is not None:
-            headers["Content-Type"] = content_type
         cpu0 = cpu_seconds(self.proc.pid)
-        t0 = time.perf_counter()
-        self.conn.request(method, path, body=data, headers=headers)
-        resp = self.conn.getresponse()
-        payload = resp.read()
-        elapsed = time.perf_counter() - t0
-        return resp.status, payload, elapsed, cpu_seconds(self.proc.pid) - cpu0
+        status, payload, elapsed = self.request(method, path, data, content_type)
+        return status, payload, elapsed, cpu_seconds(self.proc.pid) - cpu0
 
     def ok(self, method, path, data=None, content_type="application/json", expect=200) -> tuple:
         """(decoded JSON, wall seconds, server CPU seconds), or RuntimeError on another status."""
@@ -303,25 +230,8 @@ class Server:
         return json.loads(payload), elapsed, cpu
 
     def register(self) -> None:
-        body = json.dumps({"username": "admin", "password": PASSWORD, "email": "admin@fund.example"}).encode()
-        doc, _, _ = self.ok("POST", "/api/auth/register", body, expect=201)
+        doc, _, _ = self.ok("POST", "/api/auth/register", json.dumps(benchlib.ADMIN).encode(), expect=201)
         self.token = doc["data"]["token"]
-
-    def stop(self) -> int:
-        if self.conn is not None:
-            self.conn.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-    def log_tail(self) -> str:
-        return (self.data_dir / "server.log").read_text(errors="replace")[-3000:]
 
 
 # ---------------------------------------------------------------- one round
@@ -398,19 +308,6 @@ def run_round(backend: Path, body_limit: int, data: bytes, rows: int, facts: dic
 
 # ---------------------------------------------------------------- report
 
-def machine() -> dict:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform()}
-
-
 def summarise(name, key, rounds, rows, goal=None, check=None) -> dict:
     """One table row. `goal` is a time goal on the median; `check` (goal text, round -> bool) a goal every round must meet."""
     times = [r[key + "_s"] for r in rounds]
@@ -427,12 +324,7 @@ def print_table(results) -> None:
     body = [(r["case"], f"{r['rows']:,}", str(r["n"]), f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", f"{r['max_s']:.3f}",
              f"{r['srv_cpu_median_s']:.2f}", r["goal"],
              ("pass" if r["pass"] else "FAIL") if r["pass"] is not None else "-") for r in results]
-    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    print(line(head))
-    print("  ".join("-" * w for w in widths))
-    for cells in body:
-        print(line(cells))
+    benchlib.print_table(head, body)
 
 
 def main(argv=None) -> int:
