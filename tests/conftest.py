@@ -2,10 +2,12 @@
 
 `make_server(**config)` starts one (config overrides as keyword arguments) and
 stops it after the test; `server` is the default one with generous rate limits
-so that tests do not trip them; `admin` is a signed-in first admin on it.
+so that tests do not trip them; `admin` is a signed-in first admin on it;
+`shared` is one server for a whole module; `serving()` is the block under all.
 """
 import sys
 import threading
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,26 +57,36 @@ class RunningServer:
         return client
 
 
-@pytest.fixture
-def make_server(tmp_path_factory):
-    started = []
-
-    def make(**overrides) -> RunningServer:
-        data_dir = overrides.pop("data_dir", None) or tmp_path_factory.mktemp("data")
-        settings = dict(QUIET_LIMITS)
-        settings.update(overrides)
-        config = crm_config.load(environ={}, data_dir=Path(data_dir), port=0, **settings)
-        httpd = create_server(config)
-        thread = threading.Thread(target=httpd.serve_forever, name="test-server", daemon=True)
-        thread.start()
-        started.append(httpd)
-        return RunningServer(httpd)
-
-    yield make
-    for httpd in started:
+@contextmanager
+def serving(data_dir, **overrides):
+    """A real server over `data_dir` (QUIET_LIMITS, then `overrides`) for the length of the block."""
+    settings = {**QUIET_LIMITS, **overrides}
+    config = crm_config.load(environ={}, data_dir=Path(data_dir), port=0, **settings)
+    httpd = create_server(config)
+    threading.Thread(target=httpd.serve_forever, name="test-server", daemon=True).start()
+    try:
+        yield RunningServer(httpd)
+    finally:
         httpd.app.stopping.set()  # ends event streams
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def make_server(tmp_path_factory):
+    with ExitStack() as started:
+        def make(**overrides) -> RunningServer:
+            data_dir = overrides.pop("data_dir", None) or tmp_path_factory.mktemp("data")
+            return started.enter_context(serving(data_dir, **overrides))
+
+        yield make
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One server for a whole test module: its error tables check that each case left things as they were."""
+    with serving(tmp_path_factory.mktemp("shared")) as server:
+        yield server
 
 
 @pytest.fixture

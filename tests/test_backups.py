@@ -17,9 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUIET_LIMITS, RunningServer
-from crm import config as crm_config
-from crm.app import create_server
 from crm.backups import scheduler
 from crm.db import connect
 
@@ -200,17 +197,6 @@ def test_last_backup_security_check_follows_the_newest_backup(server, admin):
 
 # -- who may, and what is refused --------------------------------------------------
 # These tables run against one module-wide server; each case measures its own before and after.
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    config = crm_config.load(environ={}, data_dir=tmp_path_factory.mktemp("backups"), port=0, **QUIET_LIMITS)
-    httpd = create_server(config)
-    threading.Thread(target=httpd.serve_forever, name="backups-shared", daemon=True).start()
-    yield RunningServer(httpd)
-    httpd.app.stopping.set()
-    httpd.shutdown()
-    httpd.server_close()
-
 
 @pytest.fixture(scope="module")
 def boss(shared):

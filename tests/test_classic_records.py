@@ -4,28 +4,13 @@ Read-mostly tables run against one module-wide server (`shared`, signed in as
 `boss`); each case measures its own before and after, so cases do not depend on
 one another. Tests that count everything in the database use a fresh `admin`.
 """
-import threading
 import time
 import uuid
 
 import pytest
 
-from conftest import QUIET_LIMITS, RunningServer
-from crm import config as crm_config
-from crm.app import create_server
 
 WHEN = "2026-01-15T10:00:00.000Z"
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    config = crm_config.load(environ={}, data_dir=tmp_path_factory.mktemp("classic"), port=0, **QUIET_LIMITS)
-    httpd = create_server(config)
-    threading.Thread(target=httpd.serve_forever, name="classic-shared", daemon=True).start()
-    yield RunningServer(httpd)
-    httpd.app.stopping.set()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -3,29 +3,14 @@
 The search tables read one module-wide data set (`corpus`); reports and reset
 run on a fresh server each, so every figure asserted is exactly what the test made.
 """
-import threading
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import QUIET_LIMITS, RunningServer
-from crm import config as crm_config
-from crm.app import create_server
 from crm import settings
 from crm.db import connect
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    config = crm_config.load(environ={}, data_dir=tmp_path_factory.mktemp("search"), port=0, **QUIET_LIMITS)
-    httpd = create_server(config)
-    threading.Thread(target=httpd.serve_forever, name="search-shared", daemon=True).start()
-    yield RunningServer(httpd)
-    httpd.app.stopping.set()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(scope="module")

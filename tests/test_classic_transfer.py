@@ -1,29 +1,14 @@
 """Contacts export (CSV and JSON) and import (CSV or JSON rows, dry run, all-or-nothing, upsert)."""
 import csv
 import io
-import threading
 import uuid
 
 import pytest
 
-from conftest import QUIET_LIMITS, RunningServer
-from crm import config as crm_config
-from crm.app import create_server
 
 EXPORT_HEADER = ["id", "first_name", "last_name", "email", "other_emails", "phone", "title", "organization",
                  "contact_type", "status", "source", "tags", "notes", "linkedin_url", "city", "state", "country",
                  "location_query", "created_at", "updated_at"]
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    config = crm_config.load(environ={}, data_dir=tmp_path_factory.mktemp("transfer"), port=0, **QUIET_LIMITS)
-    httpd = create_server(config)
-    threading.Thread(target=httpd.serve_forever, name="transfer-shared", daemon=True).start()
-    yield RunningServer(httpd)
-    httpd.app.stopping.set()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(scope="module")

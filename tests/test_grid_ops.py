@@ -5,14 +5,11 @@ anywhere applies nothing), one version per request, per-cell conflicts between
 users, editing locks and their expiry, the paste cap, and the whole-grid PUT
 (stale → 409, diffed into ops, ids stable, missing rows archived).
 """
-import threading
 import uuid
 
 import pytest
 
-from conftest import QUIET_LIMITS, RunningServer
-from crm import config as crm_config
-from crm.app import create_server
+from conftest import serving
 from crm.db import connect
 
 OPS = "/api/fundraising/ops"
@@ -332,10 +329,11 @@ def test_a_request_bumps_the_version_once_and_a_no_op_not_at_all(admin):
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """One server for the error tables below: every case asserts it left the grid exactly as it was."""
-    config = crm_config.load(environ={}, data_dir=tmp_path_factory.mktemp("grid-errors"), port=0, **QUIET_LIMITS)
-    httpd = create_server(config)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    server = RunningServer(httpd)
+    with serving(tmp_path_factory.mktemp("grid-errors")) as server:
+        yield seeded(server)
+
+
+def seeded(server) -> dict:
     client = server.register_admin()
     k = keys(get_state(client))
     live, archived = new_id(), new_id()
@@ -343,10 +341,7 @@ def shared(tmp_path_factory):
              {"op": "add_row", "row_id": live, "cells": {k["name"]: "Live LP", cid("text"): "before", cid("number"): 7}},
              {"op": "add_row", "row_id": archived, "cells": {k["name"]: "Old LP"}})
     apply_ok(client, {"op": "archive_row", "row_id": archived})
-    yield {"server": server, "client": client, "live": live, "archived": archived, "keys": k}
-    httpd.app.stopping.set()
-    httpd.shutdown()
-    httpd.server_close()
+    return {"server": server, "client": client, "live": live, "archived": archived, "keys": k}
 
 
 def snapshot(ctx) -> tuple:
