@@ -175,3 +175,39 @@ def test_add_row_types_its_name_and_views_filter_on_the_server(pages, server, ad
     page.select_option("#view-select", label="Follow up")
     page.locator(".count", has_text=f"{expected} investor").wait_for()
     assert f"view={follow_up['id']}" in page.url
+
+
+def test_the_empty_state_shows_only_once_the_rows_are_in(pages, server, admin):
+    """An empty grid and a search that matches nothing say so; while rows load it says nothing."""
+    page = pages.open("/")
+    sign_in(page)
+    placeholder = page.locator("#grid .tabulator-placeholder")
+    placeholder.wait_for()
+    assert "No investors in this view" in placeholder.inner_text()
+    assert page.locator(".count").inner_text() == "0 investors"
+
+    seed_grid(admin, rows=12)
+    page.reload()
+    page.locator("#grid .tabulator-row").first.wait_for()
+    assert page.locator(".count").inner_text() == "12 investors"
+    page.locator("#grid-search").fill("no such investor anywhere")
+    placeholder.wait_for()
+    assert page.locator(".count").inner_text() == "0 investors"
+    assert page.locator("#grid").get_attribute("aria-busy") is None
+    page.locator("#grid-search").fill("")
+    page.locator("#grid .tabulator-row").first.wait_for()
+    assert page.locator(".count").inner_text() == "12 investors"
+    assert not placeholder.is_visible()
+
+    # Another view: its rows are asked for (held here) after the old ones are cleared.
+    held, released = [], []
+    page.route(lambda url: "/api/fundraising/rows?" in url,
+               lambda route: route.continue_() if released else held.append(route))
+    page.select_option("#view-select", label="Follow up")
+    page.wait_for_function("() => document.querySelector('#grid').getAttribute('aria-busy') === 'true'"
+                           " && !document.querySelector('#grid .tabulator-row')")
+    assert held and not placeholder.is_visible()
+    released.append(True)
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => document.querySelector('#grid').getAttribute('aria-busy') === null")
