@@ -135,8 +135,8 @@ export function mount(root, { me }) {
   /**
    * The first page of the current view's rows (and search) as {rows, total, version, rest}.
    * `rest(each)` fetches the other pages one at a time, cut from the first page's version so that
-   * they fit together, and awaits `each(rows)` for each; it resolves to true once all are in, or to
-   * false when the server no longer holds that version (load again).
+   * they fit together, and awaits `each(rows)` for each (stopping when it answers false); it resolves
+   * to false when the server no longer holds that version (load again), otherwise to true.
    */
   async function firstPage() {
     const params = new URLSearchParams();
@@ -152,7 +152,7 @@ export function mount(root, { me }) {
       for (const offset of offsets) {
         const page = await fetchPage(params, offset, TIMING.pageSize).catch((e) => (e.status === 409 ? null : Promise.reject(e)));
         if (!page) return false;
-        await each(page.data.map(rowData));
+        if (!await each(page.data.map(rowData))) break;
       }
       return true;
     };
@@ -172,13 +172,14 @@ export function mount(root, { me }) {
   /**
    * Rows after the first page go into the table when the browser is idle, so that clicks and keys
    * on the rows in view are answered first. Drawing is held meanwhile and done once at the end
-   * (drawRest). Nothing is added once another load has replaced the rows.
+   * (drawRest). False, and nothing added, once another load has replaced the rows.
    */
   async function addRows(rows, current) {
     await idle();
-    if (!current()) return;
+    if (!current()) return false;
     holdDrawing(true);
     await table.addData(rows, false);
+    return true;
   }
 
   /** Draw the rows addRows added, once no editor is open: drawing redraws the rows in view, which would close it. */

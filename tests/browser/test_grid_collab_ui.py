@@ -374,3 +374,31 @@ def test_when_the_server_no_longer_holds_the_first_pages_version_the_rows_load_a
     expect(page.locator("#grid .tabulator-row", has_text="Moved on 5")).to_be_visible()
     expect(page.locator("#grid .tabulator-row", has_text="Limited Partner 0006")).to_have_count(0)
     pages.problems[:] = [p for p in pages.problems if "409" not in p]  # the refused page, logged by Chromium
+
+
+def test_a_search_typed_while_rows_load_replaces_them_and_stops_the_old_pages(pages, server, admin):
+    add_partners(admin, 2300)
+    page = pages.open("/")
+    held, released, asked = [], [], []
+
+    def hold(route):
+        asked.append(route.request.url)
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(later_page, hold)
+    sign_in(page)
+    expect(page.locator(".count")).to_have_text("2300 investors")
+    matching = admin.get("/api/fundraising/rows", params={"q": "Partner 000"}).json()["total"]
+    assert 1 < matching < 100  # one page
+    page.locator("#grid-search").fill("Partner 000")
+    expect(page.locator(".count")).to_have_text(f"{matching} investors")
+    released.append(True)
+    for route in held:
+        route.continue_()
+    expect(page.locator("#grid")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#grid .tabulator-row")).to_have_count(matching)
+    page.wait_for_timeout(500)  # time enough to ask for more, were it still going
+    assert [url for url in asked if "q=" not in url] == [held[0].request.url]  # the old listing asked for no more
