@@ -178,3 +178,26 @@ def test_the_pages_of_one_listing_filter_and_sort_once(server, admin, monkeypatc
     apply_ok(admin, {"op": "set_cell", "row_id": "r0", "column_id": k["name"], "value": "LP zero"})
     assert [r["id"] for r in admin.get(ROWS, params={"q": "LP"}).json()["data"]][0] == "r0"  # a new version: anew
     assert len(calls) == 3
+
+
+def test_a_view_on_today_shows_other_rows_the_next_day_without_any_edit(server, admin, monkeypatch):
+    """What a view shows is remembered per snapshot; a filter on "today" must not be remembered past its day."""
+    from crm.fundraising import filters
+    k = keys(get_state(admin))
+    apply_ok(admin, {"op": "add_column", "column_id": "close", "name": "Close", "type": "date"},
+             {"op": "add_row", "row_id": "jan10", "cells": {k["name"]: "A"}},
+             {"op": "add_row", "row_id": "jan20", "cells": {k["name"]: "B"}})
+    apply_ok(admin, {"op": "set_cell", "row_id": "jan10", "column_id": "close", "value": "2026-01-10"},
+             {"op": "set_cell", "row_id": "jan20", "column_id": "close", "value": "2026-01-20"})
+    view = admin.post("/api/fundraising/views", {"name": "Open", "config": {"filters": {"conjunction": "and", "conditions": [
+        {"column_id": "close", "operator": "is_on_or_after", "value": "today"}]}}})
+    assert view.status_code == 201, view.text
+    shown = lambda: [r["id"] for r in admin.get(ROWS, params={"view_id": view.json()["data"]["id"]}).json()["data"]]  # noqa: E731
+    monkeypatch.setattr(filters, "today", lambda: "2026-01-15")
+    version = get_state(admin)["version"]
+    assert shown() == ["jan20"]
+    monkeypatch.setattr(filters, "today", lambda: "2026-01-05")
+    assert shown() == ["jan10", "jan20"]
+    monkeypatch.setattr(filters, "today", lambda: "2026-01-25")
+    assert shown() == []
+    assert get_state(admin)["version"] == version  # the same snapshot all along

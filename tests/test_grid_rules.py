@@ -375,6 +375,7 @@ def test_daily_rules_run_once_per_day(server, admin):
     add_row(admin, "late", {"Investor": "Late", "Follow Up": "2000-01-01"})
     add_row(admin, "early", {"Investor": "Early", "Follow Up": "2999-01-01"})
     add_row(admin, "none", {"Investor": "None"})
+    add_row(admin, "summer", {"Investor": "Summer", "Follow Up": "2026-06-01"})  # after the run's day, before the clock's
     assert cells(admin, "late").get(c["Flag"]) is None          # a daily rule does not run on edits
     version = state(admin)["version"]
 
@@ -387,7 +388,8 @@ def test_daily_rules_run_once_per_day(server, admin):
         assert history(admin, "late")[0]["actor_kind"] == "automation"
         daily_runs = [run for run in runs(admin) if run["rule_id"] == rule["id"]]
         assert len(daily_runs) == 1
-        assert (daily_runs[0]["trigger"], daily_runs[0]["rows_checked"], daily_runs[0]["rows_matched"]) == ("daily", 3, 1)
+        assert (daily_runs[0]["trigger"], daily_runs[0]["rows_checked"], daily_runs[0]["rows_matched"]) == ("daily", 4, 1)
+        assert cells(admin, "summer").get(c["Flag"]) is None  # "today" was the run's day, not the server's clock
 
         set_cells(admin, "late", {"Flag": None})
         assert daily.run_if_due(conn, today="2026-03-01") is False      # the same day: nothing
@@ -397,6 +399,9 @@ def test_daily_rules_run_once_per_day(server, admin):
         assert daily.run_if_due(conn, today="2026-03-02") is True       # the next day runs again
         assert cells(admin, "late")[c["Flag"]] == "overdue"
         assert len([run for run in runs(admin) if run["rule_id"] == rule["id"]]) == 2
+        assert cells(admin, "summer").get(c["Flag"]) is None
+        assert daily.run_if_due(conn, today="2026-07-01") is True
+        assert cells(admin, "summer")[c["Flag"]] == "overdue"
     finally:
         conn.close()
 

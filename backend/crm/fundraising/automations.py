@@ -58,13 +58,14 @@ def run_row_rules(batch) -> None:
         run(batch, rules, [r for r in batch.touched if r in batch.rows], "row_changed")
 
 
-def run(batch, rules, row_ids, trigger) -> None:
+def run(batch, rules, row_ids, trigger, on_day=None) -> None:
+    """Run `rules` over `row_ids` in `batch`; `on_day` is the day a condition's "today" means (daily runs)."""
     columns = batch.live_columns()
     members = _memberships(batch.conn, {a["list"] for r in rules for a in r["actions"] if a["type"] != "set_cell"}, row_ids)
     for rule in rules:
         moves = {}  # (list, row id) -> member or not: written together after the rule, the last word wins
         try:
-            matches = filters.compile_filter(rule["condition"], columns, "condition")
+            matches = filters.compile_filter(rule["condition"], columns, "condition", on_day=on_day)
         except Invalid as exc:
             _log(batch.conn, rule["id"], trigger, len(row_ids), 0, [], f"condition no longer valid: {exc.fields}")
             continue

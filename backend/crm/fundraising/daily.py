@@ -19,7 +19,7 @@ def run_if_due(conn, today: str = None) -> bool:
             batch.actor["kind"] = "automation"
             row_ids = [r["id"] for r in conn.execute("SELECT id FROM fundraising_investors WHERE archived_at IS NULL")]
             batch.preload(row_ids)
-            automations.run(batch, rules, row_ids, "daily")
+            automations.run(batch, rules, row_ids, "daily", on_day=today)
             batch.finish()
         settings.put(conn, SETTING, today)
     return True

@@ -69,17 +69,23 @@ def recalc_for(columns) -> Recalc:
     return found
 
 
-def compile_filter(group, columns, path="filters"):
-    """A predicate cells -> bool for a filter group (None or {} matches everything)."""
+def today() -> str:
+    """The UTC date a filter's "today" means when it is not given one (views: the day they are read)."""
+    return now_iso()[:10]
+
+
+def compile_filter(group, columns, path="filters", on_day=None):
+    """A predicate cells -> bool for a filter group (None or {} matches everything). A date condition's
+    "today" is `on_day` (YYYY-MM-DD; a daily automation run passes its own), else today()."""
     if not group:
         return lambda cells: True
     by_id = {c.id: c for c in columns}
     recalc = recalc_for(columns)
     count = [0]
-    return _group(group, by_id, recalc, path, 1, count)
+    return _group(group, by_id, recalc, path, 1, count, on_day or today())
 
 
-def _group(group, by_id, recalc, path, depth, count):
+def _group(group, by_id, recalc, path, depth, count, on_day):
     if not isinstance(group, dict) or not isinstance(group.get("conditions"), list):
         raise Invalid({path: "must be a group {conjunction, conditions: [...]}"})
     if depth > MAX_DEPTH:
@@ -94,15 +100,15 @@ def _group(group, by_id, recalc, path, depth, count):
             raise Invalid({path: f"at most {MAX_CONDITIONS} conditions"})
         where = f"{path}.conditions[{i}]"
         if isinstance(item, dict) and "conditions" in item:
-            tests.append(_group(item, by_id, recalc, where, depth + 1, count))
+            tests.append(_group(item, by_id, recalc, where, depth + 1, count, on_day))
         else:
-            tests.append(_condition(item, by_id, recalc, where))
+            tests.append(_condition(item, by_id, recalc, where, on_day))
     if conjunction == "and":
         return lambda cells: all(t(cells) for t in tests)
     return lambda cells: any(t(cells) for t in tests) if tests else True
 
 
-def _condition(item, by_id, recalc, where):
+def _condition(item, by_id, recalc, where, on_day):
     if not isinstance(item, dict):
         raise Invalid({where: "must be a condition {column_id, operator, value}"})
     column = by_id.get(item.get("column_id"))
@@ -113,9 +119,18 @@ def _condition(item, by_id, recalc, where):
     if operator not in OPERATORS[kind]:
         raise Invalid({f"{where}.operator": f"for a {column.type} column use one of: " + ", ".join(OPERATORS[kind])})
     value = _operand(kind, operator, item.get("value"), f"{where}.value")
+    if kind == "date":
+        value = _on(value, on_day)
     test = TESTS[kind](operator, value)
     column_id = column.id
     return lambda cells: test(cells.get(column_id))
+
+
+def _on(value, day):
+    """A date operand with "today" as `day` (both ends of a between)."""
+    if isinstance(value, list):
+        return [_on(v, day) for v in value]
+    return day if value == "today" else value
 
 
 def _operand(kind, operator, value, where):
@@ -184,14 +199,9 @@ def _date(op, value):
             return False
         day = cell[:10]
         if op == "between":
-            low, high = (_day(v) for v in value)  # "today" is read when the view runs
-            return low <= day <= high
-        return DATE_OPERATORS[op](day, _day(value))
+            return value[0][:10] <= day <= value[1][:10]
+        return DATE_OPERATORS[op](day, value[:10])
     return test
-
-
-def _day(value) -> str:
-    return now_iso()[:10] if value == "today" else value[:10]
 
 
 def _boolean(op, value):

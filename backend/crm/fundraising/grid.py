@@ -30,16 +30,17 @@ def matching_rows(req, query, snap=None) -> tuple:
     config = {}
     if query.get("view_id"):
         config = views.effective(views.get(req.db, req.user, query["view_id"])["config"], snap.columns)
-    q = query.get("q", "")
+    q, day = query.get("q", ""), filters.today()
     if query_flag(query, "archived"):
-        return snap, config, _through(config, q, snap.columns, _archived_rows(req.db, snap.columns))
-    key = json.dumps([config.get("filters"), config.get("sorts"), q], sort_keys=True)
-    return snap, config, snap.through_view(key, lambda: _through(config, q, snap.columns, snap.rows))
+        return snap, config, _through(config, q, day, snap.columns, _archived_rows(req.db, snap.columns))
+    # The day is part of the key: a filter on "today" shows other rows tomorrow, edits or not.
+    key = json.dumps([config.get("filters"), config.get("sorts"), q, day], sort_keys=True)
+    return snap, config, snap.through_view(key, lambda: _through(config, q, day, snap.columns, snap.rows))
 
 
-def _through(config, q, columns, rows) -> list:
+def _through(config, q, day, columns, rows) -> list:
     if config.get("filters"):
-        matches = filters.compile_filter(config["filters"], columns)
+        matches = filters.compile_filter(config["filters"], columns, on_day=day)
         rows = [r for r in rows if matches(r["cells"])]
     rows = filters.search_rows(rows, q)
     return filters.sort_rows(rows, config.get("sorts") or [], columns)
