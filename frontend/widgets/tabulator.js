@@ -1,4 +1,4 @@
-// Tabulator, as the grid uses it: the pinned ES module build, with one change to its range selection.
+// Tabulator, as the grid uses it: the pinned ES module build, with two changes to its range selection.
 import { SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
 
 // Tabulator 6.5 lays out the selected range over every loaded row: on each load, on each mousedown
