@@ -139,9 +139,11 @@ def test_communication_search(boss, corpus, q, expected):
 
 @pytest.mark.parametrize("path", ["/api/contacts", "/api/organizations", "/api/communications"])
 @pytest.mark.parametrize("q", ["...", "!!", "_", "__ --", "@#$%", '"*"', "- + ( )"])
-def test_a_search_of_only_punctuation_is_422(boss, corpus, path, q):
+def test_a_search_of_only_punctuation_is_literal_text(boss, corpus, path, q):
+    # A partner who types "-" gets rows holding it or none, never an error (test_odd_input.py has more).
     r = boss.get(path, params={"q": q})
-    assert r.status_code == 422 and set(r.json()["fields"]) == {"q"}, r.text
+    assert r.status_code == 200, r.text
+    assert r.json()["total"] == 0, r.text  # the corpus holds none of these runs of punctuation
 
 
 def test_search_follows_renames_and_edits(boss):
@@ -286,7 +288,7 @@ def test_activity_by_week_type_and_user(server, admin):
     assert ok(admin.get("/api/reports/activity")) == ok(admin.get("/api/reports/activity", params={"weeks": 12}))
 
 
-@pytest.mark.parametrize("weeks", ["0", "105", "-1", "abc", "1.5", "", "12weeks"])
+@pytest.mark.parametrize("weeks", ["0", "105", "-1", "abc", "1.5", "12weeks", "²", str(2**70)])
 def test_activity_weeks_must_be_1_to_104(boss, weeks):
     r = boss.get("/api/reports/activity", params={"weeks": weeks})
     assert r.status_code == 422 and set(r.json()["fields"]) == {"weeks"}, r.text

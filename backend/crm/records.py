@@ -30,7 +30,8 @@ class Kind:
     sorts: tuple = ("created_at",)   # columns `sort` may name (prefix - for descending)
     default_sort: str = "-created_at"
     fts: str = None                  # FTS5 table sharing rowids with `table`
-    search_columns: tuple = ()       # LIKE search when there is no FTS table
+    search_columns: tuple = ()       # LIKE search: without an FTS table, or text FTS has no words for
+    search_related: tuple = ()       # (column, Kind): also match when the record it refers to matches
     references: dict = field(default_factory=dict)  # field -> referenced table (must exist, not deleted)
     normalise: object = None         # function(cleaned: dict) -> None, fills derived fields
 
@@ -241,20 +242,26 @@ def list_page(req, kind: Kind, where=(), params=(), select=None, joins="") -> Pa
     return Page([decode(kind, r) for r in found], total, limit, offset)
 
 
-def search_clause(kind: Kind, q: str):
-    if kind.fts:
-        return f"{kind.table}.rowid IN (SELECT rowid FROM {kind.fts} WHERE {kind.fts} MATCH ?)", [fts_query(q)]
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    parts = " OR ".join(f"{kind.table}.{c} LIKE ? ESCAPE '\\'" for c in kind.search_columns)
-    return f"({parts})", [like] * len(kind.search_columns)
+def search_clause(kind: Kind, q: str) -> tuple:
+    """(SQL condition, values) for records matching what the user typed, taken as literal text.
 
-
-def fts_query(q: str) -> str:
-    """User text → an FTS5 query: every word must match as a prefix. No operators pass through."""
+    Words (letters and digits) go to the FTS table as prefixes; text with no words (`-`, `*`,
+    an emoji) is looked for with LIKE; a kind with neither matches nothing rather than failing."""
+    parts, values = [], []
     words = re.findall(r"[^\W_]+", q)  # letters and digits: the tokenizer treats "_" as punctuation too
-    if not words:
-        raise Invalid({"q": "give at least one letter or digit to search for"})
-    return " AND ".join(f'"{w}"*' for w in words[:12])
+    if kind.fts and words:
+        parts.append(f"{kind.table}.rowid IN (SELECT rowid FROM {kind.fts} WHERE {kind.fts} MATCH ?)")
+        values.append(" AND ".join(f'"{w}"*' for w in words[:12]))  # quoted: no FTS operator passes through
+    if kind.search_columns and not (kind.fts and words):
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        parts += [f"{kind.table}.{c} LIKE ? ESCAPE '\\'" for c in kind.search_columns]
+        values += [like] * len(kind.search_columns)
+    for column, other in kind.search_related:
+        clause, more = search_clause(other, q)
+        parts.append(f"{kind.table}.{column} IN (SELECT {other.table}.id FROM {other.table} "
+                     f"WHERE {other.table}.deleted_at IS NULL AND {clause})")
+        values += more
+    return ("(" + " OR ".join(parts) + ")", values) if parts else ("0", [])
 
 
 def order_by(kind: Kind, sort: str) -> str:

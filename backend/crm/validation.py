@@ -5,14 +5,22 @@ cleaned values or raises `Invalid` naming every bad field at once, and
 `Body.json_schema` is what `/api/openapi.json` shows. Unknown fields are
 refused rather than ignored, so a typo never passes silently.
 """
+import math
 import re
 from dataclasses import dataclass
 
 from .clock import parse_iso
-from .errors import Invalid
+from .errors import BadRequest, Invalid
 
 EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")
 MISSING = object()
+# SQLite stores integers in 64 bits: anything wider is refused where it is read, never at the INSERT.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+MAX_JSON_DEPTH = 64
+# C0 controls (NUL included) and DEL; tab, line feed and carriage return are judged per field.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_BREAK = re.compile(r"[\t\n\r]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone one: a JSON "\ud800" the UTF-8 store cannot hold
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Field:
         if not isinstance(value, str):
             raise ValueError("must be a string")
         value = value.strip()
+        text_problem(value, multiline=self.type == "text")
         if self.required and not value:
             raise ValueError("must not be empty")
         if len(value) > self.max_length:
@@ -68,14 +77,14 @@ class Field:
     def _integer(self, value):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number")
-        return self._bounded(value)
+        return self._bounded(_in_int64(value))
 
     def _number(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("must be a number")
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("must be a finite number")
-        return self._bounded(value)
+        return self._bounded(_in_int64(value) if isinstance(value, int) else value)
 
     def _bounded(self, value):
         if self.min is not None and value < self.min:
@@ -150,6 +159,59 @@ class Field:
         return base
 
 
+def _in_int64(value: int) -> int:
+    if not INT_MIN <= value <= INT_MAX:
+        raise ValueError(f"must be between {INT_MIN} and {INT_MAX}")
+    return value
+
+
+def text_problem(value: str, multiline=True) -> None:
+    """Raise ValueError when text holds what no field may keep: a lone surrogate, NUL or another
+    control character; a single-line field also refuses tabs and line breaks."""
+    if SURROGATE.search(value):
+        raise ValueError("is not valid Unicode text (it holds a lone surrogate)")
+    if CONTROL.search(value):
+        raise ValueError("must not contain control characters such as NUL")
+    if not multiline and LINE_BREAK.search(value):
+        raise ValueError("must be a single line: no tabs or line breaks")
+
+
+def check_json_tree(value) -> None:
+    """Refuse, anywhere in a parsed JSON body, what the store cannot hold or no field should:
+    nesting beyond MAX_JSON_DEPTH (400), and (422, naming each place) integers beyond 64 bits,
+    numbers too large to be finite, strings or keys with a lone surrogate or a control character other than tab and line breaks."""
+    errors = {}
+    stack = [(value, "body", 1)]
+    while stack and len(errors) < 20:
+        node, where, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                place = key if where == "body" else f"{where}.{key}"
+                try:
+                    text_problem(key)
+                except ValueError as exc:
+                    errors[where + " (a key)"] = str(exc)
+                stack.append((item, place, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(node))
+        elif isinstance(node, str):
+            try:
+                text_problem(node)
+            except ValueError as exc:
+                errors[where] = str(exc)
+        elif isinstance(node, int) and not isinstance(node, bool):
+            try:
+                _in_int64(node)
+            except ValueError as exc:
+                errors[where] = str(exc)
+        elif isinstance(node, float) and not math.isfinite(node):
+            errors[where] = "must be a finite number"  # 1e999 parses as infinity
+    if errors:
+        raise Invalid(errors)
+
+
 class Body:
     """A JSON object body made of named fields."""
 
@@ -203,25 +265,50 @@ def query_flag(query: dict, name: str, default=False) -> bool:
     return raw in ("1", "true")
 
 
+def query_int(query: dict, name: str, default=None, low=0, high=INT_MAX):
+    """A whole-number query parameter within [low, high]; absent or blank gives `default`
+    (None: required). Anything else is a 422 naming the parameter."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise Invalid({name: "is required"})
+        return default
+    return whole_number(raw, name, low, high)
+
+
+def whole_number(raw: str, name: str, low=0, high=INT_MAX) -> int:
+    """ASCII digits (an optional minus) within [low, high], else a 422 naming `name`."""
+    if not re.fullmatch(r"-?[0-9]{1,20}", raw):
+        raise Invalid({name: "must be a whole number"})
+    number = int(raw)
+    if number < low:
+        raise Invalid({name: "must not be negative" if low == 0 else f"must be at least {low}"})
+    if number > high:
+        raise Invalid({name: f"must be at most {high}"})
+    return number
+
+
 def page_params(query: dict, default_limit=50, max_limit=1000) -> tuple:
-    """`limit` and `offset` from the query string, checked; returns (limit, offset)."""
-    errors = {}
-    values = {}
-    for name, default, top in (("limit", default_limit, max_limit), ("offset", 0, None)):
-        raw = query.get(name)
-        if raw is None or raw == "":
-            values[name] = default
-            continue
+    """`limit` and `offset` from the query string, checked; returns (limit, offset).
+    Every list reads its page through here."""
+    errors, values = {}, {}
+    for name, default, low, high in (("limit", default_limit, 1, max_limit), ("offset", 0, 0, INT_MAX)):
         try:
-            number = int(raw)
-        except ValueError:
-            errors[name] = "must be a whole number"
-            continue
-        if number < (1 if name == "limit" else 0):
-            errors[name] = "must be at least 1" if name == "limit" else "must not be negative"
-        elif top is not None and number > top:
-            errors[name] = f"must be at most {top}"
-        values[name] = number
+            values[name] = query_int(query, name, default, low, high)
+        except Invalid as exc:
+            errors.update(exc.fields)
     if errors:
         raise Invalid(errors)
     return values["limit"], values["offset"]
+
+
+def check_query_text(query: dict) -> None:
+    """Query values are one line of text: control characters (NUL, tabs, line breaks) are refused."""
+    errors = {}
+    for name, value in query.items():
+        try:
+            text_problem(name + value, multiline=False)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise Invalid(errors)

@@ -5,8 +5,8 @@ from .. import audit
 from ..clock import iso, now_iso
 from ..db import transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from ..http.responses import Created
-from ..validation import Body, Field
+from ..http.responses import Created, Page
+from ..validation import Body, Field, page_params
 from . import passwords, tokens, users
 
 USERNAME = Field("username", required=True, max_length=64, doc="letters, digits, dot, dash, underscore")
@@ -166,8 +166,10 @@ def accept_invite(req):
 
 
 def list_users(req):
-    """Everyone with an account (no password hashes)."""
-    return [users.public(u) for u in users.list_all(req.db)]
+    """Everyone with an account (no password hashes), by username; a page of up to 1000 (the default)."""
+    limit, offset = page_params(req.query, default_limit=1000)
+    found, total = users.list_page(req.db, limit, offset)
+    return Page([users.public(u) for u in found], total, limit, offset)
 
 
 def create_user(req):

@@ -27,8 +27,10 @@ def by_login(conn, login: str):
     return conn.execute("SELECT * FROM users WHERE username = ? OR email = ? LIMIT 1", (login, login)).fetchone()
 
 
-def list_all(conn) -> list:
-    return conn.execute("SELECT * FROM users ORDER BY username").fetchall()
+def list_page(conn, limit, offset) -> tuple:
+    """(users ordered by username, how many there are)."""
+    found = conn.execute("SELECT * FROM users ORDER BY username LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+    return found, count(conn)
 
 
 def count(conn) -> int:

@@ -45,6 +45,7 @@ COMMUNICATION = records.Kind(
     sorts=("communication_date", "type", "created_at", "updated_at"),
     default_sort="-communication_date",
     fts="communications_fts",
+    search_columns=("subject", "body"),
     references={"contact_id": "contacts", "opportunity_id": "opportunities"},
     normalise=_normalise,
 )

@@ -32,6 +32,7 @@ CONTACT = records.Kind(
     sorts=("last_name", "first_name", "email", "contact_type", "status", "created_at", "updated_at"),
     default_sort="last_name,first_name",
     fts="contacts_fts",
+    search_columns=("first_name", "last_name", "email", "notes"),
     references={"organization_id": "organizations"},
     normalise=lambda data: data.update(email=data["email"] or None) if "email" in data else None,
 )

@@ -6,7 +6,7 @@ current version, kept up to date by re-reading only the rows each edit touched.
 import json
 
 from ..errors import Conflict, Invalid, NotFound
-from ..validation import query_flag
+from ..validation import page_params, query_flag, whole_number
 from . import filters, store, views
 
 MAX_PAGE = 1000
@@ -70,10 +70,9 @@ def _pinned_snapshot(req):
     raw = req.query.get("version")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
-        raise Invalid({"version": "must be a whole number: the version your first page answered"})
+    version = whole_number(raw, "version")
     current = req.app.grid.snapshot(req.db)
-    snap = current if current.version == int(raw) else req.app.grid.held(int(raw))
+    snap = current if current.version == version else req.app.grid.held(version)
     # Archived rows are read from the database as they are now: only the current version will do.
     if snap is None or (snap is not current and query_flag(req.query, "archived")):
         raise Conflict(f"the grid has moved on from version {raw}: load the rows again from the first page",
@@ -82,7 +81,6 @@ def _pinned_snapshot(req):
 
 
 def _page(query) -> tuple:
-    from ..validation import page_params
     return page_params(query, default_limit=MAX_PAGE, max_limit=MAX_PAGE)
 
 
@@ -139,6 +137,4 @@ def changes_since(conn, since: int) -> dict:
 def parse_since(raw) -> int:
     if raw is None or raw == "":
         raise Invalid({"since": "is required: the last version you have"})
-    if not str(raw).isdigit():
-        raise Invalid({"since": "must be a whole number"})
-    return int(raw)
+    return whole_number(raw, "since")

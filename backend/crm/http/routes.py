@@ -61,7 +61,7 @@ ROUTES = [
     route("GET", "/api/auth/me", auth.me, "any"),
     route("POST", "/api/auth/logout", auth.logout, "any"),
     route("POST", "/api/auth/change-password", auth.change_password, "user", auth.CHANGE_PASSWORD),
-    route("GET", "/api/users", auth.list_users, "user"),
+    route("GET", "/api/users", auth.list_users, "user", query=PAGE),
     route("POST", "/api/admin/users", auth.create_user, "admin", auth.CREATE_USER),
     route("PATCH", "/api/admin/users/{id}", auth.update_user, "admin", auth.UPDATE_USER),
     # Classic CRM

@@ -1,6 +1,6 @@
 """LP profiles: a closed investor's commitment, funding, accreditation and paperwork."""
 from .. import records
-from ..contacts.model import promote_to_investor
+from ..contacts.model import CONTACT, promote_to_investor
 from ..db import transaction
 from ..http.responses import Created
 from ..validation import Body, Field
@@ -28,11 +28,13 @@ LP_PROFILE = records.Kind(
     filters=("investor_type", "contact_id", *FLAGS),
     sorts=("commitment_amount", "funded_amount", "investor_type", "created_at", "updated_at"),
     references={"contact_id": "contacts"},
+    search_columns=("notes",),
+    search_related=(("contact_id", CONTACT),),
 )
 
 
 def list_lp_profiles(req):
-    """LP profiles: filter by `investor_type`, contact and each flag (0/1); paginated."""
+    """LP profiles: filter by `investor_type`, contact and each flag (0/1); search `q` (the contact, notes)."""
     return records.list_page(req, LP_PROFILE)
 
 

@@ -1,6 +1,6 @@
 """Opportunities: the deal pipeline, one per contact and fund."""
 from .. import records
-from ..contacts.model import organization_of
+from ..contacts.model import CONTACT, organization_of
 from ..db import transaction
 from ..http.responses import Created
 from ..validation import Body, Field
@@ -28,6 +28,7 @@ OPPORTUNITY = records.Kind(
     filters=("stage", "contact_id", "organization_id", "owner_id", "fund_name"),
     sorts=("stage", "fund_name", "expected_amount", "commitment_amount", "probability", "created_at", "updated_at"),
     search_columns=("fund_name", "next_step", "description"),
+    search_related=(("contact_id", CONTACT),),
     references={"contact_id": "contacts", "organization_id": "organizations", "owner_id": "users"},
 )
 STAGE = Body(Field("stage", "enum", required=True, choices=PIPELINE_STAGES), Field("lost_reason", max_length=2000, nullable=True))

@@ -47,6 +47,7 @@ ORGANIZATION = records.Kind(
     sorts=("name", "type", "domain", "created_at", "updated_at"),
     default_sort="name",
     fts="organizations_fts",
+    search_columns=("name", "domain", "description"),
     normalise=_normalise,
 )
 

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from ..clock import iso, utcnow
-from ..errors import Invalid
+from ..validation import query_int
 from ..opportunities.handlers import PIPELINE_STAGES
 
 OPEN_STAGES = tuple(s for s in PIPELINE_STAGES if s not in ("closed", "lost"))
@@ -54,10 +54,8 @@ def lp_breakdown(req):
 
 def activity(req):
     """Communications per ISO week (Monday start) by type and by user, over the last `weeks` (default 12)."""
-    raw = req.query.get("weeks", "12")
-    if not raw.isdigit() or not 1 <= int(raw) <= 104:
-        raise Invalid({"weeks": "must be a whole number from 1 to 104"})
-    start = utcnow() - timedelta(weeks=int(raw))
+    weeks = query_int(req.query, "weeks", 12, 1, 104)
+    start = utcnow() - timedelta(weeks=weeks)
     start = start - timedelta(days=start.weekday())
     since = iso(start.replace(hour=0, minute=0, second=0, microsecond=0))
     week = "date(communication_date, 'weekday 0', '-6 days')"
