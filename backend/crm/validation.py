@@ -5,6 +5,7 @@ cleaned values or raises `Invalid` naming every bad field at once, and
 `Body.json_schema` is what `/api/openapi.json` shows. Unknown fields are
 refused rather than ignored, so a typo never passes silently.
 """
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -176,10 +177,47 @@ def text_problem(value: str, multiline=True) -> None:
         raise ValueError("must be a single line: no tabs or line breaks")
 
 
+def parse_json(text: str):
+    """A request body's JSON, parsed and checked: malformed JSON, NaN or Infinity and nesting past
+    MAX_JSON_DEPTH are a 400; what no field may hold is a 422 naming its place (check_json_tree).
+
+    The parse notes whether anything suspect went by (a long integer, an infinite float, a
+    \\u escape, a DEL); when nothing did, only the depth is walked, so a 24 MB grid costs tens of
+    milliseconds more than the bare parse, not hundreds."""
+    suspect = []
+
+    def whole(digits):
+        if len(digits) > 18:
+            suspect.append(digits)
+        return int(digits)
+
+    def real(digits):
+        number = float(digits)
+        if not math.isfinite(number):
+            suspect.append(digits)
+        return number
+
+    def constant(name):
+        raise BadRequest(f"malformed JSON: {name} is not a JSON number")
+
+    try:
+        parsed = json.loads(text, parse_int=whole, parse_float=real, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise BadRequest("JSON is nested too deeply") from None
+    if suspect or "\\u" in text or "\x7f" in text:
+        check_json_tree(parsed)
+    else:
+        _check_depth(parsed)
+    return parsed
+
+
 def check_json_tree(value) -> None:
-    """Refuse, anywhere in a parsed JSON body, what the store cannot hold or no field should:
+    """Refuse, anywhere in parsed JSON, what the store cannot hold or no field should:
     nesting beyond MAX_JSON_DEPTH (400), and (422, naming each place) integers beyond 64 bits,
-    numbers too large to be finite, strings or keys with a lone surrogate or a control character other than tab and line breaks."""
+    numbers too large to be finite, strings or keys with a lone surrogate or a control character
+    other than tab and line breaks."""
     errors = {}
     stack = [(value, "body", 1)]
     while stack and len(errors) < 20:
@@ -210,6 +248,17 @@ def check_json_tree(value) -> None:
             errors[where] = "must be a finite number"  # 1e999 parses as infinity
     if errors:
         raise Invalid(errors)
+
+
+def _check_depth(value) -> None:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+        for child in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
 
 
 class Body:
