@@ -1,8 +1,13 @@
 """Demo data for trying the product: a small fund's CRM, the same every time.
 
-Loaded at start-up when CRM_SEED_DEMO_DATA=1 and there are no contacts yet
-(refused in production by config). It creates no users and prints nothing
-secret: records are attributed to no one (created_by is empty).
+Loaded at start-up when CRM_SEED_DEMO_DATA=1 and the database is empty: no
+contacts, no grid investors and no grid columns of its own yet (refused in
+production by config). It creates no users and prints nothing secret: records
+are attributed to no one (created_by is empty). The classic records come
+first; then the grid (fundraising/demo.py) gets investors whose contacts are
+some of these people, linked through the grid's bridge, all in one
+transaction: a restart with the flag still set finds the data there and adds
+nothing, and a failed seed leaves nothing half done.
 """
 import random
 from datetime import timedelta
@@ -12,6 +17,7 @@ from .clock import iso, utcnow
 from .communications.handlers import COMMUNICATION, TYPES as COMMUNICATION_TYPES
 from .contacts.model import CONTACT
 from .db import transaction
+from .fundraising import demo as grid_demo
 from .lp_profiles.handlers import INVESTOR_TYPES, LP_PROFILE
 from .opportunities.handlers import OPPORTUNITY, PIPELINE_STAGES
 from .organizations.handlers import ORGANIZATION, TYPES as ORGANIZATION_TYPES
@@ -29,18 +35,21 @@ FUNDS = ("Fund I", "Fund II", "Fund III", "Opportunity Fund")
 def seed(conn, organizations=200, contacts=600, rng=None) -> dict:
     """Fill an empty CRM. Returns how many of each were created."""
     rng = rng or random.Random(31)
-    if conn.execute("SELECT count(*) AS n FROM contacts").fetchone()["n"]:
-        return {}
     now = utcnow()
     with transaction(conn):
+        if conn.execute("SELECT count(*) AS n FROM contacts").fetchone()["n"] or not grid_demo.is_empty(conn):
+            return {}
         org_ids = []
+        firms = {}  # organization id -> what the grid's demo needs of it and its people
         for n in range(organizations):
             name = f"{rng.choice(FIRM_WORDS)} {rng.choice(FIRM_KINDS)} {n + 1}"
             slug = name.lower().replace(" ", "")
-            org_ids.append(records.insert(conn, None, ORGANIZATION, {
+            organization = records.insert(conn, None, ORGANIZATION, {
                 "name": name, "type": rng.choice(ORGANIZATION_TYPES), "website": f"https://www.{slug}.example",
                 "domain": f"{slug}.example", "tags": rng.sample(["lp", "warm", "co-invest", "emerging"], 1), "description": None,
-            })["id"])
+            })
+            org_ids.append(organization["id"])
+            firms[organization["id"]] = {"name": name, "type": organization["type"], "people": []}
         counts = {"organizations": organizations, "contacts": 0, "opportunities": 0, "communications": 0, "lp_profiles": 0}
         for n in range(contacts):
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -53,6 +62,7 @@ def seed(conn, organizations=200, contacts=600, rng=None) -> dict:
                 "title": rng.choice(("Partner", "CIO", "Principal", "Director", "Analyst")), "city": rng.choice(("Austin", "Boston", "Denver", "New York")),
             })
             counts["contacts"] += 1
+            firms[org]["people"].append({k: contact[k] for k in ("first_name", "last_name", "email", "title", "source")})
             if rng.random() < 0.5:
                 expected = rng.choice((250_000, 500_000, 1_000_000, 2_000_000, 5_000_000))
                 stage = rng.choice(PIPELINE_STAGES)
@@ -85,4 +95,5 @@ def seed(conn, organizations=200, contacts=600, rng=None) -> dict:
                     "investor_type": rng.choice(INVESTOR_TYPES), "accredited": True,
                 })
                 counts["lp_profiles"] += 1
+        counts.update(grid_demo.seed(conn, list(firms.values())))
     return counts
