@@ -10,7 +10,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from . import audit
+from . import audit, shapes
 from .clock import new_id, now_iso
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .http.responses import Page
@@ -38,6 +38,12 @@ class Kind:
     @property
     def label(self) -> str:
         return self.entity.replace("_", " ")
+
+    @property
+    def schema(self) -> dict:
+        """A stored record as the API shows it (for the OpenAPI document)."""
+        return shapes.obj(id=shapes.STRING, **{name: shapes.field(f) for name, f in self.body.fields.items()},
+                          **{name: shapes.maybe(shapes.STRING) for name in BOOKKEEPING})
 
 
 def decode(kind: Kind, row: dict) -> dict:

@@ -7,9 +7,13 @@ from ..backups import service as backups
 from ..clock import iso, parse_iso, utcnow
 from ..errors import Invalid
 from ..http.responses import Page
+from ..shapes import ANY, BOOLEAN, STRING, array, maybe, obj
 from ..validation import page_params
 
 AUDIT_FILTERS = ("entity_type", "entity_id", "actor_id", "action")
+AUDIT_ENTRY = obj(id=ANY, at=STRING, entity_type=STRING, entity_id=maybe(STRING), action=STRING, changes=ANY)
+SECURITY = obj(env=STRING, ok=BOOLEAN, hsts=BOOLEAN, checks=array(obj(name=STRING, ok=BOOLEAN, detail=STRING)),
+               banned_addresses=ANY)
 
 
 def audit_log(req):

@@ -11,12 +11,14 @@ from ..lp_profiles.handlers import LP_PROFILE
 from ..opportunities.handlers import OPPORTUNITY
 from ..organizations.handlers import ORGANIZATION
 from ..tags.handlers import TAG
+from ..shapes import OBJECT, STRING, obj
 from ..validation import Body, Field
 
 PHRASE = "RESET ALL DATA"
 # Children before parents, so foreign keys hold at every step.
 WIPED = (COMMUNICATION, OPPORTUNITY, LP_PROFILE, CONTACT, ORGANIZATION, TAG, FEATURE_REQUEST)
 RESET = Body(Field("confirm", required=True, max_length=100, doc=f'exactly "{PHRASE}"'))
+DONE = obj(deleted=OBJECT, pre_reset_backup=STRING)
 
 
 def reset_all_data(req):

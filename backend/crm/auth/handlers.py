@@ -6,6 +6,7 @@ from ..clock import iso, now_iso
 from ..db import transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ..http.responses import Created, Page
+from ..shapes import BOOLEAN, STRING, maybe, obj
 from ..validation import Body, Field, page_params
 from . import passwords, tokens, users
 
@@ -44,6 +45,16 @@ UPDATE_USER = Body(
     Field("is_active", "boolean"),
     Field("reset_password", "boolean", doc="true: issue a one-time password-reset link"),
 )
+
+# What these routes answer (the OpenAPI document shows it).
+USER = obj(id=STRING, username=STRING, email=maybe(STRING), display_name=maybe(STRING), role=STRING, is_active=BOOLEAN,
+           last_login_at=maybe(STRING), created_at=STRING, updated_at=maybe(STRING), has_password=BOOLEAN)
+SESSION = obj(token=STRING, user=USER)
+INVITE = obj(url=STRING, token=STRING, expires_at=STRING, purpose=STRING)
+SETUP = obj(setup_required=BOOLEAN)
+SIGNED_OUT = obj(signed_out=BOOLEAN)
+NEW_USER = obj(user=USER, invite=INVITE)
+CHANGED_USER = obj(user=USER, invite=INVITE, optional=("invite",))
 
 
 def _check_username(name: str) -> None:

@@ -5,6 +5,7 @@ from .. import audit, settings
 from ..db import transaction
 from ..errors import Invalid
 from ..http.responses import Created, Page, Response
+from ..shapes import BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, page_params
 from . import service
 
@@ -18,6 +19,14 @@ POLICY = Body(
     Field("daily_days", "integer", min=0, max=365, doc="also keep one a day for this many days"),
     Field("kinds", "array", items="string", doc='which kinds to take: ["full", "grid"]'),
 )
+
+# What these routes answer (the OpenAPI document shows it).
+BACKUP = obj(id=STRING, kind=STRING, reason=STRING, created_at=STRING, row_counts=OBJECT, verified_ok=maybe(BOOLEAN))
+VERIFIED = obj(id=STRING, ok=BOOLEAN)
+PREVIEW = obj(kind=STRING, backup=BACKUP)
+RESTORED = obj(restored=BACKUP, pre_restore_backup=BACKUP)
+POLICY_SHOWN = obj(enabled=BOOLEAN, interval_hours=INTEGER, keep=INTEGER, daily_days=INTEGER, kinds=array(STRING))
+EXPORT = obj(format=STRING, tables=OBJECT)
 
 
 def read_policy(conn) -> dict:

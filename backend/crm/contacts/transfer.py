@@ -6,6 +6,7 @@ from ..db import transaction
 from ..errors import ApiError, Invalid, UnsupportedMediaType
 from ..http.responses import Response, json_response
 from ..importer import infer
+from ..shapes import BOOLEAN, INTEGER, STRING, array, obj
 from ..validation import query_flag
 from ..organizations.handlers import find_or_create
 from .model import CONTACT, DEFAULTS
@@ -13,6 +14,10 @@ from .model import CONTACT, DEFAULTS
 EXPORT_COLUMNS = ("id", "first_name", "last_name", "email", "other_emails", "phone", "title", "organization",
                   "contact_type", "status", "source", "tags", "notes", "linkedin_url", "city", "state", "country",
                   "location_query", "created_at", "updated_at")
+# What the export (as JSON) and the import answer (the OpenAPI document shows it).
+EXPORTED = array(obj(id=STRING, first_name=STRING, last_name=STRING))
+REPORT = obj(dry_run=BOOLEAN, created=INTEGER, updated=INTEGER, unchanged=INTEGER, errors=array(), warnings=array(STRING),
+             rows=array(obj(row=INTEGER, action=STRING)))
 LIST_SEPARATOR = "; "
 # Header spellings accepted on import → field.
 ALIASES = {

@@ -71,8 +71,10 @@ def summary(conn) -> dict:
     }
 
 
-def activity(conn, limit, offset) -> dict:
-    """Audit entries, automation runs and grid versions (one entry per version), newest first."""
+def activity(conn, limit, offset) -> tuple:
+    """(audit entries, automation runs and grid versions (one entry per version), newest first; how many in all)."""
+    total = conn.execute("SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM fundraising_automation_runs) "
+                         "+ (SELECT count(DISTINCT version) FROM fundraising_ops) AS n").fetchone()["n"]
     feed = conn.execute(
         "SELECT * FROM ("
         " SELECT 'audit' AS source, at, actor_id, action AS what, entity_type || ':' || coalesce(entity_id, '') AS subject, changes AS detail FROM audit_log"
@@ -83,4 +85,4 @@ def activity(conn, limit, offset) -> dict:
     for entry in feed:
         if entry["source"] != "grid" and entry["detail"]:
             entry["detail"] = json.loads(entry["detail"])
-    return feed
+    return feed, total

@@ -5,6 +5,7 @@ import time
 from ..db import transaction
 from ..errors import Invalid, NotFound
 from ..http.responses import Created, Page, Response, json_response
+from ..shapes import ANY, BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, page_params
 from . import automations, comments, export, formulas, grid, links_log, ops, save, store, views
 from .recalc import Recalc
@@ -31,6 +32,28 @@ AUTOMATION = Body(
     Field("enabled", "boolean"),
 )
 LOG_COMMUNICATION = links_log.BODY
+
+# What these routes answer (the OpenAPI document shows it).
+ROW = obj(id=STRING, cells=OBJECT)
+GRID = obj(columns=array(obj(id=STRING, name=STRING, type=STRING)), rows=array(ROW), optional=("rows",))
+VIEW_SHOWN = obj(id=STRING, name=STRING, shared=BOOLEAN, locked=BOOLEAN, config=OBJECT, owner_id=maybe(STRING))
+STATE = obj(grid=GRID, views=array(VIEW_SHOWN), version=INTEGER, updated_at=maybe(STRING), updated_by=maybe(STRING))
+APPLIED = obj(version=INTEGER, applied=INTEGER)
+OP = obj(version=INTEGER, kind=STRING, row_id=maybe(STRING), column_id=maybe(STRING), before=ANY, after=ANY, at=STRING)
+CHANGES = obj(version=INTEGER, reset=BOOLEAN, ops=array(OP))
+ROW_DETAIL = obj(id=STRING, cells=OBJECT, contacts=array(OBJECT), commitments=array(OBJECT), communications=array(OBJECT))
+PRESENT = obj(user_id=STRING, username=STRING)
+HEARTBEAT_ANSWER = obj(you=PRESENT, others=array(PRESENT))
+COMMENT_SHOWN = obj(id=STRING, body=STRING, author=STRING, created_at=STRING, mentions=array(obj(user_id=STRING, username=STRING)))
+MENTION = obj(comment_id=STRING, row_id=STRING, body=STRING, author=STRING, created_at=STRING)
+FORMULA_CHECKED = obj(ok=BOOLEAN, type=STRING, references=array(STRING), error=STRING, position=maybe(INTEGER),
+                      optional=("type", "references", "error", "position"))
+LIST_MEMBERS = obj(list=STRING, total=INTEGER, rows=array(ROW))
+RULE = obj(id=STRING, name=STRING, trigger=STRING, condition=OBJECT, actions=array(OBJECT), enabled=BOOLEAN)
+RUN = obj(id=STRING, at=STRING, changes=ANY)
+EXPORTED = obj(columns=array(OBJECT), rows=array(ROW), version=INTEGER)
+ACTIVITY = obj(source=STRING, at=STRING, what=STRING)
+SUMMARY = obj(investors=INTEGER, archived_investors=INTEGER, columns=INTEGER, contacts=INTEGER, views=INTEGER, version=INTEGER)
 
 
 def _notify(req):
@@ -291,4 +314,5 @@ def relational_summary(req):
 def activity(req):
     """Admin feed: audit entries, automation runs and grid edits, merged by time."""
     limit, offset = page_params(req.query)
-    return export.activity(req.db, limit, offset)
+    found, total = export.activity(req.db, limit, offset)
+    return Page(found, total, limit, offset)

@@ -1,33 +1,59 @@
-"""The OpenAPI 3.1 document, generated from the route table so it cannot drift."""
-from ..validation import Body
+"""The OpenAPI 3.1 document, generated from the route table so it cannot drift.
+
+Each operation gets its success status and body from the route's `returns`
+(crm.shapes), its request body from the route's `Body`, its query parameters
+from the route's `Query` rows, and `default` for every error.
+"""
+from ..shapes import INTEGER, array, obj
+from ..validation import INT_MAX, Body
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+QUERY_TYPES = {"flag": {"type": "integer", "enum": [0, 1]}, "integer": {"type": "integer"}, "string": {"type": "string"}}
+
+
+def _parameter(q) -> dict:
+    schema = dict(QUERY_TYPES[q.type])
+    if q.type == "integer":
+        schema.update(minimum=0 if q.min is None else q.min, maximum=INT_MAX if q.max is None else q.max)
+    return {"name": q.name, "in": "query", "required": False, "schema": schema, "description": q.doc}
+
+
+def _success(answer) -> dict:
+    if answer.media != "application/json":
+        return {"description": "success", "content": {answer.media: {"schema": {"type": "string"}}}}
+    data = answer.schema if answer.schema is not None else {}
+    if not answer.envelope:
+        body = data
+    elif answer.page:
+        body = obj(data=array(data), total=INTEGER, limit=INTEGER, offset=INTEGER)
+    else:
+        body = obj(data=data)
+    content = {"application/json": {"schema": body}}
+    if answer.also:
+        content[answer.also] = {"schema": {"type": "string"}}
+    return {"description": "success", "content": content}
 
 
 def _operation(route) -> dict:
     doc = (route.handler.__doc__ or route.handler.__name__).strip()
-    summary = doc.splitlines()[0]
     op = {
         "operationId": f"{route.handler.__module__.split('crm.')[-1].replace('.', '_')}_{route.handler.__name__}",
-        "summary": summary,
+        "summary": doc.splitlines()[0],
         "x-auth": route.auth,
         "security": [] if route.auth == "public" else [{"bearer": []}],
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in route.params
-        ] + [
-            {"name": q.name, "in": "query", "required": False, "schema": {"type": q.type}, "description": q.doc}
-            for q in route.query
-        ],
+        ] + [_parameter(q) for q in route.query],
         "responses": {
+            str(route.returns.status): _success(route.returns),
             "default": {"description": "error", "content": {"application/json": {"schema": ERROR}}},
         },
     }
-    ok = "201" if route.method == "POST" and route.handler.__name__.startswith(("create", "register")) else "200"
-    op["responses"][ok] = {"description": "success", "content": {"application/json": {"schema": {"type": "object"}}}}
     if isinstance(route.body, Body):
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body.json_schema()}}}
     elif isinstance(route.body, str):
-        op["requestBody"] = {"required": True, "content": {route.body: {"schema": {"type": "string"}}}}
+        raw = {"type": "object"} if route.body == "application/json" else {"type": "string"}
+        op["requestBody"] = {"required": True, "content": {route.body: {"schema": raw}}}
     return op
 
 

@@ -1,14 +1,15 @@
 """Route matching: a table of rows compiled once; the first match wins.
 
 A route is data: method, path pattern with `{param}` placeholders, handler,
-auth level, and optionally the body and query parameters it accepts (which
-the OpenAPI document shows). The right path with the wrong method is a 405
+auth level, and optionally the body and query parameters it accepts and what
+it answers (which the OpenAPI document shows). The right path with the wrong method is a 405
 that lists what is allowed; GET implies HEAD.
 """
 import re
 from dataclasses import dataclass, field
 
 from ..errors import MethodNotAllowed, NotFound
+from ..shapes import Answer
 
 # Who may call a route. `any` is every signed-in principal including bots
 # (only /api/auth/me and /api/auth/logout use it).
@@ -19,8 +20,10 @@ PARAM = re.compile(r"\{([a-z_]+)\}")
 @dataclass(frozen=True)
 class Query:
     name: str
-    type: str = "string"
+    type: str = "string"          # string, integer, or flag (1/0/true/false)
     doc: str = ""
+    min: int = None
+    max: int = None
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Route:
     query: tuple = ()
     exclusive: bool = False      # runs alone: every other API request waits (a full restore)
     large_body: bool = False     # up to CRM_MAX_GRID_BODY_BYTES instead of CRM_MAX_BODY_BYTES
+    returns: Answer = Answer()   # the success status and body, for the OpenAPI document
     regex: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -46,8 +50,8 @@ class Route:
         return PARAM.findall(self.path)
 
 
-def route(method, path, handler, auth, body=None, query=(), exclusive=False, large_body=False):
-    return Route(method, path, handler, auth, body, tuple(query), exclusive, large_body)
+def route(method, path, handler, auth, body=None, query=(), exclusive=False, large_body=False, returns=None):
+    return Route(method, path, handler, auth, body, tuple(query), exclusive, large_body, returns or Answer())
 
 
 class Router:

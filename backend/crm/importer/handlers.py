@@ -1,6 +1,10 @@
 """Airtable CSV import into the grid: preview, then commit."""
 from ..http.responses import Created
+from ..shapes import INTEGER, OBJECT, array, obj
 from . import grid_import
+
+PREVIEW = obj(rows=INTEGER, columns=array(OBJECT), sample=array(), problems=array(), problem_count=INTEGER)
+COMMITTED = obj(created=INTEGER, updated=INTEGER, unchanged=INTEGER)
 
 
 def preview_import(req):

@@ -2,10 +2,20 @@
 from datetime import timedelta
 
 from ..clock import iso, utcnow
+from ..shapes import INTEGER, NUMBER, OBJECT, STRING, array, obj
 from ..validation import query_int
 from ..opportunities.handlers import PIPELINE_STAGES
 
 OPEN_STAGES = tuple(s for s in PIPELINE_STAGES if s not in ("closed", "lost"))
+
+# What these routes answer (the OpenAPI document shows it).
+DASHBOARD = obj(contacts=obj(total=INTEGER, by_type=OBJECT), organizations=INTEGER,
+                pipeline=obj(open_opportunities=INTEGER, expected=NUMBER, committed=NUMBER),
+                lps=obj(count=INTEGER, committed=NUMBER, funded=NUMBER), communications_last_30_days=INTEGER)
+PIPELINE = array(obj(stage=STRING, count=INTEGER, expected=NUMBER, committed=NUMBER))
+LP_BREAKDOWN = array(obj(investor_type=STRING, count=INTEGER, committed=NUMBER, funded=NUMBER))
+ACTIVITY = obj(since=STRING, by_type=array(obj(week=STRING, type=STRING, count=INTEGER)),
+               by_user=array(obj(week=STRING, count=INTEGER)))
 
 
 def _one(conn, sql, params=()):

@@ -1,6 +1,11 @@
 """Liveness, readiness and the API document."""
 from ..db import migrate
 from ..http.openapi import build_document
+from ..http.responses import json_response
+from ..shapes import OBJECT, STRING, obj
+
+STATUS = obj(status=STRING)
+DOCUMENT = obj(openapi=STRING, info=OBJECT, paths=OBJECT)
 
 
 def health(req):
@@ -10,7 +15,6 @@ def health(req):
 
 def ready(req):
     """Readiness: the database answers and every migration is applied (503 otherwise)."""
-    from ..http.responses import json_response
     try:
         req.db.execute("SELECT 1").fetchone()
         waiting = [m.path.name for m in migrate.pending(req.db)]
@@ -22,5 +26,5 @@ def ready(req):
 
 
 def openapi(req):
-    """This API, described from the route table."""
-    return build_document(req.app.router.routes)
+    """This API, described from the route table: the bare OpenAPI 3.1 document (the one answer without the envelope)."""
+    return json_response(build_document(req.app.router.routes))
