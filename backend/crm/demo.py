@@ -14,13 +14,13 @@ from datetime import timedelta
 
 from . import records
 from .clock import iso, utcnow
-from .communications.handlers import COMMUNICATION, TYPES as COMMUNICATION_TYPES
+from .communications.model import COMMUNICATION, TYPES as COMMUNICATION_TYPES
 from .contacts.model import CONTACT
 from .db import transaction
 from .fundraising import demo as grid_demo
-from .lp_profiles.handlers import INVESTOR_TYPES, LP_PROFILE
-from .opportunities.handlers import OPPORTUNITY, PIPELINE_STAGES
-from .organizations.handlers import ORGANIZATION, TYPES as ORGANIZATION_TYPES
+from .lp_profiles.model import INVESTOR_TYPES, LP_PROFILE
+from .opportunities.model import OPPORTUNITY, PIPELINE_STAGES
+from .organizations.model import ORGANIZATION, TYPES as ORGANIZATION_TYPES
 
 FIRST = ("Ada", "Grace", "Alan", "Katherine", "Claude", "Barbara", "Edsger", "Frances", "John", "Radia", "Ken", "Margaret",
          "Dennis", "Hedy", "Tim", "Shafi", "Leslie", "Donald", "Anita", "Vint", "Sophie", "Marcus", "Priya", "Jonas")

@@ -1,16 +1,16 @@
 """Wiping the CRM's business data, behind an exact confirmation phrase."""
 from .. import audit
 from ..backups import service
-from ..communications.handlers import COMMUNICATION
+from ..communications.model import COMMUNICATION
 from ..contacts.model import CONTACT
 from ..db import transaction
 from ..errors import Invalid
-from ..feature_requests.handlers import FEATURE_REQUEST
+from ..feature_requests.model import FEATURE_REQUEST
 from ..fundraising.setup import wipe_rows
-from ..lp_profiles.handlers import LP_PROFILE
-from ..opportunities.handlers import OPPORTUNITY
-from ..organizations.handlers import ORGANIZATION
-from ..tags.handlers import TAG
+from ..lp_profiles.model import LP_PROFILE
+from ..opportunities.model import OPPORTUNITY
+from ..organizations.model import ORGANIZATION
+from ..tags.model import TAG
 from ..shapes import OBJECT, STRING, obj
 from ..validation import Body, Field
 

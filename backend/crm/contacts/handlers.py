@@ -1,12 +1,12 @@
 """Contacts, the hub: the dossier, cascade delete and restore, and per-contact views."""
 from .. import records
-from ..communications.handlers import COMMUNICATION
+from ..communications.model import COMMUNICATION
 from ..db import transaction
 from ..fundraising import links
 from ..http.responses import Created
-from ..lp_profiles.handlers import LP_PROFILE
-from ..opportunities.handlers import OPPORTUNITY
-from ..organizations.handlers import ORGANIZATION
+from ..lp_profiles.model import LP_PROFILE
+from ..opportunities.model import OPPORTUNITY
+from ..organizations.model import ORGANIZATION
 from .model import CONTACT, DEFAULTS
 
 # Rows that belong to a contact and go (and come back) with it.

@@ -8,7 +8,7 @@ from ..http.responses import Response, json_response
 from ..importer import infer
 from ..shapes import BOOLEAN, INTEGER, STRING, array, obj
 from ..validation import query_flag
-from ..organizations.handlers import find_or_create
+from ..organizations.model import find_by_name, find_or_create
 from .model import CONTACT, DEFAULTS
 
 EXPORT_COLUMNS = ("id", "first_name", "last_name", "email", "other_emails", "phone", "title", "organization",
@@ -118,11 +118,7 @@ def _match(conn, data: dict, organization_id):
 
 def _apply_row(conn, req, data: dict, organization: str) -> tuple:
     """Create, update or leave one contact. Returns (action, id)."""
-    organization_id = None
-    if organization:
-        existing = conn.execute("SELECT id FROM organizations WHERE name = ? COLLATE NOCASE AND deleted_at IS NULL "
-                                "ORDER BY created_at LIMIT 1", (organization,)).fetchone()
-        organization_id = existing["id"] if existing else None
+    organization_id = find_by_name(conn, organization) if organization else None
     match = _match(conn, data, organization_id)
     if match is None:
         _require_names(data)

@@ -8,7 +8,7 @@ classic contact, and a classic edit updates every grid cell that holds it.
 from .. import records
 from ..contacts.model import CONTACT
 from ..errors import Conflict
-from ..organizations.handlers import ORGANIZATION, find_or_create
+from ..organizations.model import ORGANIZATION, find_or_create
 
 PUSHED = ("first_name", "last_name", "email", "phone", "title")
 

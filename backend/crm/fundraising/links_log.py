@@ -6,7 +6,7 @@ grid's history shows it too.
 """
 from .. import records
 from ..clock import now_iso
-from ..communications.handlers import COMMUNICATION, TYPES
+from ..communications.model import COMMUNICATION, TYPES
 from ..contacts.model import CONTACT
 from ..errors import Conflict, Invalid
 from ..validation import Body, Field

@@ -4,7 +4,7 @@ from datetime import timedelta
 from ..clock import iso, utcnow
 from ..shapes import INTEGER, NUMBER, OBJECT, STRING, array, obj
 from ..validation import query_int
-from ..opportunities.handlers import PIPELINE_STAGES
+from ..opportunities.model import PIPELINE_STAGES
 
 OPEN_STAGES = tuple(s for s in PIPELINE_STAGES if s not in ("closed", "lost"))
 

@@ -1,0 +1,31 @@
+"""The lp_profiles table: its fields, investor types and paperwork flags."""
+from .. import records
+from ..contacts.model import CONTACT
+from ..validation import Body, Field
+
+INVESTOR_TYPES = ("individual", "family_office", "institution", "fund_of_funds", "endowment", "foundation",
+                  "pension", "corporate", "trust", "other")
+ACCREDITATION_METHODS = ("income", "net_worth", "professional_certification", "entity_assets",
+                         "knowledgeable_employee", "third_party_verification", "other")
+FLAGS = ("accredited", "qualified_purchaser", "legal_docs_signed", "wire_received", "k1_sent")
+
+LP_PROFILE = records.Kind(
+    entity="lp_profile",
+    table="lp_profiles",
+    body=Body(
+        Field("contact_id", required=True, max_length=64),
+        Field("commitment_amount", "number", min=0, nullable=True),
+        Field("funded_amount", "number", min=0, nullable=True),
+        Field("investor_type", "enum", choices=INVESTOR_TYPES, nullable=True),
+        *(Field(flag, "boolean") for flag in FLAGS),
+        Field("accreditation_method", "enum", choices=ACCREDITATION_METHODS, nullable=True),
+        Field("accreditation_date", "date", nullable=True),
+        Field("notes", "text", max_length=50_000, nullable=True),
+    ),
+    bool_fields=frozenset(FLAGS),
+    filters=("investor_type", "contact_id", *FLAGS),
+    sorts=("commitment_amount", "funded_amount", "investor_type", "created_at", "updated_at"),
+    references={"contact_id": "contacts"},
+    search_columns=("notes",),
+    search_related=(("contact_id", CONTACT),),
+)

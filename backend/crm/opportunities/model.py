@@ -1,0 +1,31 @@
+"""The opportunities table: its fields and the pipeline stages."""
+from .. import records
+from ..contacts.model import CONTACT
+from ..validation import Body, Field
+
+# In pipeline order; enforced on every write, not only on the stage route.
+PIPELINE_STAGES = ("prospect", "contacted", "meeting", "due_diligence", "soft_commit", "committed", "closed", "lost")
+AMOUNT = dict(type="number", min=0, nullable=True)
+
+OPPORTUNITY = records.Kind(
+    entity="opportunity",
+    table="opportunities",
+    body=Body(
+        Field("contact_id", required=True, max_length=64),
+        Field("organization_id", nullable=True, max_length=64),
+        Field("fund_name", max_length=200, nullable=True),
+        Field("stage", "enum", choices=PIPELINE_STAGES),
+        Field("expected_amount", **AMOUNT),
+        Field("commitment_amount", **AMOUNT),
+        Field("probability", "integer", min=0, max=100, nullable=True, doc="percent"),
+        Field("owner_id", nullable=True, max_length=64, doc="a user id"),
+        Field("next_step", max_length=2000, nullable=True),
+        Field("lost_reason", max_length=2000, nullable=True),
+        Field("description", "text", max_length=20_000, nullable=True),
+    ),
+    filters=("stage", "contact_id", "organization_id", "owner_id", "fund_name"),
+    sorts=("stage", "fund_name", "expected_amount", "commitment_amount", "probability", "created_at", "updated_at"),
+    search_columns=("fund_name", "next_step", "description"),
+    search_related=(("contact_id", CONTACT),),
+    references={"contact_id": "contacts", "organization_id": "organizations", "owner_id": "users"},
+)
