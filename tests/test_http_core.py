@@ -11,6 +11,8 @@ import re
 import socket
 import time
 
+import pytest
+
 from crm.http.routing import route
 from helpers import raw_http, status_of
 
@@ -127,6 +129,46 @@ def test_wrong_method_is_405_with_allow(server):
         assert r.headers["Allow"] == allow, (method, path)
         if method != "HEAD":
             assert method in r.json()["error"]
+
+
+UNROUTED_METHODS = ["TRACE", "QUERY", "FOO", "CONNECT", "get", "PROPFIND"]
+
+
+def test_methods_nothing_routes_are_json_405_on_a_known_path_and_404_elsewhere(server):
+    for method in UNROUTED_METHODS:
+        status, headers, body = exchange(server, request_bytes(method, "/api/contacts"))
+        assert (method, status) == (method, 405)
+        assert headers["allow"] == "GET, HEAD, POST"
+        assert headers["content-type"] == "application/json"
+        assert method in json.loads(body)["error"]
+
+        status, headers, body = exchange(server, request_bytes(method, "/api/no-such-thing"))
+        assert (method, status) == (method, 404)
+        assert headers["content-type"] == "application/json" and "no such endpoint" in json.loads(body)["error"]
+
+        status, headers, body = exchange(server, request_bytes(method, "/"))
+        assert (method, status, headers["allow"]) == (method, 405, "GET, HEAD")
+        assert headers["content-type"] == "application/json"
+
+
+MALFORMED_REQUESTS = [
+    (b"GE(T /api/health HTTP/1.1", 501),          # not a method token
+    (b"G\x7fT /api/health HTTP/1.1", 501),
+    (b"GET /api/health HTTP/9.9", 505),           # the stdlib's own refusals, in our shape too
+    (b"GET /api/health HTTP/1.1 extra", 400),
+    (b"GET /api/health HTTP/x", 400),
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1", 414),
+]
+
+
+def test_malformed_requests_get_a_json_error_with_security_headers(server):
+    for request_line, status in MALFORMED_REQUESTS:
+        got, headers, body = exchange(server, request_line + b"\r\nHost: test\r\nConnection: close\r\n\r\n")
+        assert (request_line[:30], got) == (request_line[:30], status)
+        assert headers["content-type"] == "application/json"
+        assert set(json.loads(body)) == {"error"}
+        assert headers["x-content-type-options"] == "nosniff" and "content-security-policy" in headers
+        assert int(headers["content-length"]) == len(body)
 
 
 def test_get_implies_head(server):

@@ -43,7 +43,7 @@ def retry_after(response) -> int:
     return value
 
 
-# --- per-address rate limits ---------------------------------------------------------
+# --- rate limits ---------------------------------------------------------
 
 def test_login_rate_limit_refuses_even_correct_credentials(make_server):
     server = make_server(login_rate_limit=3)
@@ -180,11 +180,11 @@ def test_a_burst_of_404s_bans_the_address(make_server):
         assert client.get(f"/api/probe-{i}").status_code == 404
     assert client.get("/api/health").status_code == 200        # four is under the threshold
     assert client.get("/wp-login.php").status_code == 404       # static 404s count too: five
-    for path in ("/api/health", "/", "/app.js"):
-        r = client.get(path)
-        assert r.status_code == 403, path
-        assert "blocked" in r.json()["error"]
+    r = client.get("/api/health")
+    assert r.status_code == 403 and "blocked" in r.json()["error"]
     assert client.post("/api/auth/login", INCOMPLETE_LOGIN).status_code == 403
+    # The app's public files still load: the address may be a whole team's proxy.
+    assert client.get("/").status_code == 200 and client.get("/app.js").status_code == 200
 
     clock.advance(599)
     assert client.get("/api/health").status_code == 403
@@ -244,6 +244,89 @@ def test_rate_limits_are_per_client_address(make_server):
     alice, bob = {"X-Forwarded-For": "1.1.1.1"}, {"X-Forwarded-For": "2.2.2.2"}
     assert [client.get("/api/health", headers=alice).status_code for _ in range(3)] == [200, 200, 429]
     assert client.get("/api/health", headers=bob).status_code == 200
+
+
+# --- behind one proxy: signed-in callers are keyed by user --------------------------------
+
+def team_behind_one_proxy(make_server, **limits):
+    """Two partners and an anonymous client, all arriving from the proxy's one address."""
+    server = make_server(trust_proxy=True, proxy_addresses=("127.0.0.1",), **limits)
+    admin = server.register_admin()
+    maria = server.add_user(admin, "maria")
+    for client in (admin, maria):
+        client.session.headers["X-Forwarded-For"] = "10.0.3.1"
+    anonymous = server.client()
+    anonymous.session.headers["X-Forwarded-For"] = "10.0.3.1"
+    return server, admin, maria, anonymous
+
+
+def test_one_users_burst_of_reads_never_throttles_a_teammate_behind_the_same_address(make_server):
+    server, admin, maria, anonymous = team_behind_one_proxy(make_server, get_rate_limit=5)
+    for _ in range(5):
+        assert maria.get("/api/contacts").status_code == 200
+    r = maria.get("/api/contacts")
+    assert r.status_code == 429 and "your account" in r.json()["error"]
+    assert admin.get("/api/contacts").status_code == 200     # same address, own budget
+    assert anonymous.get("/api/health").status_code == 200  # and the address's budget is untouched
+    # Anonymous requests still share the address's budget.
+    for _ in range(4):
+        assert anonymous.get("/api/health").status_code == 200
+    r = anonymous.get("/api/health")
+    assert r.status_code == 429 and "this address" in r.json()["error"]
+    assert admin.get("/api/health").status_code == 200
+
+
+def test_one_users_writes_never_throttle_a_teammate(make_server):
+    server, admin, maria, anonymous = team_behind_one_proxy(make_server, write_rate_limit=3)
+    for i in range(3):
+        assert maria.post("/api/tags", {"name": f"m{i}"}).status_code == 201
+    assert maria.post("/api/tags", {"name": "m3"}).status_code == 429
+    assert admin.post("/api/tags", {"name": "a0"}).status_code == 201
+
+
+def test_a_users_burst_of_404s_bans_that_user_only(make_server):
+    server, admin, maria, anonymous = team_behind_one_proxy(make_server, **BAN)
+    for i in range(5):
+        assert maria.get(f"/api/probe-{i}").status_code == 404
+    r = maria.get("/api/contacts")
+    assert r.status_code == 403 and "your account" in r.json()["error"]
+    assert admin.get("/api/contacts").status_code == 200
+    assert anonymous.get("/api/health").status_code == 200 and anonymous.get("/").status_code == 200
+    assert admin.get("/api/security/status").json()["data"]["banned_users"] == 1
+    assert admin.get("/api/security/status").json()["data"]["banned_addresses"] == 0
+    # Signing in again does not lift it: the ban is on the account, not the token.
+    fresh = server.client()
+    fresh.session.headers["X-Forwarded-For"] = "10.0.3.1"
+    token = fresh.post("/api/auth/login", {"username": "maria", "password": "member password 1"}).json()["data"]["token"]
+    fresh.token = token
+    assert fresh.get("/api/contacts").status_code == 403
+
+
+def test_an_anonymous_burst_of_404s_bans_the_address_but_not_signed_in_users(make_server):
+    server, admin, maria, anonymous = team_behind_one_proxy(make_server, **BAN)
+    for i in range(5):
+        assert anonymous.get(f"/api/probe-{i}").status_code == 404
+    assert anonymous.get("/api/health").status_code == 403
+    assert anonymous.post("/api/auth/login", INCOMPLETE_LOGIN).status_code == 403
+    assert maria.get("/api/contacts").status_code == 200
+    assert admin.get("/api/security/status").json()["data"]["banned_addresses"] == 1
+
+
+def test_a_forged_or_expired_token_is_keyed_by_address(make_server):
+    # Only a validly signed token earns a key of its own; anything else cannot pick fresh keys.
+    server, admin, maria, anonymous = team_behind_one_proxy(make_server, get_rate_limit=3)
+    forged = [f"Bearer not-a-token-{i}" for i in range(4)]
+    codes = [anonymous.get("/api/contacts", headers={"Authorization": h}).status_code for h in forged]
+    assert codes == [401, 401, 401, 429]
+    assert maria.get("/api/contacts").status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_the_configured_proxy(make_server):
+    server = make_server(trust_proxy=True, proxy_addresses=("10.0.3.1",), **BAN)
+    client = server.client()
+    # This connection comes from 127.0.0.1, not the proxy: its header is the client's own word.
+    earn_ban(client, lambda i: f"9.9.9.{i}")
+    assert client.get("/api/health", headers={"X-Forwarded-For": "8.8.8.8"}).status_code == 403
 
 
 # --- CORS ---------------------------------------------------------------------------------------
@@ -350,7 +433,9 @@ def test_hsts_in_production(make_server):
     ({"CRM_GET_RATE_LIMIT_PER_MIN": "0"}, "CRM_GET_RATE_LIMIT_PER_MIN"),
     ({"CRM_ABUSE_404_THRESHOLD": "0"}, "CRM_ABUSE_404_THRESHOLD"),
     ({"CRM_TRUST_PROXY": "maybe"}, "CRM_TRUST_PROXY"),
-], ids=["no-secret", "short-secret", "demo-data", "bad-env", "zero-get-limit", "zero-404-threshold", "bad-bool"])
+    ({"CRM_PROXY_ADDRESSES": "10.0.3.1, proxy.lan"}, "CRM_PROXY_ADDRESSES"),
+], ids=["no-secret", "short-secret", "demo-data", "bad-env", "zero-get-limit", "zero-404-threshold", "bad-bool",
+        "bad-proxy-address"])
 def test_config_refuses_unsafe_settings(tmp_path, environ, message):
     with pytest.raises(crm_config.ConfigError) as caught:
         crm_config.load(environ={"CRM_DATA_DIR": str(tmp_path), **environ})

@@ -230,12 +230,17 @@ def test_domain_and_model_server_checks(env_helpers):
     assert "no user name or password" in userinfo
 
 
+# The OS proxy replaces X-Forwarded-For and connects from the bridge's host address
+# (StartOS 0.4: `protocol: 'http'` bindings add the header; lxcbr0's host is 10.0.3.1).
+BEHIND_THE_PROXY = {"CRM_TRUST_PROXY": "1", "CRM_PROXY_ADDRESSES": "10.0.3.1"}
+
+
 @needs_npm
 def test_the_daemon_environment_built_from_the_store(env_helpers):
     custom = env_helpers["custom"]
     assert custom == {
         "CRM_DATA_DIR": "/data", "CRM_APP_DIR": "/app", "CRM_HOST": "0.0.0.0", "CRM_PORT": "8080",
-        "SMTP_SELECTION": "custom", "SMTP_HOST": "smtp.fund.example", "SMTP_PORT": "465", "SMTP_SECURITY": "tls",
+        **BEHIND_THE_PROXY, "SMTP_SELECTION": "custom", "SMTP_HOST": "smtp.fund.example", "SMTP_PORT": "465", "SMTP_SECURITY": "tls",
         "SMTP_FROM": "Digest <d@fund.example>", "SMTP_USER": "d", "SMTP_PASS": "pw",
         "CRM_DIGEST_SENDER": "partners@fund.example",
         "CRM_SPARK_BASE_URL": "http://spark.local:8000/v1", "CRM_SPARK_CHAT_MODEL": "chat-m",
@@ -243,7 +248,7 @@ def test_the_daemon_environment_built_from_the_store(env_helpers):
         "CRM_GMAIL_WORKSPACE_DOMAIN": "fund.example",
     }
     assert env_helpers["disabled"] == {"CRM_DATA_DIR": "/data", "CRM_APP_DIR": "/app", "CRM_HOST": "0.0.0.0",
-                                       "CRM_PORT": "8080", "SMTP_SELECTION": "disabled"}
+                                       "CRM_PORT": "8080", **BEHIND_THE_PROXY, "SMTP_SELECTION": "disabled"}
     # "System" on a server without a system SMTP account: the entrypoint is told it is off.
     assert env_helpers["systemWithoutAccount"]["SMTP_SELECTION"] == "disabled"
     assert "SMTP_HOST" not in env_helpers["systemWithoutAccount"]
@@ -423,7 +428,7 @@ def test_admin_cli_security_status_reads_what_the_container_keeps(make_server):
     assert checks["secret_file"]["ok"] and checks["secrets_dir"]["ok"]
     assert checks["gmail_key"]["ok"] is False and "644" in checks["gmail_key"]["detail"]
     assert report["gmail_key_present"] is True
-    assert "banned_addresses" not in report
+    assert "banned_addresses" not in report and "banned_users" not in report
     key.chmod(0o600)
     code, report = admin_cli(data, "security-status", CRM_ENV="production")
     assert {c["name"]: c["ok"] for c in report["checks"]}["gmail_key"] is True

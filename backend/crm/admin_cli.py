@@ -200,12 +200,13 @@ def security_status(environ) -> dict:
         raise CliError(f"configuration error: {exc}", code=2) from None
     conn = open_database(environ)
     try:
-        shield = SimpleNamespace(bans=SimpleNamespace(banned=lambda: []))
+        shield = SimpleNamespace(banned=lambda: {"addresses": 0, "users": 0})
         req = SimpleNamespace(config=config, db=conn, app=SimpleNamespace(shield=shield))
         report = admin_handlers.security_status(req)
     finally:
         conn.close()
     report.pop("banned_addresses", None)
+    report.pop("banned_users", None)
     data_dir = Path(config.data_dir)
     key_path = Path(environ.get("CRM_GMAIL_SA_KEY_PATH") or data_dir / "secrets" / "gmail-service-account.json")
     files = [

@@ -3,6 +3,7 @@
 `VARIABLES` is the single list of what the server reads from the environment;
 the README's table is written from it and a test checks the two agree.
 """
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -35,15 +36,16 @@ VARIABLES = [
     Var("CRM_PUBLIC_URL", "public_url", str, None, "base URL used in invite links (default: from the request's Host header)"),
     Var("CRM_CORS_ORIGIN", "cors_origins", tuple, (), "comma-separated origins allowed cross-origin access (default none: same origin only)"),
     Var("CRM_TRUST_PROXY", "trust_proxy", bool, False, "`1` to take the client address from `X-Forwarded-For` (only behind your own proxy)"),
+    Var("CRM_PROXY_ADDRESSES", "proxy_addresses", tuple, (), "comma-separated addresses or networks of that proxy: `X-Forwarded-For` is believed only on connections from them (default: from any peer)"),
     Var("CRM_MAX_BODY_BYTES", "max_body_bytes", int, 10 * 1024 * 1024, "largest request body accepted (413 above it)"),
     Var("CRM_MAX_GRID_BODY_BYTES", "max_grid_body_bytes", int, 64 * 1024 * 1024, "largest whole-grid save (`PUT /api/fundraising/state`: 10,000 rows are ~20 MB), read only once the sender is signed in"),
     Var("CRM_TOKEN_TTL_HOURS", "token_ttl_hours", int, 24, "lifetime of a sign-in token"),
     Var("CRM_INVITE_TTL_HOURS", "invite_ttl_hours", int, 72, "lifetime of an invite or password-reset link"),
     Var("CRM_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit", int, 20, "sign-in attempts per client address per minute"),
-    Var("CRM_WRITE_RATE_LIMIT_PER_MIN", "write_rate_limit", int, 300, "POST/PUT/PATCH/DELETE per client address per minute"),
-    Var("CRM_GET_RATE_LIMIT_PER_MIN", "get_rate_limit", int, 600, "GET/HEAD API requests per client address per minute"),
+    Var("CRM_WRITE_RATE_LIMIT_PER_MIN", "write_rate_limit", int, 300, "POST/PUT/PATCH/DELETE per signed-in user (per client address when not signed in) per minute"),
+    Var("CRM_GET_RATE_LIMIT_PER_MIN", "get_rate_limit", int, 600, "GET/HEAD API requests per signed-in user (per client address when not signed in) per minute"),
     Var("CRM_LOGIN_FAILURES_PER_USER", "login_failures_per_user", int, 5, "failed sign-ins per username per 15 minutes before that username is throttled"),
-    Var("CRM_ABUSE_404_THRESHOLD", "abuse_404_threshold", int, 30, "404s from one address within the window that trigger a ban"),
+    Var("CRM_ABUSE_404_THRESHOLD", "abuse_404_threshold", int, 30, "404s from one signed-in user, or one address when not signed in, within the window that trigger a ban of that user or address"),
     Var("CRM_ABUSE_404_WINDOW_SEC", "abuse_404_window_sec", int, 60, "window for counting 404s"),
     Var("CRM_ABUSE_BAN_SEC", "abuse_ban_sec", int, 900, "how long a ban lasts"),
     Var("CRM_SEED_DEMO_DATA", "seed_demo_data", bool, False, "`1` to load demo data on an empty database (refused in production)"),
@@ -64,6 +66,7 @@ class Config:
     public_url: str = None
     cors_origins: tuple = ()
     trust_proxy: bool = False
+    proxy_addresses: tuple = ()
     max_body_bytes: int = 10 * 1024 * 1024
     max_grid_body_bytes: int = 64 * 1024 * 1024
     token_ttl_hours: int = 24
@@ -128,6 +131,11 @@ def _finish(config: Config) -> Config:
         changes["db_path"] = Path(config.data_dir) / "crm.db"
     if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.log_level!r}")
+    for address in config.proxy_addresses:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ConfigError(f"CRM_PROXY_ADDRESSES: {address!r} is not an IP address or network") from None
     if config.max_body_bytes < 1024:
         raise ConfigError("CRM_MAX_BODY_BYTES must be at least 1024")
     if config.max_grid_body_bytes < config.max_body_bytes:

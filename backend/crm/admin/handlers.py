@@ -7,13 +7,13 @@ from ..backups import service as backups
 from ..clock import iso, parse_iso, utcnow
 from ..errors import Invalid
 from ..http.responses import Page
-from ..shapes import ANY, BOOLEAN, STRING, array, maybe, obj
+from ..shapes import ANY, BOOLEAN, INTEGER, STRING, array, maybe, obj
 from ..validation import page_params
 
 AUDIT_FILTERS = ("entity_type", "entity_id", "actor_id", "action")
 AUDIT_ENTRY = obj(id=ANY, at=STRING, entity_type=STRING, entity_id=maybe(STRING), action=STRING, changes=ANY)
 SECURITY = obj(env=STRING, ok=BOOLEAN, hsts=BOOLEAN, checks=array(obj(name=STRING, ok=BOOLEAN, detail=STRING)),
-               banned_addresses=ANY)
+               banned_addresses=INTEGER, banned_users=INTEGER)
 
 
 def audit_log(req):
@@ -40,14 +40,14 @@ def security_status(req):
     config = req.config
     admins = users.active_admins(req.db)
     total_users = users.count(req.db)
+    banned = req.app.shield.banned()
     checks = [
         _check("secret_key", config.secret_from_env, "CRM_SECRET_KEY is set" if config.secret_from_env
                else "using a generated development key; set CRM_SECRET_KEY (32+ characters)"),
         _check("production_mode", config.production, f"CRM_ENV={config.env}"),
         _check("cors", True, "allowed origins: " + ", ".join(config.cors_origins) if config.cors_origins
                else "same origin only"),
-        _check("proxy_trust", True, "X-Forwarded-For is trusted (CRM_TRUST_PROXY=1): only safe behind your own proxy"
-               if config.trust_proxy else "X-Forwarded-For is ignored"),
+        _check("proxy_trust", True, _proxy_trust(config)),
         _check("rate_limits", min(config.login_rate_limit, config.write_rate_limit, config.get_rate_limit) > 0,
                f"login {config.login_rate_limit}/min, writes {config.write_rate_limit}/min, reads {config.get_rate_limit}/min"),
         _check("bootstrap_closed", total_users > 0, "registration closed" if total_users else "no users yet: anyone can register the first admin"),
@@ -59,8 +59,17 @@ def security_status(req):
         "ok": all(item["ok"] for item in checks),
         "checks": checks,
         "hsts": config.production,
-        "banned_addresses": req.app.shield.bans.banned(),
+        "banned_addresses": banned["addresses"],
+        "banned_users": banned["users"],
     }
+
+
+def _proxy_trust(config) -> str:
+    if not config.trust_proxy:
+        return "X-Forwarded-For is ignored"
+    if config.proxy_addresses:
+        return "X-Forwarded-For is trusted from " + ", ".join(config.proxy_addresses)
+    return "X-Forwarded-For is trusted from any peer (CRM_TRUST_PROXY=1): only safe behind your own proxy"
 
 
 def _check(name, ok, detail):

@@ -1,16 +1,20 @@
 """Socket → Request → route → Response. The one place requests are dispatched.
 
 Order for every request: read the line and headers, assign a request id, work
-out the client address, apply the ban and rate-limit checks, then either route
+out the client address and the caller (its user, if its token is validly
+signed, else that address), apply the caller's ban and rate limits, then either route
 an /api/ path (body read with a size cap, principal authenticated, handler
 called; a large-body route reads its body only after authentication and
 authorisation) or serve a static file. Every response gets a Content-Length, the
 security headers and one log line; an unexpected exception becomes a 500 JSON
 naming the request id, with the traceback only in the log.
 """
+import json
 import logging
+import re
 import time
 import uuid
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 
 from ..auth.session import authenticate, authorize
@@ -20,7 +24,7 @@ from .request import Request
 from .responses import Response, error_response, json_response, to_response
 
 log = logging.getLogger("crm.http")
-BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+METHOD_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
 
 
 class CRMHandler(BaseHTTPRequestHandler):
@@ -30,10 +34,30 @@ class CRMHandler(BaseHTTPRequestHandler):
     server_version = "VentureCRM"
     sys_version = ""
 
-    def do_GET(self):
-        self.dispatch()
+    def __getattr__(self, name):
+        # The stdlib answers a method without a do_<METHOD> with its own 501 HTML
+        # page; every method comes here instead, so the router can answer 405
+        # with Allow on a known path and 404 elsewhere, in JSON like the rest.
+        if name.startswith("do_"):
+            return self.dispatch
+        raise AttributeError(name)
 
-    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+    def send_error(self, code, message=None, explain=None):
+        """The stdlib's own refusals (a malformed request line, headers too large) in our JSON shape."""
+        self.close_connection = True
+        # A request line too broken to name its version leaves "HTTP/0.9", which
+        # would send the body without a status line; a refusal always has one.
+        self.request_version = "HTTP/1.1"
+        body = json.dumps({"error": (message or HTTPStatus(code).phrase)[:200]}).encode()
+        self.send_response(code)
+        for name, value in security_headers(self.server.app.config.production).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
 
     def version_string(self):
         return self.server_version
@@ -51,7 +75,10 @@ class CRMHandler(BaseHTTPRequestHandler):
         state = {"user_id": None}
         self.body_read = False
         try:
-            response = self.handle_request(app, path, ip, request_id, state)
+            if not METHOD_TOKEN.fullmatch(self.command):
+                raise ApiError(f"{self.command!r} is not a valid HTTP method", status=501)
+            caller = app.shield.identify(self.headers.get("Authorization"), ip)
+            response = self.handle_request(app, path, caller, ip, request_id, state)
         except ApiError as exc:
             response = error_response(exc)
         except Exception:
@@ -68,16 +95,16 @@ class CRMHandler(BaseHTTPRequestHandler):
             state["user_id"] or "-", request_id, ip,
         )
 
-    def handle_request(self, app, path, ip, request_id, state) -> Response:
-        app.shield.check(self.command, path, ip)
+    def handle_request(self, app, path, caller, ip, request_id, state) -> Response:
+        app.shield.check(self.command, path, caller)
         if self.command == "OPTIONS":
             return self.preflight(app, path)
         if not path.startswith("/api/"):
-            return self.serve_static(app, path, ip)
+            return self.serve_static(app, path, caller)
         try:
             route, params = app.router.match(self.command, path)
         except NotFound:
-            app.shield.bans.record_404(ip)
+            app.shield.not_found(caller)
             raise
         if not route.large_body:
             body = self.read_body(app.config.max_body_bytes)
@@ -97,14 +124,14 @@ class CRMHandler(BaseHTTPRequestHandler):
         finally:
             req.close()
 
-    def serve_static(self, app, path, ip) -> Response:
+    def serve_static(self, app, path, caller) -> Response:
         if self.command not in ("GET", "HEAD"):
             self.read_body(app.config.max_body_bytes)
             return json_response({"error": f"{self.command} is not allowed on {path}"}, 405, {"Allow": "GET, HEAD"})
         try:
             return app.static.serve(path, self.headers.get("If-None-Match"))
         except NotFound:
-            app.shield.bans.record_404(ip)
+            app.shield.not_found(caller)
             raise
 
     def preflight(self, app, path) -> Response:

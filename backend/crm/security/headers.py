@@ -1,4 +1,6 @@
-"""Security headers on every response, and CORS for configured origins only."""
+"""Security headers on every response, CORS for configured origins only, and the client's address."""
+import ipaddress
+from functools import lru_cache
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -48,10 +50,27 @@ def client_ip(config, peer: str, forwarded_for: str) -> str:
 
     The last hop is the one our own proxy appended; anything to its left came
     from the client and is forgeable, so keying limits and bans on it would let
-    a client pick a fresh address for every request.
+    a client pick a fresh address for every request. With CRM_PROXY_ADDRESSES
+    the header is believed only from the proxy itself: on StartOS a plain-HTTP
+    address reaches the container directly, with whatever header the client wrote.
     """
-    if config.trust_proxy and forwarded_for:
+    if config.trust_proxy and forwarded_for and from_proxy(config.proxy_addresses, peer):
         last = forwarded_for.split(",")[-1].strip()
         if last:
             return last
     return peer
+
+
+def from_proxy(proxy_addresses: tuple, peer: str) -> bool:
+    if not proxy_addresses:
+        return True
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in proxy_networks(proxy_addresses))
+
+
+@lru_cache(maxsize=4)
+def proxy_networks(proxy_addresses: tuple) -> tuple:
+    return tuple(ipaddress.ip_network(address, strict=False) for address in proxy_addresses)

@@ -63,7 +63,7 @@ class SlidingWindow:
 
 
 class BanList:
-    """Addresses that produced a burst of 404s, banned for a while."""
+    """Callers (addresses or users) that produced a burst of 404s, banned for a while."""
 
     def __init__(self, threshold: int, window: float, ban_seconds: float, clock=time.monotonic):
         self.counter = SlidingWindow(threshold, window, clock)
@@ -72,27 +72,28 @@ class BanList:
         self._until = {}
         self._lock = threading.Lock()
 
-    def banned_for(self, ip) -> float:
+    def banned_for(self, key) -> float:
         with self._lock:
-            until = self._until.get(ip)
+            until = self._until.get(key)
             if until is None:
                 return 0.0
             left = until - self.clock()
             if left <= 0:
-                del self._until[ip]
+                del self._until[key]
                 return 0.0
             return left
 
-    def record_404(self, ip) -> bool:
+    def record_404(self, key) -> bool:
         """Count a 404; return True if this one earned a ban (the threshold-th in the window)."""
-        self.counter.hit(ip)
-        if self.counter.count(ip) >= self.counter.limit:
+        self.counter.hit(key)
+        if self.counter.count(key) >= self.counter.limit:
             with self._lock:
-                self._until[ip] = self.clock() + self.ban_seconds
-            self.counter.reset(ip)
+                self._until[key] = self.clock() + self.ban_seconds
+            self.counter.reset(key)
             return True
         return False
 
-    def banned(self) -> int:
+    def banned(self) -> list:
+        """The keys banned now."""
         with self._lock:
-            return sum(1 for until in self._until.values() if until > self.clock())
+            return [key for key, until in self._until.items() if until > self.clock()]

@@ -15,6 +15,17 @@ export type SmtpCredentials = {
 }
 
 /**
+ * The StartOS reverse proxy terminates TLS, drops any X-Forwarded-For the
+ * client sent and sets its own to the client's address, connecting to the
+ * container from the host's bridge address. Plain-HTTP addresses reach the
+ * container directly, so the header is believed only from that one peer.
+ */
+export const proxyEnv = {
+  CRM_TRUST_PROXY: '1',
+  CRM_PROXY_ADDRESSES: '10.0.3.1',
+} as const
+
+/**
  * The environment docker_entrypoint.sh and the server read (docs/DEPLOY.md
  * lists them). `smtp` is null when the digest has no SMTP account: disabled,
  * or "system" on a server whose system SMTP is not set up.
@@ -28,6 +39,7 @@ export function crmEnv(
     CRM_APP_DIR: '/app',
     CRM_HOST: '0.0.0.0',
     CRM_PORT: '8080',
+    ...proxyEnv,
     // "disabled" here makes the entrypoint ignore any SMTP files on /data.
     SMTP_SELECTION: smtp ? store.smtp.selection : 'disabled',
   }

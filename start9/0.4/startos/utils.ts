@@ -1,6 +1,7 @@
 import { SubContainer, T } from '@start9labs/start-sdk'
 import { manifest } from './manifest'
 import { sdk } from './sdk'
+import { proxyEnv } from './env'
 
 export const uiPort = 8080
 export const mainHostId = 'main'
@@ -43,7 +44,7 @@ export async function adminCli(
     {
       user: appUser,
       // The CLI reads the kept signing key from /data itself, as the entrypoint does.
-      env: { CRM_DATA_DIR: '/data', CRM_ENV: 'production' },
+      env: { CRM_DATA_DIR: '/data', CRM_ENV: 'production', ...proxyEnv },
     },
   )
   const out = res.stdout.toString().trim()
