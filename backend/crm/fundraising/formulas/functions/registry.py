@@ -1,0 +1,43 @@
+"""The function registry: each function's parameter kinds, result type and implementation, by name."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class _Function:
+    name: str
+    params: tuple       # kinds, a trailing "?" marks optional, "*" or "+" repeats the last kind
+    result: object      # a type name, or fn(call node, arg types) -> type
+    impl: object        # fn(ctx, *values), or fn(ctx, *nodes) when lazy
+    lazy: bool = False
+
+    def kind(self, index: int) -> str:
+        return self.params[min(index, len(self.params) - 1)].rstrip("?*+")
+
+    def arity(self) -> tuple:
+        required = sum(1 for p in self.params if p[-1] not in "?*")
+        repeats = self.params and self.params[-1][-1] in "*+"
+        return required, None if repeats else len(self.params)
+
+    def arity_problem(self, count: int):
+        low, high = self.arity()
+        if low <= count and (high is None or count <= high):
+            return None
+        if high is None:
+            wanted = f"at least {low} argument{'s' * (low != 1)}"
+        elif low == high:
+            wanted = f"{low} argument{'s' * (low != 1)}" if low else "no arguments"
+        else:
+            wanted = f"{low} to {high} arguments"
+        return f"{self.name} takes {wanted}, got {count}"
+
+
+FUNCTIONS: dict = {}
+
+
+def _function(name: str, params: str, result, lazy: bool = False):
+    kinds = tuple(p.strip() for p in params.split(",") if p.strip())
+
+    def register(impl):
+        FUNCTIONS[name] = _Function(name, kinds, result, impl, lazy)
+        return impl
+    return register
