@@ -112,7 +112,7 @@ class CRMHandler(BaseHTTPRequestHandler):
             app=app, method=self.command, path=path, query_string=self.path.partition("?")[2],
             headers=self.headers, body=b"" if route.large_body else body, ip=ip, request_id=request_id,
         )
-        req.route, req.params = route, params
+        req.route, req.params, req.signed_claims = route, params, caller.claims
         try:
             with app.gate.exclusive() if route.exclusive else app.gate.shared():
                 req.user = authenticate(req, required=route.auth != "public")

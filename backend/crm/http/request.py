@@ -19,6 +19,7 @@ class Request:
         check_query_text(self.query)
         self.params = {}
         self.user = None
+        self.signed_claims = None  # the bearer token's claims when its signature checked out (Shield.identify)
         self.route = None
         self._db = None
         self._json = None

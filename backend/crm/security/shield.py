@@ -25,6 +25,7 @@ USER_PREFIX = "user:"  # no address starts so, so the two kinds of key never col
 class Caller:
     key: str    # what limits and bans count against
     who: str    # how refusals name it: "this address" or "your account"
+    claims: dict = None  # the token's, signature checked: authentication need not decode it again
 
 
 class Shield:
@@ -45,7 +46,7 @@ class Shield:
             except tokens.InvalidToken:
                 pass
             else:
-                return Caller(USER_PREFIX + str(claims["sub"]), "your account")
+                return Caller(USER_PREFIX + str(claims["sub"]), "your account", claims)
         return Caller(ip, "this address")
 
     def check(self, method: str, path: str, caller: Caller) -> None:
