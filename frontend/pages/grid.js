@@ -9,6 +9,7 @@ import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
 import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
 import { openDrawer, refreshOpenDrawer } from "../widgets/drawer.js";
 import { openEvents } from "../widgets/events.js";
+import { menuButton } from "../widgets/menu.js";
 import { fillHandle } from "../widgets/fillhandle.js";
 import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
@@ -32,13 +33,19 @@ export function mount(root, { me }) {
   const search = h("input", { id: "grid-search", type: "search", placeholder: "Search", "aria-label": "Search investors", autocomplete: "off" });
   const count = h("span.count", { "aria-live": "polite" });
   const addRow = h("button", { type: "button", dataset: { action: "add-row" } }, "+ Add investor");
-  const addColumn = h("button", { type: "button", dataset: { action: "add-column" } }, "+ Add column");
   const gridEl = h("div", { id: "grid", role: "grid", "aria-label": "Fundraising grid" });
   const notice = h("span.notice", { role: "alert" });
-  const tools = h("span.grid-tools");  // filled by the widgets below, once `grid` exists
+  // One line at 1280 px (app.css): the view picker and the view tools as one group, search, "+ Add investor",
+  // then "More" for what is done now and then (add a column, archived rows, import, export); the
+  // widgets' messages take the room that is left (cut short rather than push the rest onto a second line).
+  const viewGroup = h("div.view-tools", { role: "group", "aria-label": "View tools" },
+    h("label.view-picker", {}, h("span.sr-only", {}, "View"), viewSelect));
+  const moreEntries = [];  // the widgets' entries, once `grid` exists
+  const more = menuButton({ text: "More", label: "More actions", className: ".more-button", dataset: { action: "more" },
+    entries: () => [{ label: "Add column…", name: "add-column", popup: "dialog", run: () => addColumn() }, ...moreEntries] });
+  const messages = h("div.toolbar-messages", {}, notice);
   const toolbar = h("div.toolbar", { role: "toolbar", "aria-label": "Grid tools" },
-    h("label.view-picker", {}, h("span.sr-only", {}, "View"), viewSelect), tools, search, addRow, addColumn,
-    h("span.spacer"), notice, count, live, status);
+    viewGroup, search, addRow, more.anchor, messages, count, live, status);
   root.replaceChildren(toolbar, h("div.grid-wrap", {}, gridEl));
   root.classList.add("grid-page");
   const presenceEl = document.querySelector(".topbar .presence");
@@ -243,7 +250,11 @@ export function mount(root, { me }) {
     const wanted = new URLSearchParams(location.search).get("view");
     view = views.find((v) => v.id === wanted) || views[0] || null;
     renderViewSelect();
-    tools.replaceChildren(...viewTools(grid), ...rowTools(grid), ...transferTools(grid));
+    for (const part of [viewTools(grid), rowTools(grid), transferTools(grid)]) {
+      viewGroup.append(...(part.tools || []));
+      if (part.more?.length) moreEntries.push("separator", ...part.more);
+      messages.append(...(part.messages || []));
+    }
     // The first page is drawn, and usable, before the other pages are in.
     const page = await showRows();
     if (!page) return;
@@ -666,7 +677,7 @@ export function mount(root, { me }) {
     setCount();
   });
 
-  addColumn.addEventListener("click", async () => {
+  async function addColumn() {
     const op = await addColumnDialog();
     if (!op) return;
     op.column_id = crypto.randomUUID();
@@ -674,8 +685,11 @@ export function mount(root, { me }) {
     await waitForQueue();
     await reloadColumns();
     const col = table.getColumn(op.column_id);
-    if (col) table.scrollToColumn(col, "middle", false);
-  });
+    if (!col) { more.button.focus(); return; }
+    table.scrollToColumn(col, "middle", false).catch(() => {});  // (its promise may never settle: not awaited)
+    // The new field's ⋮ takes the focus (the reload left it on the rows): a keyboard user is where the field is.
+    (gridEl.querySelector(`.column-menu-button[data-column-menu="${CSS.escape(op.column_id)}"]`) || more.button).focus({ preventScroll: true });
+  }
 
   function waitForQueue() {
     return new Promise((resolve) => {

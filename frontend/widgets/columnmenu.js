@@ -1,9 +1,11 @@
 // A column header's menu, as Airtable's field menu: edit the field (name, type, options, fund, formula),
 // insert a field beside it, sort, group, hide, freeze, delete. Keyboard: the header's ⋮ button opens it
-// (Enter), arrows move, Escape or Tab closes it and gives the focus back to the button.
+// (Enter or Space); then the keys of every menu (menu.js): arrows move, a letter jumps, Escape or Tab
+// closes it and gives the focus back to the button.
 import { h } from "../dom.js";
 import { isNumeric } from "./columns.js";
 import { columnDialog, confirmDialog, errorText, notice } from "./dialogs.js";
+import { menuKeys, nameMenu } from "./menu.js";
 
 const MAX_FROZEN = 10;  // the server's limit for a view's frozen columns
 
@@ -47,7 +49,6 @@ export function columnMenu(grid, columnId) {
     const button = h(danger ? "button.column-menu-item.destructive" : "button.column-menu-item",
       { type: "button", role: "menuitem", tabindex: "-1", disabled, title: why || undefined, dataset: { action: name } }, label);
     buttons.push(button);
-    button.addEventListener("keydown", (event) => onMenuKey(event, grid, column.id, buttons));
     return { label: button, disabled, action: (event) => run(grid, column.id, event, action) };
   };
   const separator = { separator: true };
@@ -79,33 +80,13 @@ export function columnMenu(grid, columnId) {
   setTimeout(() => {
     const menu = buttons[0].closest(".tabulator-menu");
     if (!menu) return;
-    menu.setAttribute("role", "menu");
-    menu.setAttribute("aria-label", `Field options: ${column.name}`);
-    for (const el of menu.children) el.setAttribute("role", el.classList.contains("tabulator-menu-separator") ? "separator" : "none");
-    buttons.find((b) => !b.disabled)?.focus();
+    menuKeys(menu, { tabStays: true, close: () => { closeMenu(grid); focusHeader(grid, column.id); } });
+    nameMenu(menu, `Field options: ${column.name}`);
   }, 0);
   return items;
 }
 
 // -- keyboard ------------------------------------------------------------------------------
-
-function onMenuKey(event, grid, columnId, buttons) {
-  const enabled = buttons.filter((b) => !b.disabled);
-  const at = enabled.indexOf(event.currentTarget);
-  const go = (i) => { event.preventDefault(); enabled[(i + enabled.length) % enabled.length]?.focus(); };
-  switch (event.key) {
-    case "ArrowDown": return go(at + 1);
-    case "ArrowUp": return go(at - 1);
-    case "Home": return go(0);
-    case "End": return go(enabled.length - 1);
-    case "Escape": case "Tab":
-      event.preventDefault();
-      closeMenu(grid);
-      focusHeader(grid, columnId);
-      return undefined;
-    default: return undefined;
-  }
-}
 
 function closeMenu(grid) {
   grid.table?.modules?.menu?.rootPopup?.hide();

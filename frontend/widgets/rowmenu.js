@@ -1,10 +1,12 @@
 // A row's right-click menu (details, insert, log communication, link, archive) and the archived-rows list.
-// The menu is Tabulator's; we give it ARIA roles and keys (arrows, Home/End, Enter/Space, Escape), and
-// open it from the keyboard on the active cell (the ContextMenu key or Shift+F10).
+// The menu is Tabulator's; menu.js gives it ARIA roles and the keys every menu has (arrows, Home/End,
+// a letter, Enter/Space, Escape or Tab back to the grid), and we open it from the keyboard on the
+// active cell (the ContextMenu key or Shift+F10).
 import { api, authHeaders, unauthorized } from "../api.js";
 import { API } from "../config.js";
 import { h } from "../dom.js";
 import { READ_ONLY, display } from "./columns.js";
+import { menuKeys, nameMenu } from "./menu.js";
 
 const LOG_TYPES = [["call", "Call"], ["email", "Email"], ["meeting", "Meeting"], ["note", "Note"], ["text", "Text message"]];
 const ARCHIVED_PAGE = 20;
@@ -300,40 +302,8 @@ function hideMenu(grid) {
 function enhanceMenu(grid) {
   const menu = grid.table?.modules?.menu?.rootPopup?.element;
   if (!menu || !menu.querySelector(".row-menu-label") || menu.getAttribute("role") === "menu") return;
-  menu.setAttribute("role", "menu");
-  menu.setAttribute("aria-label", "Row actions");
-  for (const el of menu.children) {
-    if (el.classList.contains("tabulator-menu-separator")) { el.setAttribute("role", "separator"); continue; }
-    el.setAttribute("role", "menuitem");
-    el.tabIndex = -1;
-    if (el.classList.contains("tabulator-menu-item-disabled")) el.setAttribute("aria-disabled", "true");
-  }
-  const items = () => [...menu.querySelectorAll("[role=menuitem]")];
-  menu.addEventListener("keydown", (event) => {
-    const list = items();
-    const at = list.indexOf(document.activeElement);
-    const go = (i) => { event.preventDefault(); list[(i + list.length) % list.length]?.focus(); };
-    if (event.key === "ArrowDown") go(at + 1);
-    else if (event.key === "ArrowUp") go(at < 0 ? -1 : at - 1);
-    else if (event.key === "Home") go(0);
-    else if (event.key === "End") go(-1);
-    else if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      if (at >= 0 && list[at].getAttribute("aria-disabled") !== "true") list[at].click();
-    } else if (event.key === "Escape" || event.key === "Tab") {
-      event.preventDefault();
-      hideMenu(grid);
-      gridFocus(grid)?.focus({ preventScroll: true });
-    } else if (event.key.length === 1 && /\S/.test(event.key)) {
-      // Typing a letter moves to the next item starting with it.
-      const key = event.key.toLowerCase();
-      const found = list.findIndex((el, i) => i > at && el.textContent.trim().toLowerCase().startsWith(key));
-      const wrap = found >= 0 ? found : list.findIndex((el) => el.textContent.trim().toLowerCase().startsWith(key));
-      if (wrap >= 0) go(wrap);
-    }
-    event.stopPropagation();
-  });
-  items()[0]?.focus({ preventScroll: true });
+  menuKeys(menu, { tabStays: true, close: () => { hideMenu(grid); gridFocus(grid)?.focus({ preventScroll: true }); } });
+  nameMenu(menu, "Row actions");
 }
 
 /** Open the row menu at the active cell, as a right-click there would. */
@@ -479,14 +449,12 @@ function archivedDialog(grid) {
   return dialog;
 }
 
-/** Toolbar elements: the archived rows button. Also wires the menu's keys and opens `/?row=<id>` links. */
+/** The toolbar's part: "Archived investors…" in the More menu. Also wires the row menu's keys and opens `/?row=<id>` links. */
 export function rowTools(grid) {
-  const button = h("button", { type: "button", dataset: { action: "archived" }, "aria-haspopup": "dialog", title: "Archived investors" }, "Archived");
-  button.addEventListener("click", () => archivedDialog(grid));
   grid.on("tableBuilt", () => {
     wireKeyboard(grid);
     const linked = new URLSearchParams(location.search).get("row");
     if (linked) grid.openRow(linked);
   });
-  return [button];
+  return { more: [{ label: "Archived investors…", name: "archived", popup: "dialog", run: () => archivedDialog(grid) }] };
 }

@@ -27,16 +27,27 @@ const MODES = [
 const STEPS = [["file", "File"], ["mapping", "Mapping"], ["preview", "Preview"], ["done", "Done"]];
 const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
 
-/** Toolbar elements: Import and Export buttons (none for roles the routes refuse). */
+/**
+ * The toolbar's part: "Import CSV…" and "Export CSV" for the More menu, and the status line the export
+ * talks in (nothing for roles the routes refuse).
+ */
 export function transferTools(grid) {
-  if (!ALLOWED_ROLES.has(grid.me?.role)) return [];
+  if (!ALLOWED_ROLES.has(grid.me?.role)) return {};
   const status = h("span.transfer-status", { role: "status", "aria-live": "polite" });
-  const importButton = h("button", { type: "button", dataset: { action: "import-csv" }, "aria-haspopup": "dialog" }, "Import CSV");
-  const exportButton = h("button", { type: "button", dataset: { action: "export-csv" },
-    title: "Download the rows of this view (its filters, sorts and visible columns) as CSV" }, "Export CSV");
-  importButton.addEventListener("click", () => importWizard(grid));
-  exportButton.addEventListener("click", () => exportCsv(grid, exportButton, status));
-  return [importButton, exportButton, status];
+  let exporting = false;
+  const exportView = async () => {
+    if (exporting) return;
+    exporting = true;
+    try { await exportCsv(grid, status); } finally { exporting = false; }
+  };
+  return {
+    more: [
+      { label: "Import CSV…", name: "import-csv", popup: "dialog", run: () => importWizard(grid) },
+      { label: "Export CSV", name: "export-csv", run: exportView, disabled: () => exporting,
+        title: "Download the rows of this view (its filters, sorts and visible columns) as CSV" },
+    ],
+    messages: [status],
+  };
 }
 
 // -- HTTP ----------------------------------------------------------------------------------
@@ -68,13 +79,11 @@ function fileName(view) {
   return `${base || "fundraising"}.csv`;
 }
 
-async function exportCsv(grid, button, status) {
+async function exportCsv(grid, status) {
   const view = grid.view();
   const params = new URLSearchParams({ format: "csv" });
   if (view) params.set("view_id", view.id);
   if (grid.search()) params.set("q", grid.search());  // the export reads `q` as GET /rows does
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
   status.textContent = "Preparing CSV…";
   try {
     const response = await fetch(`${URLS.export}?${params}`, { headers: authHeaders() });
@@ -92,9 +101,6 @@ async function exportCsv(grid, button, status) {
     status.textContent = `Downloaded ${fileName(view)}`;
   } catch (error) {
     status.textContent = `Export failed: ${error.message}`;
-  } finally {
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
   }
 }
 

@@ -8,6 +8,7 @@ import { api } from "../api.js";
 import { API } from "../config.js";
 import { h } from "../dom.js";
 import { display } from "./columns.js";
+import { menuButton } from "./menu.js";
 
 const FORMULA_CHECK = "/api/fundraising/formula/check";
 const LAYOUT_DEBOUNCE_MS = 500;
@@ -60,7 +61,7 @@ export function countConditions(group) {
   return group.conditions.reduce((n, item) => n + (isGroup(item) ? countConditions(item) : 1), 0);
 }
 
-/** Toolbar elements for the current view. */
+/** The view tools for the toolbar: `{ tools, messages }` (the buttons; the status line their saves talk in). */
 export function viewTools(grid) {
   const popovers = [];
   const drafts = new Map();         // view id -> {base, group}: the filter being built (kept while the popover is closed)
@@ -177,11 +178,11 @@ export function viewTools(grid) {
   function closeAll(except) { for (const p of popovers) if (p !== except && p.isOpen()) p.close(); }
 
   /** A toolbar button with a panel under it; `fill(panel, pop)` (may be async) builds the panel on opening. */
-  function popover(key, title, fill, { role = "dialog" } = {}) {
+  function popover(key, title, fill) {
     const panelId = nextId(`vt-${key}`);
-    const button = h("button.vt-button", { type: "button", "aria-haspopup": role === "menu" ? "menu" : "dialog",
+    const button = h("button.vt-button", { type: "button", "aria-haspopup": "dialog",
       "aria-expanded": "false", "aria-controls": panelId, dataset: { viewTool: key } }, title);
-    const panel = h("div.vt-popover", { id: panelId, role, "aria-label": title, hidden: true, dataset: { viewPanel: key } });
+    const panel = h("div.vt-popover", { id: panelId, role: "dialog", "aria-label": title, hidden: true, dataset: { viewPanel: key } });
     const anchor = h("span.vt-anchor", {}, button, panel);
     const outside = (event) => { if (!anchor.contains(event.target)) pop.close(); };
     // Escape also works when the focus fell to the page (e.g. the focused control was rebuilt).
@@ -248,39 +249,25 @@ export function viewTools(grid) {
 
   // -- the view menu: new, rename, share, lock, delete ----------------------------------
 
-  const viewMenu = popover("view-menu", "View options", (panel, pop) => {
-    const view = grid.view();
-    const items = [
-      ["New view…", () => createViewDialog()],
-    ];
-    if (view) {
-      items.push(
-        ["Rename view…", () => renameViewDialog(view)],
-        [view.shared ? "Make personal" : "Share with everyone", () => patchView(view, { shared: !view.shared })],
+  const viewMenu = menuButton({
+    text: "⋯", label: "View options", title: "View options: new, rename, share, lock, delete", className: ".vt-button",
+    dataset: { viewTool: "view-menu" }, menuDataset: { viewPanel: "view-menu" },
+    onOpen: () => closeAll(viewMenu),
+    entries: () => {
+      const view = grid.view();
+      const info = h("div.vt-menu-info", {}, view ? `${view.shared ? "Shared" : "Personal"} view${view.locked ? " · locked" : ""}` : "No view");
+      const entries = [info, { label: "New view…", popup: "dialog", run: () => createViewDialog() }];
+      if (!view) return entries;
+      entries.push(
+        { label: "Rename view…", popup: "dialog", run: () => renameViewDialog(view) },
+        { label: view.shared ? "Make personal" : "Share with everyone", run: () => patchView(view, { shared: !view.shared }) },
       );
-      if (view.shared) items.push([view.locked ? "Unlock view" : "Lock view", () => patchView(view, { locked: !view.locked })]);
-      items.push(["Delete view…", () => deleteViewDialog(view)]);
-    }
-    const info = view
-      ? h("div.vt-menu-info", {}, `${view.shared ? "Shared" : "Personal"} view${view.locked ? " · locked" : ""}`)
-      : h("div.vt-menu-info", {}, "No view");
-    panel.append(info, ...items.map(([label, run]) => h("button.vt-menu-item", { type: "button", role: "menuitem",
-      tabindex: "-1", onclick: () => { pop.close({ focus: true }); run(); } }, label)));
-  }, { role: "menu" });
-  viewMenu.button.textContent = "⋯";
-  viewMenu.button.setAttribute("aria-label", "View options");
-  viewMenu.button.title = "View options: new, rename, share, lock, delete";
-  viewMenu.panel.addEventListener("keydown", (event) => {
-    const items = [...viewMenu.panel.querySelectorAll("[role=menuitem]")];
-    const at = items.indexOf(document.activeElement);
-    let next = null;
-    if (event.key === "ArrowDown") next = items[(at + 1) % items.length];
-    else if (event.key === "ArrowUp") next = items[(at - 1 + items.length) % items.length];
-    else if (event.key === "Home") next = items[0];
-    else if (event.key === "End") next = items[items.length - 1];
-    else if (event.key === "Tab") viewMenu.close();
-    if (next) { event.preventDefault(); next.focus(); }
+      if (view.shared) entries.push({ label: view.locked ? "Unlock view" : "Lock view", run: () => patchView(view, { locked: !view.locked }) });
+      entries.push({ label: "Delete view…", popup: "dialog", run: () => deleteViewDialog(view) });
+      return entries;
+    },
   });
+  popovers.push(viewMenu);
 
   async function switchTo(id) {
     const list = await api("GET", API.views);
@@ -972,6 +959,8 @@ export function viewTools(grid) {
     label(filterPop, n ? `Filter (${n})` : "Filter", n > 0);
     label(sortPop, sorts ? `Sort (${sorts})` : "Sort", sorts > 0);
     label(groupPop, grouped ? `Group: ${grouped.name}` : "Group", Boolean(grouped));
+    if (grouped) groupPop.button.title = `Grouped by ${grouped.name}`;  // a long name is cut short on the button
+    else groupPop.button.removeAttribute("title");
     label(hidePop, hidden ? `Hide fields (${hidden})` : "Hide fields", hidden > 0);
     label(layoutPop, "Layout", false);
     lockBadge.hidden = !(view?.shared && view?.locked);
@@ -987,6 +976,8 @@ export function viewTools(grid) {
   });
 
   refresh();
-  return [h("span.vt-tools", { role: "group", "aria-label": "View tools" },
-    viewMenu.anchor, lockBadge, filterPop.anchor, sortPop.anchor, groupPop.anchor, hidePop.anchor, layoutPop.anchor, message)];
+  return {
+    tools: [viewMenu.anchor, lockBadge, filterPop.anchor, sortPop.anchor, groupPop.anchor, hidePop.anchor, layoutPop.anchor],
+    messages: [message],
+  };
 }

@@ -13,6 +13,13 @@ def sign_in(page, username="admin", password="correct horse battery"):
     page.wait_for_selector("#grid .tabulator-row, #grid .tabulator-placeholder")
 
 
+def more_action(page, name):
+    """Choose `name` in the toolbar's More menu, where the less frequent actions live
+    (Add column…, Archived investors…, Import CSV…, Export CSV)."""
+    page.get_by_role("button", name="More actions").click()
+    page.get_by_role("menu", name="More actions").get_by_role("menuitem", name=name, exact=True).click()
+
+
 def column_ids(client) -> dict:
     """{built-in key: column id} of the grid's built-in columns."""
     state = client.get("/api/fundraising/state").json()["data"]

@@ -2,7 +2,7 @@
 import csv
 import io
 
-from .browser_helpers import seed_grid, sign_in
+from .browser_helpers import more_action, seed_grid, sign_in
 
 INVESTORS_CSV = (
     "Investor,Commitment,First Meeting,Sectors,Internal ID,Tier\r\n"
@@ -23,7 +23,7 @@ def column_named(state, name):
 
 
 def open_wizard(page, path):
-    page.get_by_role("button", name="Import CSV").click()
+    more_action(page, "Import CSV…")
     wizard = page.locator("dialog[data-import-wizard]")
     wizard.get_by_label("CSV file").set_input_files(str(path))
     wizard.locator("[data-panel='mapping']").wait_for()  # the preview answered: the mapping step is shown
@@ -194,7 +194,7 @@ def test_a_dropped_file_escape_cancels_and_update_only_skips_unknown_investors(p
     held = []  # the preview request, held until the progress has been seen
     hold = lambda route: held.append(route)  # noqa: E731 (Playwright wants a Python function)
     page.route("**/api/fundraising/import/preview", hold)
-    page.get_by_role("button", name="Import CSV").click()
+    more_action(page, "Import CSV…")
     wizard = page.locator("dialog[data-import-wizard]")
     drop_file(page, "investors.csv", INVESTORS_CSV)
     progress = wizard.locator(".wizard-progress")
@@ -213,7 +213,7 @@ def test_a_dropped_file_escape_cancels_and_update_only_skips_unknown_investors(p
     wizard.wait_for(state="detached")
     assert len(state_of(admin)["grid"]["rows"]) == 3  # nothing imported
 
-    page.get_by_role("button", name="Import CSV").click()
+    more_action(page, "Import CSV…")
     drop_file(page, "investors.csv", INVESTORS_CSV)
     wizard.locator("[data-panel='mapping']").wait_for()
     wizard.get_by_label("Update only").check()
@@ -231,7 +231,7 @@ def test_a_dropped_file_escape_cancels_and_update_only_skips_unknown_investors(p
 
 def exported(page):
     with page.expect_download() as info:
-        page.get_by_role("button", name="Export CSV").click()
+        more_action(page, "Export CSV")
     download = info.value
     with open(download.path(), encoding="utf-8-sig", newline="") as f:
         table = list(csv.reader(io.StringIO(f.read())))

@@ -6,7 +6,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .browser_helpers import column_ids, eventually, seed_grid, sign_in
+from .browser_helpers import column_ids, eventually, more_action, seed_grid, sign_in
 
 
 def grid_names(client):
@@ -78,7 +78,7 @@ def test_archive_from_the_menu_undo_then_restore_from_the_archived_list(pages, s
     expect(row(page, "Horsley Bridge")).to_have_count(0)
     eventually(lambda: archived_ids(admin) == [target])
     saved(page)
-    page.get_by_role("button", name="Archived", exact=True).click()
+    more_action(page, "Archived investors…")
     dialog = page.get_by_role("dialog", name="Archived investors")
     item = dialog.locator(".archived-item", has_text="Horsley Bridge")
     expect(item).to_be_visible()
@@ -118,7 +118,7 @@ def test_archiving_a_range_of_rows_archives_each_in_one_request_and_the_list_sea
 
     # The archived list shows all three; its search narrows it; restoring one brings it back.
     saved(page)
-    page.get_by_role("button", name="Archived", exact=True).click()
+    more_action(page, "Archived investors…")
     dialog = page.get_by_role("dialog", name="Archived investors")
     expect(dialog.locator(".archived-item")).to_have_count(3)
     dialog.get_by_label("Search archived investors").fill("adams")

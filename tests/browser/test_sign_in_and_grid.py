@@ -1,7 +1,7 @@
 """The SPA in a real browser: first run, sign-in, editing the grid, live updates."""
 import time
 
-from .browser_helpers import OUTPUT, seed_grid, sign_in
+from .browser_helpers import OUTPUT, more_action, seed_grid, sign_in
 
 PASSWORD = "correct horse battery"
 
@@ -64,7 +64,7 @@ def test_a_new_column_and_a_keyboard_edit_are_saved_and_seen_live_by_others(page
     sign_in(other)
 
     # Add a text column through the dialog.
-    page.get_by_role("button", name="+ Add column").click()
+    more_action(page, "Add column…")
     page.get_by_label("Name").fill("Warmth")
     page.get_by_label("Type").select_option("text")
     page.get_by_role("button", name="Add column", exact=True).click()
