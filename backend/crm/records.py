@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from . import audit, shapes
 from .clock import new_id, now_iso
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .http.responses import Page
+from .results import Page
 from .validation import Body, page_params, query_flag
 
 BOOKKEEPING = ("created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by")

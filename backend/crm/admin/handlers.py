@@ -6,7 +6,7 @@ from ..auth import users
 from ..backups import service as backups
 from ..clock import iso, parse_iso, utcnow
 from ..errors import Invalid
-from ..http.responses import Page
+from ..results import Page
 from ..shapes import ANY, BOOLEAN, INTEGER, STRING, array, maybe, obj
 from ..validation import page_params
 

@@ -5,7 +5,7 @@ from .. import audit
 from ..clock import iso, now_iso
 from ..db import transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from ..http.responses import Created, Page
+from ..results import Created, Page
 from ..shapes import BOOLEAN, STRING, maybe, obj
 from ..validation import Body, Field, page_params
 from . import passwords, tokens, users

@@ -4,7 +4,8 @@ import json
 from .. import audit, settings
 from ..db import transaction
 from ..errors import Invalid
-from ..http.responses import Created, Page, Response
+from ..http.responses import Response
+from ..results import Created, Page
 from ..shapes import BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, page_params
 from . import service

@@ -2,7 +2,7 @@
 from .. import records
 from ..db import transaction
 from ..errors import Invalid
-from ..http.responses import Created
+from ..results import Created
 from .model import COMMUNICATION, utc_text
 
 

@@ -3,10 +3,10 @@ from .. import records
 from ..communications.model import COMMUNICATION
 from ..db import transaction
 from ..fundraising import links
-from ..http.responses import Created
 from ..lp_profiles.model import LP_PROFILE
 from ..opportunities.model import OPPORTUNITY
 from ..organizations.model import ORGANIZATION
+from ..results import Created
 from .model import CONTACT, DEFAULTS
 
 # Rows that belong to a contact and go (and come back) with it.

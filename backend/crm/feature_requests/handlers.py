@@ -1,7 +1,7 @@
 """Feature requests: the team's wish list for the CRM itself."""
 from .. import records
 from ..db import transaction
-from ..http.responses import Created
+from ..results import Created
 from .model import FEATURE_REQUEST
 
 DEFAULTS = {"status": "open", "votes": 0}

@@ -4,7 +4,8 @@ import time
 
 from ..db import transaction
 from ..errors import Invalid, NotFound
-from ..http.responses import Created, Page, Response, json_response
+from ..http.responses import Response, json_response
+from ..results import Created, Page
 from ..shapes import ANY, BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, page_params
 from . import automations, comments, export, formulas, grid, links_log, ops, save, store, views

@@ -1,10 +1,13 @@
 """What handlers return, and how it becomes bytes.
 
 A handler returns plain data (wrapped as `{"data": ...}`), a `Page` (a list
-with total/limit/offset), `Created` (201), or a `Response` it built itself.
+with total/limit/offset), `Created` (201), both from crm.results, or a
+`Response` it built itself.
 """
 import json
 from dataclasses import dataclass, field
+
+from .. import results
 
 
 @dataclass
@@ -14,19 +17,6 @@ class Response:
     content_type: str = "application/json"
     headers: dict = field(default_factory=dict)
     stream: object = None  # an iterator of bytes for a long-lived response (Server-Sent Events)
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    limit: int
-    offset: int
-
-
-@dataclass
-class Created:
-    data: object
 
 
 def _json_default(value):
@@ -45,9 +35,9 @@ def json_response(payload, status=200, headers=None) -> Response:
 def to_response(result) -> Response:
     if isinstance(result, Response):
         return result
-    if isinstance(result, Page):
+    if isinstance(result, results.Page):
         return json_response({"data": result.items, "total": result.total, "limit": result.limit, "offset": result.offset})
-    if isinstance(result, Created):
+    if isinstance(result, results.Created):
         return json_response({"data": result.data}, status=201)
     return json_response({"data": result})
 

@@ -1,5 +1,5 @@
 """Airtable CSV import into the grid: preview, then commit."""
-from ..http.responses import Created
+from ..results import Created
 from ..shapes import INTEGER, OBJECT, array, obj
 from . import grid_import
 

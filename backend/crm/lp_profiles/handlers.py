@@ -2,7 +2,7 @@
 from .. import records
 from ..contacts.model import promote_to_investor
 from ..db import transaction
-from ..http.responses import Created
+from ..results import Created
 from .model import LP_PROFILE
 
 

@@ -2,7 +2,7 @@
 from .. import records
 from ..contacts.model import organization_of
 from ..db import transaction
-from ..http.responses import Created
+from ..results import Created
 from ..validation import Body, Field
 from .model import OPPORTUNITY, PIPELINE_STAGES
 

@@ -1,7 +1,7 @@
 """Organizations: the firms contacts work for; their web domain drives email matching."""
 from .. import records
 from ..db import transaction
-from ..http.responses import Created
+from ..results import Created
 from .model import ORGANIZATION
 
 

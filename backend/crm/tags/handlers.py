@@ -1,7 +1,7 @@
 """The tag palette: names and colours offered when tagging records."""
 from .. import records
 from ..db import transaction
-from ..http.responses import Created
+from ..results import Created
 from .model import TAG
 
 
