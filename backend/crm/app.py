@@ -16,7 +16,7 @@ from .background import Loop
 from .backups import scheduler as backup_scheduler
 from .db.gate import Gate
 from .db.pool import ConnectionPool
-from .fundraising import daily
+from .fundraising import daily, listeners
 from .fundraising.collab import Presence
 from .fundraising.live import LiveGrid
 from .fundraising.setup import ensure_defaults
@@ -34,6 +34,7 @@ class App:
 
     def __init__(self, config):
         self.config = config
+        listeners.register()  # the grid follows classic changes (crm.hooks)
         self.router = Router(ROUTES)
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)

@@ -1,12 +1,11 @@
 """Wiping the CRM's business data, behind an exact confirmation phrase."""
-from .. import audit
+from .. import audit, hooks
 from ..backups import service
 from ..communications.model import COMMUNICATION
 from ..contacts.model import CONTACT
 from ..db import transaction
 from ..errors import Invalid
 from ..feature_requests.model import FEATURE_REQUEST
-from ..fundraising.setup import wipe_rows
 from ..lp_profiles.model import LP_PROFILE
 from ..opportunities.model import OPPORTUNITY
 from ..organizations.model import ORGANIZATION
@@ -29,7 +28,9 @@ def reset_all_data(req):
         raise Invalid({"confirm": f'must be exactly "{PHRASE}"'})
     safety = service.take(req.config, req.db, "full", "pre_reset", req.user["id"], req)
     with transaction(req.db):
-        counts = wipe_rows(req.db)  # grid rows first: their contacts point at classic contacts
+        counts = {}
+        for deleted in hooks.data_reset.announce(req.db):  # the grid's rows first: they point at classic contacts
+            counts.update(deleted)
         for kind in WIPED:
             counts[kind.table] = req.db.execute(f"DELETE FROM {kind.table}").rowcount
             if kind.fts:

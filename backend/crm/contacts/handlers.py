@@ -1,8 +1,7 @@
 """Contacts, the hub: the dossier, cascade delete and restore, and per-contact views."""
-from .. import records
+from .. import hooks, records
 from ..communications.model import COMMUNICATION
 from ..db import transaction
-from ..fundraising import links
 from ..lp_profiles.model import LP_PROFILE
 from ..opportunities.model import OPPORTUNITY
 from ..organizations.model import ORGANIZATION
@@ -68,7 +67,7 @@ def patch_contact(req):
 def _update(req, data):
     with transaction(req.db):
         contact = records.update(req.db, req, CONTACT, req.params["id"], data)
-        links.classic_contact_changed(req, contact)
+        hooks.contact_changed.announce(req.db, req, contact)  # the grid cells holding it follow
     return contact
 
 

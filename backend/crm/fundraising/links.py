@@ -3,7 +3,8 @@
 A grid contact is linked to a classic contact once, by a stored id: matched
 by email, else by name and organization, else a classic contact is created.
 After that, edits flow both ways through the link: a grid edit updates the
-classic contact, and a classic edit updates every grid cell that holds it.
+classic contact (here, from ops.Batch), and a classic edit updates every grid
+cell that holds it (listeners.contact_changed, through crm.hooks).
 """
 from .. import records
 from ..contacts.model import CONTACT
@@ -143,25 +144,3 @@ def _organizations(conn, req, names: set) -> dict:
     ids = records.insert_many(conn, req, ORGANIZATION, [{"name": n, "type": "other", "tags": []} for n in missing.values()])
     found.update(zip(missing, ids))
     return found
-
-
-def classic_contact_changed(req, contact: dict) -> int:
-    """After a classic edit, rewrite the grid cells holding this contact. Returns how many cells changed."""
-    from . import ops  # late: ops imports this module
-    holders = req.db.execute("SELECT id, investor_id, column_id FROM fundraising_contacts WHERE contact_id = ? AND deleted_at IS NULL",
-                             (contact["id"],)).fetchall()
-    if not holders:
-        return 0
-    name = " ".join(p for p in (contact["first_name"], contact["last_name"]) if p)
-    batch = ops.Batch(req.db, req, ops.current_version(req.db), presence=None, check_conflicts=False)
-    for holder in holders:
-        row = batch.row(holder["investor_id"], "contact", allow_archived=True)
-        people = [dict(p) for p in row["cells"].get(holder["column_id"]) or []]
-        for person in people:
-            if person["id"] == holder["id"]:
-                person.update(name=name, email=contact["email"], phone=contact["phone"], title=contact["title"])
-        batch.set_cell(holder["investor_id"], holder["column_id"], people, "contact", conflict_check=False, force=row["archived"])
-    result = batch.finish()
-    if result["applied"]:
-        req.app.presence.notify()
-    return result["applied"]

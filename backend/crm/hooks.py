@@ -1,0 +1,32 @@
+"""Hook lists: where a change must flow back against the import direction.
+
+The owner of a change announces it; a feature that must follow registers a
+listener at start-up (crm.app), so the owner never imports the follower. The
+classic CRM announces, the fundraising grid listens (fundraising/listeners.py).
+
+Listeners run in registration order, synchronously, on the announcer's
+connection and inside its transaction: one that raises rolls the whole change
+back, exactly as if the announcer had called it.
+"""
+
+
+class Hook:
+    def __init__(self, name: str):
+        self.name = name
+        self.listeners = []
+
+    def register(self, listener):
+        """Add a listener (once: registering it again, as every App does, changes nothing)."""
+        if listener not in self.listeners:
+            self.listeners.append(listener)
+        return listener
+
+    def announce(self, *args) -> list:
+        """Call every listener with `args`; their results, in order."""
+        return [listener(*args) for listener in self.listeners]
+
+
+# (conn, req, contact): a classic contact was edited (the updated record).
+contact_changed = Hook("contact_changed")
+# (conn) -> {table: rows deleted}: reset-all-data is about to delete every classic record.
+data_reset = Hook("data_reset")
