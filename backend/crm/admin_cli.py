@@ -34,11 +34,10 @@ import secrets
 import stat
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 from . import audit
 from . import config as config_module
-from .admin import handlers as admin_handlers
+from .admin import checklist
 from .auth import passwords, users
 from .clock import now_iso
 from .db import connect, transaction
@@ -189,9 +188,8 @@ def _secret_environ(environ) -> dict:
 def security_status(environ) -> dict:
     """The admin page's go-live checklist, plus the files the container keeps on /data.
 
-    The checklist comes from the same function the web UI's
-    /api/admin/security-status uses; banned addresses live in the running
-    server's memory and are not visible from here.
+    The checklist is the web UI's (admin/checklist.py); bans live in the
+    running server's memory and are not visible from here.
     """
     environ = _secret_environ(environ)
     try:
@@ -200,13 +198,9 @@ def security_status(environ) -> dict:
         raise CliError(f"configuration error: {exc}", code=2) from None
     conn = open_database(environ)
     try:
-        shield = SimpleNamespace(banned=lambda: {"addresses": 0, "users": 0})
-        req = SimpleNamespace(config=config, db=conn, app=SimpleNamespace(shield=shield))
-        report = admin_handlers.security_status(req)
+        report = checklist.report(config, conn)
     finally:
         conn.close()
-    report.pop("banned_addresses", None)
-    report.pop("banned_users", None)
     data_dir = Path(config.data_dir)
     key_path = Path(environ.get("CRM_GMAIL_SA_KEY_PATH") or data_dir / "secrets" / "gmail-service-account.json")
     files = [
