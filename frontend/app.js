@@ -3,7 +3,9 @@ import { api, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
+import * as contactPage from "./pages/contact.js";
 import * as gridPage from "./pages/grid.js";
+import { mentionsWidget } from "./widgets/mentions.js";
 
 const root = document.querySelector(SEL.app);
 let current = null;   // the mounted page's unmount function
@@ -41,6 +43,7 @@ function shell(page) {
     h("a.brand", { href: ROUTES.grid, dataset: { link: "" } }, "Venture CRM"),
     h("nav", { "aria-label": "Sections" }, h("a", { href: ROUTES.grid, dataset: { link: "" }, "aria-current": page === "grid" ? "page" : null }, "Fundraising")),
     h("div.presence", { "aria-label": "People in the grid" }),
+    mentionsWidget({ navigate }),
     menu);
   const body = h("div.page", {});
   root.replaceChildren(header, body);
@@ -83,6 +86,10 @@ async function render() {
   }
   if (path === ROUTES.account) {
     current = auth.changePassword(shell("account"), ctx);
+    return;
+  }
+  if (path.startsWith(ROUTES.contact) && path.length > ROUTES.contact.length) {
+    current = contactPage.mount(shell("contact"), { ...ctx, me, id: decodeURIComponent(path.slice(ROUTES.contact.length)) });
     return;
   }
   if (path !== ROUTES.grid) history.replaceState(null, "", ROUTES.grid);

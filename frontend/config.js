@@ -13,6 +13,7 @@ export const ROUTES = {
   setup: "/setup",
   acceptInvite: "/accept-invite",
   account: "/account",
+  contact: "/contacts/",  // + a classic contact's id: the SPA's contact page (pages/contact.js)
 };
 
 export const API = {
@@ -28,6 +29,11 @@ export const API = {
   ops: "/api/fundraising/ops",
   events: "/api/fundraising/events",
   heartbeat: "/api/fundraising/collab/heartbeat",
+  leave: "/api/fundraising/collab/leave",
+  mentions: "/api/fundraising/mentions",
+  mentionsUnread: "/api/fundraising/mentions/unread",
+  mentionsRead: "/api/fundraising/mentions/read",
+  contacts: "/api/contacts",
   views: "/api/fundraising/views",
 };
 

@@ -1,7 +1,7 @@
 // The fundraising grid: Tabulator over the server's rows, edits saved as ops,
 // other people's edits applied live from the event stream.
-import { Tabulator } from "../widgets/tabulator.js";
-import { api, authHeaders, unauthorized } from "../api.js";
+import { Tabulator, findRow } from "../widgets/tabulator.js";
+import { api, authHeaders, token, unauthorized } from "../api.js";
 import { API, TIMING } from "../config.js";
 import { h, initials } from "../dom.js";
 import { READ_ONLY, definition, parse, seedEditor } from "../widgets/columns.js";
@@ -56,7 +56,8 @@ export function mount(root, { me }) {
   let view = null;
   let table = null;
   let closeEvents = null;
-  let people = [];                // presence of others
+  let people = [];                // presence of others (one entry per tab they have open)
+  const tab = crypto.randomUUID(); // this tab's own presence: a person may have several tabs open
   let stopped = false;
   let loads = 0;                  // row loads started: a newer one overtakes an older
   let counted = null;             // the view's total while its other pages are on their way
@@ -520,13 +521,14 @@ export function mount(root, { me }) {
     } catch { /* gone or signed out: nothing to show */ }
   }
 
-  // Tabulator's getRow answers false (not undefined) for an unknown id.
-  const rowOf = (id) => (table && table.getRow(id)) || null;
+  // Not table.getRow: that warns in the console for every id the table does not hold (rows of other views).
+  const rowOf = (id) => findRow(table, id);
 
   const hasFormulas = () => columns.some((c) => c.type === "formula");
 
   function onEvent(name, payload, id) {
     if (name === "presence") return showPresence(payload);
+    if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
     if (name === "reset") return reload();
     if (name !== "ops") return;
     const columnChange = payload.ops.some((op) => op.kind.endsWith("_column"));
@@ -626,19 +628,43 @@ export function mount(root, { me }) {
     clearTimeout(beatTimer);
     // While editing, look every second whether the editor closed: keeping a value unchanged closes it with no event.
     beatTimer = setTimeout(() => heartbeat(activeCell(), editingActive()), editing ? 1000 : TIMING.heartbeatMs);
-    const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing };
+    const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing, tab };
     const key = JSON.stringify(body);
     if (key === lastBeat && Date.now() - lastBeatAt < TIMING.heartbeatMs - 1000) return;  // the same, said lately
     lastBeat = key;
     lastBeatAt = Date.now();
-    beating = beating.then(() => api("POST", API.heartbeat, body, { quiet: true }).catch(() => {}));
+    beating = beating.then(() => api("POST", API.heartbeat, body, { quiet: true }).then(showMine, () => {}));
   }
+
+  // Your own avatar in the header takes the colour the others see you in.
+  function showMine(answer) {
+    const mine = document.querySelector(".topbar .avatar.me");
+    if (mine && answer?.you?.color) { mine.style.backgroundColor = answer.you.color; mine.dataset.coloured = ""; }
+  }
+
+  // A closing tab says so, and leaves the others' screens at once (otherwise it would expire after
+  // 60 s). sendBeacon cannot carry the Authorization header: a keepalive fetch can, and outlives the page.
+  function leave() {
+    if (!token()) return;
+    fetch(API.leave, { method: "POST", keepalive: true, headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ tab }) }).catch(() => {});
+  }
+  const onPageHide = () => { clearTimeout(beatTimer); leave(); };
+  // Back from the back-forward cache: present again at once.
+  const onPageShow = (event) => { if (event.persisted && table) { lastBeat = ""; heartbeat(); } };
+  window.addEventListener("pagehide", onPageHide);
+  window.addEventListener("pageshow", onPageShow);
+  // The header's mentions list opens a row here without leaving the page (widgets/mentions.js).
+  const onOpenRow = (event) => { if (event.detail?.rowId) openDrawer(grid, event.detail.rowId); };
+  window.addEventListener("crm:open-row", onOpenRow);
 
   let outlined = [];
   function showPresence(list) {
     people = list.filter((p) => p.user_id !== me.id);
-    presenceEl?.replaceChildren(...people.map((p) => {
-      const a = h("span.avatar", { title: `${p.display_name || p.username}${p.editing ? " (editing)" : ""}` }, initials(p));
+    // One avatar a person, however many tabs they have open; each tab's cell is outlined.
+    const persons = new Map();
+    for (const p of people) persons.set(p.user_id, { ...p, editing: p.editing || Boolean(persons.get(p.user_id)?.editing) });
+    presenceEl?.replaceChildren(...[...persons.values()].map((p) => {
+      const a = h("span.avatar", { title: `${p.display_name || p.username}${p.editing ? " (editing)" : ""}`, dataset: { userId: p.user_id, coloured: "" } }, initials(p));
       a.style.backgroundColor = p.color;
       return a;
     }));
@@ -721,6 +747,10 @@ export function mount(root, { me }) {
     queue.stop();
     closeEvents?.();
     clearTimeout(beatTimer);
+    leave();
+    window.removeEventListener("pagehide", onPageHide);
+    window.removeEventListener("pageshow", onPageShow);
+    window.removeEventListener("crm:open-row", onOpenRow);
     window.removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("copy", copyRange);
     document.removeEventListener("paste", pasteClipboard);

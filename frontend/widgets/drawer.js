@@ -3,7 +3,7 @@
 // commitments by fund and communications, a form to log a communication, comments with
 // @mentions, and the row's history. Built with h() only: data is never parsed as HTML.
 import { ApiError, api, authHeaders, unauthorized } from "../api.js";
-import { API, SEL } from "../config.js";
+import { API, ROUTES, SEL } from "../config.js";
 import { h } from "../dom.js";
 import { READ_ONLY, TYPE_LABELS, display, isNumeric, parse } from "./columns.js";
 import { contactsEditor } from "./contacts.js";
@@ -495,12 +495,20 @@ class Drawer {
   renderContacts() {
     const people = this.detail.contacts || [];
     if (!people.length) { this.contactsEl.replaceChildren(h("p.empty", {}, "No contacts yet. Add them in the grid's Contacts column.")); return; }
-    this.contactsEl.replaceChildren(h("ul.contact-list", {}, people.map((p) => h("li.contact", { dataset: { contactId: p.id } },
-      h("div.contact-name", {}, p.name || p.email || "Unnamed", p.title ? h("span.contact-title", {}, ` · ${p.title}`) : null),
-      h("div.contact-lines", {},
-        p.email ? h("a", { href: `mailto:${p.email}` }, p.email) : null,
-        p.phone ? h("a", { href: `tel:${p.phone.replace(/[^\d+]/g, "")}` }, p.phone) : null),
-      h("div.contact-link", {}, p.contact_id ? ["CRM contact ", h("code", { title: "Linked classic CRM contact" }, p.contact_id)] : "Not linked to a CRM contact")))));
+    // By name and email, never an id: the name links to the classic contact's page (`/contacts/<id>`,
+    // with `?row=` for the way back), the email is a mailto link.
+    const contactUrl = (p) => `${ROUTES.contact}${encodeURIComponent(p.contact_id)}?row=${encodeURIComponent(this.rowId)}`;
+    this.contactsEl.replaceChildren(h("ul.contact-list", {}, people.map((p) => {
+      const name = p.name || p.email || "Unnamed";
+      return h("li.contact", { dataset: { contactId: p.id } },
+        h("div.contact-name", {},
+          p.contact_id ? h("a.contact-open", { href: contactUrl(p), dataset: { link: "" }, title: `Open ${name} in the contacts` }, name) : name,
+          p.title ? h("span.contact-title", {}, ` · ${p.title}`) : null),
+        h("div.contact-lines", {},
+          p.email ? h("a.contact-email", { href: `mailto:${p.email}` }, p.email) : null,
+          p.phone ? h("a", { href: `tel:${p.phone.replace(/[^\d+]/g, "")}` }, p.phone) : null),
+        p.contact_id ? null : h("div.contact-link.muted", {}, "Not in the CRM contacts yet"));
+    })));
   }
 
   renderCommitments() {

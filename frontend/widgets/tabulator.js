@@ -1,4 +1,5 @@
-// Tabulator, as the grid uses it: the pinned ES module build, with two changes to its range selection.
+// Tabulator, as the grid uses it: the pinned ES module build, with two changes to its range selection,
+// one warning fewer and a row lookup that does not warn.
 import { SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
 
 // Tabulator 6.5 lays out the selected range over every loaded row: on each load, on each mousedown
@@ -21,5 +22,23 @@ SelectRangeModule.prototype.initializeFocus = function focusTable() {
   if (window.getSelection().rangeCount) window.getSelection().removeAllRanges();
   this.restoreFocus();
 };
+
+// Each time columns are set (every view change), Tabulator warns that frozen data columns with range
+// selection "may result in unpredictable behavior". The grid freezes its first columns on purpose and
+// the range selection over them is tested (tests/browser): the check is skipped, nothing else changes.
+const { updateHeaderColumn } = SelectRangeModule.prototype;
+SelectRangeModule.prototype.updateHeaderColumn = function updateHeaderColumnQuietly() {
+  const frozen = this.table.modules.frozenColumns;
+  const active = frozen?.active;
+  if (frozen) frozen.active = false;  // read only by that warning
+  try { updateHeaderColumn.call(this); } finally { if (frozen) frozen.active = active; }
+};
+
+/** The row component with this id, or null: `table.getRow` warns "Find Error" in the console for a row
+ * the table does not hold (one in another view, one not loaded yet), which the grid asks about routinely. */
+export function findRow(table, id) {
+  const row = table?.rowManager?.findRow(id);
+  return row ? row.getComponent() : null;
+}
 
 export { TabulatorFull as Tabulator };

@@ -76,7 +76,9 @@ def test_drawer_shows_the_row_and_edits_a_field_with_history(pages, server, admi
     expect(contacts).to_contain_text(person["name"])
     expect(contacts).to_contain_text(person["email"])
     expect(contacts).to_contain_text(person["title"])
-    expect(contacts.locator("code")).to_have_text(person["contact_id"])
+    # The linked classic contact is a link on the name, never its id (issue 15).
+    expect(contacts.get_by_role("link", name=person["name"])).to_have_attribute("href", re.compile(rf"^/contacts/{person['contact_id']}\?row="))
+    expect(contacts).not_to_contain_text(person["contact_id"])
     commitments = drawer.locator("[data-section=commitments] table")
     expect(commitments.locator("tbody tr")).to_have_count(2)
     expect(commitments.locator("tbody tr", has_text="Fund III")).to_contain_text("$5,000,000")
@@ -137,7 +139,7 @@ def test_drawer_shows_the_row_and_edits_a_field_with_history(pages, server, admi
     people.get_by_role("button", name="Save").click()
     added = drawer.locator("[data-section=contacts] .contact", has_text="Ann Lee")
     expect(added).to_contain_text("ann@lp.example")
-    expect(added.locator("code")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
+    expect(added.get_by_role("link", name="Ann Lee")).to_have_attribute("href", re.compile(r"^/contacts/[0-9a-f-]{36}\?row="))  # linked
     stored = row_cells(admin, row["id"])["contacts"]
     assert [p["name"] for p in stored] == [person["name"], "Ann Lee"] and stored[0]["id"] == person["id"]
 

@@ -37,6 +37,16 @@ def count(conn) -> int:
     return conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"]
 
 
+def signup_rank(conn, user_id) -> int:
+    """How many people (bots aside) signed up before this user: 0 for the first. It never changes, since
+    users are never deleted and later ones rank after; the grid gives colours by it."""
+    row = conn.execute("SELECT created_at FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        return 0
+    return conn.execute("SELECT count(*) AS n FROM users WHERE role != 'bot' AND (created_at < ? OR (created_at = ? AND id < ?))",
+                        (row["created_at"], row["created_at"], user_id)).fetchone()["n"]
+
+
 def active_admins(conn) -> int:
     return conn.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND is_active = 1").fetchone()["n"]
 

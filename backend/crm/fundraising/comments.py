@@ -39,10 +39,13 @@ def get(conn, comment_id, row_id) -> dict:
 
 
 def _save_mentions(conn, comment_id, body) -> None:
-    conn.execute("DELETE FROM fundraising_mentions WHERE comment_id = ?", (comment_id,))
-    for user in _mentioned(conn, body):
-        conn.execute("INSERT INTO fundraising_mentions (comment_id, user_id, created_at) VALUES (?, ?, ?)",
-                     (comment_id, user["id"], now_iso()))
+    """The comment's mentions as its text now names them: people still named keep theirs (read or not)."""
+    named = [user["id"] for user in _mentioned(conn, body)]
+    keep = f" AND user_id NOT IN ({','.join('?' for _ in named)})" if named else ""
+    conn.execute(f"DELETE FROM fundraising_mentions WHERE comment_id = ?{keep}", [comment_id, *named])
+    for user_id in named:
+        conn.execute("INSERT OR IGNORE INTO fundraising_mentions (comment_id, user_id, created_at) VALUES (?, ?, ?)",
+                     (comment_id, user_id, now_iso()))
 
 
 def create(conn, req, row_id, body) -> dict:
@@ -76,12 +79,37 @@ def delete(conn, req, row_id, comment_id) -> dict:
     return {"id": comment_id, "deleted": True}
 
 
-def mentions_of(conn, user_id, limit, offset) -> tuple:
+def mentions_of(conn, user_id, limit, offset, unread_only=False) -> tuple:
+    """(the comments that mention this user, newest first, each with `read`; how many there are)."""
+    where = "m.user_id = ? AND c.deleted_at IS NULL" + (" AND m.read_at IS NULL" if unread_only else "")
     total = conn.execute("SELECT count(*) AS n FROM fundraising_mentions m JOIN fundraising_comments c ON c.id = m.comment_id "
-                         "WHERE m.user_id = ? AND c.deleted_at IS NULL", (user_id,)).fetchone()["n"]
+                         f"WHERE {where}", (user_id,)).fetchone()["n"]
     found = conn.execute(
-        "SELECT c.id AS comment_id, c.investor_id AS row_id, i.name AS row_name, c.body, u.username AS author, c.created_at "
+        "SELECT c.id AS comment_id, c.investor_id AS row_id, i.name AS row_name, c.body, u.username AS author, c.created_at, "
+        "m.read_at IS NOT NULL AS read "
         "FROM fundraising_mentions m JOIN fundraising_comments c ON c.id = m.comment_id "
         "JOIN users u ON u.id = c.author_id JOIN fundraising_investors i ON i.id = c.investor_id "
-        "WHERE m.user_id = ? AND c.deleted_at IS NULL ORDER BY c.created_at DESC LIMIT ? OFFSET ?", (user_id, limit, offset)).fetchall()
+        f"WHERE {where} ORDER BY c.created_at DESC, c.id LIMIT ? OFFSET ?", (user_id, limit, offset)).fetchall()
+    for mention in found:
+        mention["read"] = bool(mention["read"])
     return found, total
+
+
+def unread_count(conn, user_id) -> int:
+    """Mentions of this user in comments that still exist and that they have not read."""
+    return conn.execute("SELECT count(*) AS n FROM fundraising_mentions m JOIN fundraising_comments c ON c.id = m.comment_id "
+                        "WHERE m.user_id = ? AND m.read_at IS NULL AND c.deleted_at IS NULL", (user_id,)).fetchone()["n"]
+
+
+def mark_read(conn, user_id, comment_ids=None) -> list:
+    """Mark this user's mentions in these comments (None: all) read; the comment ids newly marked."""
+    where, args = "user_id = ? AND read_at IS NULL", [user_id]
+    if comment_ids is not None:
+        if not comment_ids:
+            return []
+        where += f" AND comment_id IN ({','.join('?' for _ in comment_ids)})"
+        args += list(comment_ids)
+    marked = [r["comment_id"] for r in conn.execute(f"SELECT comment_id FROM fundraising_mentions WHERE {where}", args)]
+    if marked:
+        conn.execute(f"UPDATE fundraising_mentions SET read_at = ? WHERE {where}", [now_iso(), *args])
+    return marked

@@ -2,12 +2,14 @@
 import json
 import time
 
+from .. import audit
+from ..auth import users
 from ..db import transaction
 from ..errors import Invalid, NotFound
 from ..http.responses import Response, json_response
 from ..results import Created, Page
 from ..shapes import ANY, BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
-from ..validation import Body, Field, page_params
+from ..validation import Body, Field, page_params, query_flag
 from . import automations, comments, export, formulas, grid, links_log, ops, save, store, views
 from .recalc import Recalc
 
@@ -21,7 +23,10 @@ HEARTBEAT = Body(
     Field("view_id", nullable=True, max_length=64),
     Field("cell", "object", nullable=True, doc="{row_id, column_id} selected, or null"),
     Field("editing", "boolean", doc="true while an editor is open on the cell (locks it for others)"),
+    Field("tab", max_length=64, doc="the browser tab's own id: each tab is present on its own (one person, two tabs)"),
 )
+LEAVE = Body(Field("tab", max_length=64, doc="the tab that is closing, as its heartbeats named it"))
+MENTIONS_READ = Body(Field("comment_ids", "array", doc="the mentions (by comment id) you have seen; absent: all of them"))
 COMMENT = Body(Field("body", "text", required=True, max_length=20_000))
 FORMULA_CHECK = Body(Field("formula", "text", required=True, max_length=formulas.LIMITS.max_length * 2),
                      Field("column_id", max_length=64, nullable=True, doc="the formula column being edited, if it exists"))
@@ -43,10 +48,13 @@ APPLIED = obj(version=INTEGER, applied=INTEGER)
 OP = obj(version=INTEGER, kind=STRING, row_id=maybe(STRING), column_id=maybe(STRING), before=ANY, after=ANY, at=STRING)
 CHANGES = obj(version=INTEGER, reset=BOOLEAN, ops=array(OP))
 ROW_DETAIL = obj(id=STRING, cells=OBJECT, contacts=array(OBJECT), commitments=array(OBJECT), communications=array(OBJECT))
-PRESENT = obj(user_id=STRING, username=STRING)
+PRESENT = obj(user_id=STRING, username=STRING, color=STRING)
+LEFT = obj(left=BOOLEAN)
+UNREAD = obj(unread=INTEGER)
 HEARTBEAT_ANSWER = obj(you=PRESENT, others=array(PRESENT))
 COMMENT_SHOWN = obj(id=STRING, body=STRING, author=STRING, created_at=STRING, mentions=array(obj(user_id=STRING, username=STRING)))
-MENTION = obj(comment_id=STRING, row_id=STRING, body=STRING, author=STRING, created_at=STRING)
+MENTION = obj(comment_id=STRING, row_id=STRING, row_name=maybe(STRING), body=STRING, author=STRING, created_at=STRING,
+              read=BOOLEAN)
 FORMULA_CHECKED = obj(ok=BOOLEAN, type=STRING, references=array(STRING), error=STRING, position=maybe(INTEGER),
                       optional=("type", "references", "error", "position"))
 LIST_MEMBERS = obj(list=STRING, total=INTEGER, rows=array(ROW))
@@ -92,11 +100,11 @@ def changes(req):
 
 
 def events(req):
-    """Server-Sent Events: `ops` (id = version) and `presence`; resume with Last-Event-ID or `since`."""
+    """Server-Sent Events: `ops` (id = version), `presence` and `mentions` (your unread count); resume with Last-Event-ID or `since`."""
     raw = req.headers.get("Last-Event-ID") or req.query.get("since")
     since = grid.parse_since(raw) if raw is not None else store.version(req.db)["version"]
     return Response(200, content_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-                    stream=_event_stream(req.app, since))
+                    stream=_event_stream(req.app, since, req.user["id"]))
 
 
 def _event(name, data, event_id=None) -> bytes:
@@ -104,11 +112,12 @@ def _event(name, data, event_id=None) -> bytes:
     return f"{head}event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-def _event_stream(app, since):
+def _event_stream(app, since, user_id):
     conn = app.pool.acquire()
     try:
         yield b"retry: 2000\n\n"
         last, generation, shown, beat = since, -1, None, time.monotonic()
+        unread = None
         while not app.stopping.is_set():
             found = grid.changes_since(conn, last)
             if found["reset"] or found["ops"]:
@@ -118,6 +127,10 @@ def _event_stream(app, since):
             if people != shown:
                 yield _event("presence", people)
                 shown = people
+            count = comments.unread_count(conn, user_id)  # this stream's user's mentions (the header's count)
+            if count != unread:
+                yield _event("mentions", {"unread": count})
+                unread = count
             if time.monotonic() - beat > 15:
                 yield b": keep-alive\n\n"
                 beat = time.monotonic()
@@ -178,8 +191,14 @@ def heartbeat(req):
     cell = data.get("cell")
     if cell is not None and (set(cell) != {"row_id", "column_id"} or not all(isinstance(v, str) for v in cell.values())):
         raise Invalid({"cell": "must be {row_id, column_id} or null"})
-    entry = req.app.presence.heartbeat(req.user, data.get("view_id"), cell, data.get("editing", False))
+    rank = users.signup_rank(req.db, req.user["id"])
+    entry = req.app.presence.heartbeat(req.user, data.get("view_id"), cell, data.get("editing", False), data.get("tab") or "", rank)
     return {"you": entry, "others": [p for p in req.app.presence.state() if p["user_id"] != req.user["id"]]}
+
+
+def leave(req):
+    """This tab is closing (sent with `fetch(..., {keepalive: true})` on pagehide): it leaves the grid at once."""
+    return {"left": req.app.presence.leave(req.user["id"], req.validated().get("tab") or "")}
 
 
 def collab_state(req):
@@ -203,27 +222,52 @@ def create_comment(req):
     body = req.validated()["body"]
     _row_or_404(req)
     with transaction(req.db):
-        return Created(comments.create(req.db, req, req.params["id"], body))
+        created = comments.create(req.db, req, req.params["id"], body)
+    _notify(req)  # the streams of the people it mentions send them their new count
+    return Created(created)
 
 
 def update_comment(req):
     """Edit your own comment."""
     body = req.validated()["body"]
     with transaction(req.db):
-        return comments.update(req.db, req, req.params["id"], req.params["comment_id"], body)
+        updated = comments.update(req.db, req, req.params["id"], req.params["comment_id"], body)
+    _notify(req)
+    return updated
 
 
 def delete_comment(req):
     """Delete your own comment (soft)."""
     with transaction(req.db):
-        return comments.delete(req.db, req, req.params["id"], req.params["comment_id"])
+        deleted = comments.delete(req.db, req, req.params["id"], req.params["comment_id"])
+    _notify(req)
+    return deleted
 
 
 def mentions(req):
-    """Comments that mention you, newest first."""
+    """Comments that mention you, newest first, each `read` or not; `unread=1` lists only those not read yet."""
     limit, offset = page_params(req.query)
-    found, total = comments.mentions_of(req.db, req.user["id"], limit, offset)
+    unread_only = query_flag(req.query, "unread", False)
+    found, total = comments.mentions_of(req.db, req.user["id"], limit, offset, unread_only=unread_only)
     return Page(found, total, limit, offset)
+
+
+def mentions_unread(req):
+    """How many mentions of you are not read yet (the header's count)."""
+    return {"unread": comments.unread_count(req.db, req.user["id"])}
+
+
+def mentions_read(req):
+    """Mark mentions of you read (`comment_ids`, or all of them); answers how many are still unread."""
+    ids = req.validated().get("comment_ids")
+    if ids is not None and (len(ids) > 1000 or not all(isinstance(i, str) and len(i) <= 64 for i in ids)):
+        raise Invalid({"comment_ids": "must be a list of at most 1,000 comment ids"})
+    with transaction(req.db):
+        marked = comments.mark_read(req.db, req.user["id"], ids)
+        if marked:
+            audit.record(req.db, req, "fundraising_mention", req.user["id"], "read", {"comment_ids": [None, marked]})
+    _notify(req)
+    return {"unread": comments.unread_count(req.db, req.user["id"])}
 
 
 def check_formula(req):
