@@ -20,16 +20,48 @@ const moneyFmt = (currency) => {
   if (!fmt) moneyFmts.set(currency, fmt = new Intl.NumberFormat(undefined, { style: "currency", currency, maximumFractionDigits: 0 }));
   return fmt;
 };
+const centsFmts = new Map();
+const centsFmt = (currency) => {
+  let fmt = centsFmts.get(currency);
+  if (!fmt) centsFmts.set(currency, fmt = new Intl.NumberFormat(undefined, { style: "currency", currency, maximumFractionDigits: 2 }));
+  return fmt;
+};
 const dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
 const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 const blank = (v) => v === null || v === undefined || v === "";
+
+/**
+ * How a formula column's result shows: its `result.format` (the column's own, else the server's default
+ * from the fields it reads: a sum of currency fields is currency), as the type of that name; a date
+ * with a time shows the time too. Text, yes/no and lists show as they are.
+ */
+export const FORMULA_FORMATS = { number: "Number", currency: "Currency", percent: "Percent", date: "Date" };
+function formulaShown(column, value) {
+  const format = column.result?.format;
+  if (typeof value === "number" && format === "currency" && !Number.isInteger(value)) {
+    return centsFmt(column.result.currency || "USD").format(value);  // a computed amount keeps its cents
+  }
+  if (typeof value === "number" && ["number", "currency", "percent"].includes(format)) {
+    return display({ type: format, config: { currency: column.result.currency || "USD" } }, value);
+  }
+  if (typeof value === "string" && format === "date" && /^\d{4}-\d{2}-\d{2}/.test(value)) {
+    return display({ type: value.length > 10 ? "created_time" : "date" }, value);
+  }
+  if (typeof value === "number") return numberFmt.format(value);
+  if (Array.isArray(value)) return value.map((v) => (v === null || v === undefined ? "" : String(v))).join(", ");
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** A formula error's short form, as a spreadsheet shows it: "#DIV/0" of "#DIV/0: division by zero". */
+export const errorCode = (message) => (/^#[A-Z0-9/!?]+/.exec(String(message))?.[0] || "#ERROR");
 
 /** The text a cell shows (also used for search, CSV and the editor's starting value). */
 export function display(column, value) {
   if (blank(value)) return "";
   if (value && typeof value === "object" && "error" in value) return String(value.error);
   switch (column.type) {
+    case "formula": return formulaShown(column, value);
     case "number": return typeof value === "number" ? numberFmt.format(value) : String(value);
     case "currency": case "fund": return typeof value === "number" ? moneyFmt(column.config?.currency || "USD").format(value) : String(value);
     case "percent": return typeof value === "number" ? `${numberFmt.format(value * 100)}%` : String(value);
@@ -122,10 +154,13 @@ function pill(option, fallback) {
 }
 
 function formatter(column) {
-  return (cell) => {
-    const value = cell.getValue();
+  return (cell) => cellContent(column, cell.getValue());
+}
+
+/** What a cell shows, as a DOM node (or ""): the grid's formatter, and the row panel's for read-only fields. */
+export function cellContent(column, value) {
     if (value && typeof value === "object" && !Array.isArray(value) && "error" in value) {
-      return h("span.cell-error", { title: value.error }, "#ERROR");
+      return h("span.cell-error", { title: value.error }, errorCode(value.error));
     }
     switch (column.type) {
       case "checkbox":
@@ -143,7 +178,6 @@ function formatter(column) {
       default:
         return document.createTextNode(display(column, value));
     }
-  };
 }
 
 function editor(column) {
@@ -179,7 +213,7 @@ export function definition(column, { width, frozen, hidden, editable }) {
     frozen,
     visible: !hidden,
     headerSort: false,
-    hozAlign: NUMERIC.has(column.type) || column.type === "formula" && column.config?.result_type === "number" ? "right" : "left",
+    hozAlign: NUMERIC.has(column.type) || column.type === "formula" && (column.result?.type === "number" || column.config?.result_type === "number") ? "right" : "left",
     cssClass: `t-${column.type}`,
     formatter: formatter(column),
     editor: editor(column),

@@ -1,7 +1,8 @@
 // Modal dialogs: add or edit a column (with a live formula check), confirm, notice, and resolve a save conflict.
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { TYPE_LABELS, display } from "./columns.js";
+import { FORMULA_FORMATS, TYPE_LABELS, display } from "./columns.js";
+import { formulaEditor } from "./formula.js";
 
 /** A modal <dialog> around a form (method=dialog): the pressed button's value becomes returnValue; removed when closed. */
 export function modal(title, body, actions) {
@@ -117,37 +118,17 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
     };
     addOption.addEventListener("click", () => newOption(options.length));
 
-    // Formula, checked by the server as it is typed.
-    const formula = h("textarea", { name: "formula", rows: 3, spellcheck: false, placeholder: "e.g. {Fund III} + {Fund IV}", "aria-describedby": `${uid}-check` });
-    formula.value = column?.formula || "";
-    const check = h("div.formula-check", { id: `${uid}-check`, "aria-live": "polite" });
-    const formulaRow = h("div.row-formula", {}, field("Formula", formula), check);
-    let checked = { text: null, ok: false };  // the last answer and the text it was about
-    let checkTimer = null;
-    const runCheck = async () => {
-      const text = formula.value;
-      if (!text.trim()) {
-        checked = { text, ok: false };
-        check.className = "formula-check";
-        check.textContent = "";
-        return;
-      }
-      let answer;
-      try {
-        answer = await api("POST", "/api/fundraising/formula/check", editing ? { formula: text, column_id: column.id } : { formula: text });
-      } catch (e) {
-        answer = { ok: false, error: errorText(e) };
-      }
-      if (formula.value !== text) return;  // typed on since: a newer check follows
-      checked = { text, ok: answer.ok };
-      check.className = "formula-check " + (answer.ok ? "ok" : "bad");
-      check.textContent = answer.ok ? `OK · gives ${answer.type}`
-        : `${answer.error}${answer.position !== null && answer.position !== undefined ? ` (at ${answer.position})` : ""}`;
-    };
-    formula.addEventListener("input", () => {
-      clearTimeout(checkTimer);
-      checkTimer = setTimeout(runCheck, 250);
-    });
+    // Formula: fields and functions offered as it is typed, checked by the server (widgets/formula.js).
+    // Its result's format: automatic (the server's default from the fields it reads) or chosen.
+    const formatLabel = (answer) => `Automatic (${answer?.format ? FORMULA_FORMATS[answer.format].toLowerCase() : "as it is"})`;
+    const automatic = h("option", { value: "" }, formatLabel(column?.result ? { format: column.result.default_format } : null));
+    const format = h("select", { name: "format" }, automatic,
+      Object.entries(FORMULA_FORMATS).map(([value, label]) => h("option", { value, selected: value === column?.config?.format }, label)));
+    const editor = formulaEditor({ column: editing ? column : null, uid, onAnswer: (answer) => {
+      if (answer.ok) automatic.textContent = formatLabel(answer);
+    } });
+    const formula = editor.input;
+    const formulaRow = h("div.formula-parts", {}, editor.el, field("Format", format, "div.field.row-format"));
 
     // Fund details (a fund column's cells are commitments to that fund).
     const fund = column?.fund || {};
@@ -160,7 +141,7 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
       h("div.row-fund", {}, field("Vintage", vintage), field("Target", target), field("Close date", closeDate)));
 
     // Currency of currency and fund columns (how their cells show).
-    const currentCurrency = column?.config?.currency || "USD";
+    const currentCurrency = column?.config?.currency || column?.result?.currency || "USD";
     const currency = h("select", { name: "currency" },
       [...new Set([currentCurrency, ...CURRENCIES])].map((c) => h("option", { value: c, selected: c === currentCurrency }, c)));
     const currencyRow = field("Currency", currency, "div.field.row-currency");
@@ -170,7 +151,7 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
       optionsRow.hidden = !SELECTS.has(t);
       formulaRow.hidden = t !== "formula";
       fundRow.hidden = t !== "fund";
-      currencyRow.hidden = !MONEY.has(t);
+      currencyRow.hidden = !MONEY.has(t) && !(t === "formula" && format.value === "currency");
       retypeNote.hidden = !editing || t === column.type;
       type.setAttribute("aria-describedby", [typeHint?.id, retypeNote.hidden ? null : retypeNote.id].filter(Boolean).join(" "));
       if (editing && SELECTS.has(t) && !SELECTS.has(column.type) && !options.length && values) {
@@ -180,6 +161,7 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
       }
     };
     type.addEventListener("change", sync);
+    format.addEventListener("change", sync);
     renderOptions();
     sync();
 
@@ -206,11 +188,7 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
       const t = type.value;
       if (t === "formula" && (!editing || formula.value !== (column.formula || ""))) {
         if (!formula.value.trim()) return { error: "A formula field needs a formula." };
-        if (checked.text !== formula.value) {
-          clearTimeout(checkTimer);
-          await runCheck();
-        }
-        if (!checked.ok) return { error: "Fix the formula first." };
+        if (!(await editor.check()).ok) return { error: "Fix the formula first." };
       }
       const opts = options.map((o) => ({ ...(o.id ? { id: o.id } : {}), name: o.name.trim(), color: o.color })).filter((o) => o.name);
       const details = {};
@@ -227,6 +205,7 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
         if (t === "formula") op.formula = formula.value;
         if (t === "fund") op.fund = { name: newName, ...Object.fromEntries(Object.entries(details).filter(([, v]) => v !== null)) };
         if (MONEY.has(t) && currency.value !== "USD") op.config = { currency: currency.value };
+        if (t === "formula" && format.value) op.config = { format: format.value, ...(format.value === "currency" ? { currency: currency.value } : {}) };
         return { op };
       }
       const op = { op: "update_column", column_id: column.id };
@@ -241,6 +220,15 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
         if (changed.length) op.fund = Object.fromEntries(changed.map((k) => [k, details[k]]));
       }
       if (MONEY.has(t) && currency.value !== currentCurrency) op.config = { ...column.config, currency: currency.value };
+      if (t === "formula") {
+        // Automatic keeps no currency of its own (the default's follows the fields); a chosen currency does.
+        const { format: oldFormat = null, currency: oldCurrency = null, ...rest } = column.config || {};
+        const chosen = format.value || null;
+        const code = chosen === "currency" ? currency.value : null;
+        if (chosen !== oldFormat || (chosen === "currency" && code !== oldCurrency)) {
+          op.config = { ...rest, format: chosen, ...(code ? { currency: code } : {}) };
+        }
+      }
       return { op: Object.keys(op).length > 2 ? op : null };
     }
 
@@ -288,10 +276,10 @@ export function columnDialog({ column = null, title, saveLabel, submit = null, v
     window.addEventListener("crm:unauthorized", signedOut);
     dialog.addEventListener("close", () => {
       window.removeEventListener("crm:unauthorized", signedOut);
-      clearTimeout(checkTimer);
+      editor.stop();
       resolve(dialog.returnValue === "save" ? saved : null);
     });
-    if (editing && column.type === "formula") runCheck();
+    if (editing && column.type === "formula") editor.check();
     name.focus();
     if (editing) name.select();
   });

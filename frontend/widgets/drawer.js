@@ -5,7 +5,7 @@
 import { ApiError, api, authHeaders, unauthorized } from "../api.js";
 import { API, ROUTES, SEL } from "../config.js";
 import { h } from "../dom.js";
-import { READ_ONLY, TYPE_LABELS, display, isNumeric, parse } from "./columns.js";
+import { READ_ONLY, TYPE_LABELS, cellContent, display, isNumeric, parse } from "./columns.js";
 import { contactsEditor } from "./contacts.js";
 
 const HISTORY_PAGE = 25;
@@ -339,7 +339,7 @@ class Drawer {
 
   renderFields() {
     const columns = this.columnsInGridOrder();
-    const key = JSON.stringify(columns.map((c) => [c.id, c.name, c.type, c.options, c.config]));
+    const key = JSON.stringify(columns.map((c) => [c.id, c.name, c.type, c.options, c.config, c.result]));
     const visible = new Map((this.grid.table?.getColumns?.() || []).map((c) => [c.getField(), c.isVisible()]));
     if (key !== this.columnsKey) {
       this.columnsKey = key;
@@ -373,8 +373,10 @@ class Drawer {
       const value = h("div.field-value", { "aria-labelledby": `${id}-label` });
       const el = wrap([label(null), value]);
       return { el, set: (v) => {
+        // Exactly what the grid's cell shows (its formatter: the result's format, a blank stays blank); an
+        // error's message is said in words beside its code, which the grid keeps in the cell's tooltip.
         value.classList.toggle("is-error", isError(v));
-        value.replaceChildren(isError(v) ? h("span.cell-error", {}, `#ERROR ${v.error}`) : blank(v) ? h("span.empty", {}, "—") : display(column, v));
+        value.replaceChildren(cellContent(column, v), isError(v) ? h("span.error-why", {}, ` ${v.error.replace(/^#[A-Z0-9/!?]+:?\s*/, "")}`) : "");
       } };
     }
 

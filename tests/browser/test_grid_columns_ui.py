@@ -205,7 +205,7 @@ def test_edit_a_fund_columns_vintage_target_and_close_date(pages, server, admin)
 def test_a_bad_formula_is_refused_by_the_live_check_then_a_good_one_shows_new_values(pages, server, admin):
     seed_grid(admin, rows=8)
     send(admin, {"op": "add_column", "name": "Check (M)", "type": "formula", "column_id": "check-m",
-                 "formula": "{Check size} / 1000000"})
+                 "formula": "{Check size} / 1000000", "config": {"format": "number"}})  # millions, not money
     page = pages.open("/")
     sign_in(page)
     first_row = state(admin)["grid"]["rows"][0]

@@ -11,7 +11,8 @@ from ..results import Created, Page
 from ..shapes import ANY, BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, page_params, query_flag
 from . import automations, comments, export, formulas, grid, links_log, ops, save, store, views
-from .recalc import Recalc
+from .filters import recalc_for
+from .recalc import Recalc, field_units
 
 VIEW = Body(
     Field("name", required=True, max_length=120),
@@ -55,8 +56,11 @@ HEARTBEAT_ANSWER = obj(you=PRESENT, others=array(PRESENT))
 COMMENT_SHOWN = obj(id=STRING, body=STRING, author=STRING, created_at=STRING, mentions=array(obj(user_id=STRING, username=STRING)))
 MENTION = obj(comment_id=STRING, row_id=STRING, row_name=maybe(STRING), body=STRING, author=STRING, created_at=STRING,
               read=BOOLEAN)
-FORMULA_CHECKED = obj(ok=BOOLEAN, type=STRING, references=array(STRING), error=STRING, position=maybe(INTEGER),
-                      optional=("type", "references", "error", "position"))
+FORMULA_CHECKED = obj(ok=BOOLEAN, type=STRING, references=array(STRING), format=maybe(STRING), currency=maybe(STRING),
+                      error=STRING, position=maybe(INTEGER), end=maybe(INTEGER),
+                      optional=("type", "references", "format", "currency", "error", "position", "end"))
+FORMULA_VOCABULARY = obj(fields=array(obj(name=STRING, type=STRING)),
+                         functions=array(obj(name=STRING, usage=STRING, doc=STRING)), formats=array(STRING))
 LIST_MEMBERS = obj(list=STRING, total=INTEGER, rows=array(ROW))
 RULE = obj(id=STRING, name=STRING, trigger=STRING, condition=OBJECT, actions=array(OBJECT), enabled=BOOLEAN)
 RUN = obj(id=STRING, at=STRING, changes=ANY)
@@ -271,14 +275,14 @@ def mentions_read(req):
 
 
 def check_formula(req):
-    """Parse and type-check a formula for the editor: {ok, type, references} or {ok: false, error, position}."""
+    """Parse and type-check a formula for the editor: {ok, type, references, format, currency} or {ok: false, error, position, end}."""
     data = req.validated()
     columns = [c for c in store.load_columns(req.db) if c.id != data.get("column_id")]
     types = {c.name: c.type for c in columns}
     try:
         compiled = formulas.compile_formula(data["formula"], types)
     except formulas.FormulaError as exc:
-        return {"ok": False, "error": exc.message, "position": exc.position}
+        return {"ok": False, "error": exc.message, "position": exc.position, "end": exc.end}
     live = store.load_columns(req.db)
     graph = Recalc(live).graph  # every column: formulas reading this one must stay in the graph (cycles)
     this = next((c.name for c in live if c.id == data.get("column_id")), None)
@@ -287,7 +291,15 @@ def check_formula(req):
         cycle = formulas.find_cycle(graph)
         if cycle:
             return {"ok": False, "error": "formulas refer to each other in a cycle: " + " → ".join(cycle), "position": None}
-    return {"ok": True, "type": compiled.type, "references": sorted(compiled.references)}
+    fmt, currency = formulas.default_format(compiled.node, compiled.type, field_units(live, recalc_for(live)))
+    return {"ok": True, "type": compiled.type, "references": sorted(compiled.references), "format": fmt,
+            "currency": currency}
+
+
+def formula_vocabulary(req):
+    """What the formula editor offers as you type: the fields by name, the functions with a line each, the formats."""
+    fields = [{"name": c.name, "type": c.type} for c in store.load_columns(req.db)]
+    return {"fields": fields, "functions": formulas.described_functions(), "formats": list(formulas.FORMATS)}
 
 
 # -- lists and automations ---------------------------------------------------------

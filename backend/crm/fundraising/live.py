@@ -15,6 +15,8 @@ import threading
 from collections import OrderedDict
 
 from . import store
+from .filters import recalc_for
+from .recalc import shown_columns
 
 ROW_KINDS = frozenset(("set_cell", "add_row", "archive_row", "restore_row", "move_row"))
 MAX_PATCHED_ROWS = 2000  # beyond this a rebuild costs about the same
@@ -33,7 +35,7 @@ class Snapshot:
         self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
         self.columns, self.rows = columns, rows
         self.encoded = encoded  # row id -> the row as JSON bytes
-        self.columns_json = encode([c.as_api() for c in columns])
+        self.columns_json = encode(shown_columns(columns, recalc_for(columns)))  # formula columns with their result format
         self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
         self._views_lock = threading.Lock()
 

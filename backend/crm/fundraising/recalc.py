@@ -64,3 +64,53 @@ class Recalc:
         if isinstance(value, date):
             return value.isoformat()
         return value
+
+
+def _unit(column, formats: dict) -> str:
+    """What a column's numbers are, for formats.default_format: "currency:XXX", "percent" or "number"."""
+    if column.type in ("currency", "fund"):
+        return "currency:" + (column.config.get("currency") or "USD")
+    if column.type == "percent":
+        return "percent"
+    if column.type == "formula":
+        shown = formats.get(column.name) or {}
+        if shown.get("format") == "currency":
+            return "currency:" + shown["currency"]
+        return shown.get("format") or "number"
+    return "number"
+
+
+def result_formats(columns, recalc: Recalc) -> dict:
+    """{formula column id: {type, format, currency, default_format}}: the result type, the format the column is
+    shown with (its `config.format`, else the default inferred from the fields it reads) and that default."""
+    by_name = {c.name: c for c in columns}
+    shown = {}
+    for name in formulas.dependents(recalc.graph, set(recalc.graph)) or list(recalc.graph):
+        column, compiled = by_name.get(name), recalc.compiled.get(name)
+        if column is None or compiled is None:
+            continue
+        units = {ref: _unit(by_name[ref], shown) for ref in compiled.references if ref in by_name}
+        inferred, code = formulas.default_format(compiled.node, compiled.type, units)
+        chosen = column.config.get("format") if column.config.get("format") in formulas.FORMATS else inferred
+        currency = (column.config.get("currency") or code or "USD") if chosen == "currency" else None
+        shown[name] = {"type": compiled.type, "format": chosen, "currency": currency, "default_format": inferred}
+    return {by_name[name].id: value for name, value in shown.items()}
+
+
+def shown_columns(columns, recalc: Recalc) -> list:
+    """The columns as the API shows them, each formula column with its `result` (see result_formats)."""
+    results = result_formats(columns, recalc)
+    listed = []
+    for column in columns:
+        data = column.as_api()
+        if column.type == "formula":
+            data["result"] = results.get(column.id, {"type": None, "format": None, "currency": None, "default_format": None})
+        listed.append(data)
+    return listed
+
+
+def field_units(columns, recalc: Recalc) -> dict:
+    """{column name: "currency:XXX" | "percent" | "number"}: what each column's numbers are (formula columns by their format)."""
+    results = result_formats(columns, recalc)
+    shown = {c.name: results[c.id] for c in columns if c.id in results}
+    return {c.name: _unit(c, shown) for c in columns}

@@ -6,6 +6,7 @@ and checked for cycles before it is saved, so a bad one is a 422 naming the
 position and the problem; renaming a column rewrites the formulas that name it.
 """
 import json
+import re
 
 from ..clock import new_id, now_iso
 from ..errors import Invalid
@@ -88,9 +89,18 @@ def _options(value, where) -> list:
         raise Invalid({f"{where}.options": str(exc)}) from None
 
 
-def _config(value, where) -> dict:
+def _config(value, where, kind) -> dict:
     if not isinstance(value, dict) or len(json.dumps(value)) > 4000:
         raise Invalid({f"{where}.config": "must be an object (display settings) of at most 4000 characters"})
+    # How a formula's result shows: absent or null is the default, read from the fields it uses.
+    if value.get("format") is not None:
+        if kind != "formula":
+            raise Invalid({f"{where}.config.format": "only formula fields take a format (the others show as their type)"})
+        if value["format"] not in formulas.FORMATS:
+            raise Invalid({f"{where}.config.format": "must be one of: " + ", ".join(formulas.FORMATS)})
+    currency = value.get("currency")
+    if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise Invalid({f"{where}.config.currency": "must be a three-letter currency code such as USD"})
     return value
 
 
@@ -105,7 +115,7 @@ def add_column(batch, op, where) -> None:
     options = _options(op.get("options", []), where) if kind in ("single_select", "multi_select") else []
     if kind == "formula":
         _check_formula(batch, column_id, name, op.get("formula"), where)
-    config = _config(op.get("config", {}), where)
+    config = _config(op.get("config", {}), where, kind)
     position = batch._position(op, where, "fundraising_columns", "after_column_id")
     now, user = now_iso(), batch.actor["id"]
     batch.conn.execute(
@@ -147,7 +157,7 @@ def update_column(batch, op, where) -> None:
         _check_formula(batch, column.id, column.name, op["formula"], where)
         changes["formula"] = column.formula = op["formula"]
     if "config" in op:
-        changes["config"] = column.config = _config(op["config"], where)
+        changes["config"] = column.config = _config(op["config"], where, op.get("type", column.type))
     if "fund" in op:
         if column.type != "fund":
             raise Invalid({f"{where}.fund": "only fund columns have fund details"})

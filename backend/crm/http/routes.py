@@ -135,6 +135,7 @@ ROUTES = [
     route("GET", "/api/fundraising/collab/state", grid.collab_state, "user", returns=one(array(grid.PRESENT))),
     route("POST", "/api/fundraising/formula/check", grid.check_formula, "user", grid.FORMULA_CHECK,
           returns=one(grid.FORMULA_CHECKED)),
+    route("GET", "/api/fundraising/formula/vocabulary", grid.formula_vocabulary, "user", returns=one(grid.FORMULA_VOCABULARY)),
     route("GET", "/api/fundraising/lists/{name}", grid.list_members, "user", returns=one(grid.LIST_MEMBERS)),
     route("GET", "/api/fundraising/automations", grid.list_automations, "admin", returns=one(array(grid.RULE))),
     route("POST", "/api/fundraising/automations", grid.create_automation, "admin", grid.AUTOMATION, returns=created(grid.RULE)),

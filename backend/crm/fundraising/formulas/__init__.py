@@ -21,14 +21,17 @@ One job a module, each importing only modules listed before it: `limits`
 `lexer` (tokens), `parser` (text to tree and back), `value_types` (the type
 vocabulary), `values` (runtime values and the runtime rules), `compare`
 (comparison at run time), `functions` (the library, a module per family),
-`checker` (the type rules; compiling a column's formula), `evaluate` (one
+`checker` (the type rules; compiling a column's formula, explaining why one
+cannot be), `formats` (how a result is shown by default), `evaluate` (one
 row's value) and `dependencies` (cycles and recalculation order).
 """
 from .checker import Compiled, check, compile_formula
 from .dependencies import dependents, find_cycle
 from .errors import FormulaError, FormulaValueError
 from .evaluate import evaluate
+from .formats import FORMATS, default_format
 from .functions import FUNCTIONS
+from .functions.registry import described as described_functions
 from .limits import LIMITS, Limits
 from .nodes import Binary, Boolean, Call, FieldRef, Number, String, Unary, references
 from .parser import parse, unparse
@@ -37,5 +40,5 @@ from .value_types import COLUMN_VALUE_TYPES, value_type
 __all__ = [
     "LIMITS", "Limits", "FormulaError", "FormulaValueError", "Number", "String", "Boolean", "FieldRef",
     "Unary", "Binary", "Call", "parse", "unparse", "references", "check", "value_type", "COLUMN_VALUE_TYPES",
-    "FUNCTIONS", "Compiled", "compile_formula", "evaluate", "find_cycle", "dependents",
+    "FUNCTIONS", "described_functions", "FORMATS", "default_format", "Compiled", "compile_formula", "evaluate", "find_cycle", "dependents",
 ]

@@ -17,6 +17,7 @@ Type rules (the checker's, chosen to be practical like Airtable):
   ever blank, or that depends on a dynamic value, has type "any".
 """
 import difflib
+import re
 from dataclasses import dataclass
 
 from .errors import FormulaError
@@ -136,8 +137,88 @@ class Compiled:
 
 
 def compile_formula(text: str, field_types: dict, limits: Limits = LIMITS) -> Compiled:
-    """Parse and check `text` against the grid's {field name: column type}; FormulaError when it cannot be saved."""
-    node = parse(text, limits)
-    result = check(node, field_types)
+    """Parse and check `text` against the grid's {field name: column type}; FormulaError when it cannot be saved.
+
+    The error says where the offending text ends too (`end`), and a field name written
+    without its braces ("Fund I + 1") is named as such: "Fund I is a field name: write {Fund I}".
+    """
+    try:
+        node = parse(text, limits)
+        result = check(node, field_types)
+    except FormulaError as exc:
+        raise _explained(text, exc, field_types) from None
     names = frozenset(references(node))
     return Compiled(text, node, result, names, {name: value_type(field_types[name]) for name in names})
+
+
+_WORD = re.compile(r"[A-Za-z0-9_]")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _explained(text: str, exc: FormulaError, field_names) -> FormulaError:
+    """`exc` with its `end`, or, when a field name that needs braces appears bare, that problem instead."""
+    bare = _bare_field(text, field_names)
+    if bare:
+        start, name = bare
+        return FormulaError(start, f"{name} is a field name: write {{{name}}}", start + len(name))
+    if exc.position is None or exc.end is not None:
+        return exc
+    return FormulaError(exc.position, exc.message, _span_end(text, exc.position))
+
+
+def _outside_braces_and_quotes(text: str) -> str:
+    """`text` with {field references} and quoted text blanked out (same length), for searching the rest."""
+    chars, i = list(text), 0
+    while i < len(text):
+        c = text[i]
+        if c == "{":
+            end = text.find("}", i + 1)
+            end = len(text) - 1 if end < 0 else end
+            chars[i:end + 1] = " " * (end + 1 - i)
+            i = end + 1
+        elif c in "\"'":
+            j = i + 1
+            while j < len(text) and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            end = min(j, len(text) - 1)
+            chars[i:end + 1] = " " * (end + 1 - i)
+            i = end + 1
+        else:
+            i += 1
+    return "".join(chars)
+
+
+def _bare_field(text: str, field_names):
+    """(position, name) of the first field name written without braces that cannot go bare (it is not one word)."""
+    rest = _outside_braces_and_quotes(text).lower()
+    found = None
+    for name in sorted(field_names, key=len, reverse=True):
+        if _IDENTIFIER.fullmatch(name):
+            continue  # a one-word name may be written bare
+        at, needle = -1, name.lower()
+        while True:
+            at = rest.find(needle, at + 1)
+            if at < 0:
+                break
+            before = rest[at - 1] if at else " "
+            after = rest[at + len(needle)] if at + len(needle) < len(rest) else " "
+            if not _WORD.match(before) and not _WORD.match(after):
+                if found is None or at < found[0]:
+                    found = (at, name)
+                break
+    return found
+
+
+def _span_end(text: str, position: int) -> int:
+    """Where the token starting at `position` ends: a {field}, a word, a quoted text, a number or one character."""
+    if position >= len(text):
+        return position
+    c = text[position]
+    if c == "{":
+        close = text.find("}", position + 1)
+        return len(text) if close < 0 else close + 1
+    if c in "\"'":
+        close = text.find(c, position + 1)
+        return len(text) if close < 0 else close + 1
+    match = _IDENTIFIER.match(text, position) or re.compile(r"[0-9.]+").match(text, position)
+    return match.end() if match else position + 1

@@ -6,12 +6,14 @@ FormulaValueError; `_short` quotes text in a message.
 
 
 class FormulaError(Exception):
-    """A formula that cannot be saved: `message` says why, `position` (0-based offset or None) where."""
+    """A formula that cannot be saved: `message` says why, `position` (0-based offset or None) where,
+    `end` (exclusive, or None) where the offending text ends when it is known."""
 
-    def __init__(self, position, message: str):
+    def __init__(self, position, message: str, end=None):
         super().__init__(message)
         self.position = position
         self.message = message
+        self.end = end
 
     def __str__(self) -> str:
         return self.message if self.position is None else f"at position {self.position}: {self.message}"

@@ -57,7 +57,8 @@ def _date_add(moment, count, unit: str):
     return _moment(moment) + timedelta(microseconds=count * _MICROSECONDS[unit])
 
 
-@_function("DATEADD", "date, number, unit", "date")
+@_function("DATEADD", "date, number, unit", "date",
+           usage='DATEADD(date, count, unit)', doc="The date moved by count units ('days', 'months', 'years' ...)")
 def _dateadd(ctx, value, count, unit):
     moment = _date(value)
     if moment is None:
@@ -82,7 +83,8 @@ def _truncate(number: int, size: int) -> int:
     return (abs(number) // size) * (1 if number >= 0 else -1)
 
 
-@_function("DATETIME_DIFF", "date, date, unit?", "number")
+@_function("DATETIME_DIFF", "date, date, unit?", "number",
+           usage='DATETIME_DIFF(date1, date2, [unit])', doc='date1 minus date2 in whole units (seconds unless a unit is given)')
 def _datetime_diff(ctx, first, second, unit="seconds"):
     """first - second in whole units, truncated toward zero (Airtable's DATETIME_DIFF)."""
     first, second = _date(first), _date(second)
@@ -113,7 +115,8 @@ def _format_token(token: str, moment: datetime) -> str:
     return values[token]
 
 
-@_function("DATETIME_FORMAT", "date, text?", "text")
+@_function("DATETIME_FORMAT", "date, text?", "text",
+           usage='DATETIME_FORMAT(date, [pattern])', doc="A date as text, e.g. 'MMM D, YYYY' (YYYY-MM-DD by default)")
 def _datetime_format(ctx, value, pattern="YYYY-MM-DD"):
     """Moment-style tokens (YYYY MM DD M D HH mm ss MMM MMMM dddd ...); [text] in brackets is literal."""
     moment = _date(value)
@@ -123,18 +126,21 @@ def _datetime_format(ctx, value, pattern="YYYY-MM-DD"):
     return _checked_text(ctx, _FORMAT_TOKENS.sub(lambda m: _format_token(m.group(), moment), _text(pattern)))
 
 
-@_function("DATESTR", "date", "text")
+@_function("DATESTR", "date", "text",
+           usage='DATESTR(date)', doc='A date as YYYY-MM-DD text')
 def _datestr(ctx, value):
     moment = _date(value)
     return None if moment is None else _moment(moment).date().isoformat()
 
 
-@_function("TODAY", "", "date")
+@_function("TODAY", "", "date",
+           usage='TODAY()', doc="Today's date (UTC)")
 def _today(ctx):
     return ctx.now.date()
 
 
-@_function("NOW", "", "date")
+@_function("NOW", "", "date",
+           usage='NOW()', doc='The current date and time (UTC)')
 def _now(ctx):
     return ctx.now
 
@@ -144,32 +150,38 @@ def _date_part(value, part: str):
     return None if moment is None else getattr(_moment(moment), part)
 
 
-@_function("YEAR", "date", "number")
+@_function("YEAR", "date", "number",
+           usage='YEAR(date)', doc='The year of a date')
 def _year(ctx, value):
     return _date_part(value, "year")
 
 
-@_function("MONTH", "date", "number")
+@_function("MONTH", "date", "number",
+           usage='MONTH(date)', doc='The month of a date, 1 to 12')
 def _month(ctx, value):
     return _date_part(value, "month")
 
 
-@_function("DAY", "date", "number")
+@_function("DAY", "date", "number",
+           usage='DAY(date)', doc='The day of the month, 1 to 31')
 def _day(ctx, value):
     return _date_part(value, "day")
 
 
-@_function("HOUR", "date", "number")
+@_function("HOUR", "date", "number",
+           usage='HOUR(date)', doc='The hour of a date-time, 0 to 23')
 def _hour(ctx, value):
     return _date_part(value, "hour")
 
 
-@_function("MINUTE", "date", "number")
+@_function("MINUTE", "date", "number",
+           usage='MINUTE(date)', doc='The minute of a date-time, 0 to 59')
 def _minute(ctx, value):
     return _date_part(value, "minute")
 
 
-@_function("WEEKDAY", "date, unit?", "number")
+@_function("WEEKDAY", "date, unit?", "number",
+           usage='WEEKDAY(date, [start])', doc="The day of the week, 0 for Sunday (or Monday with 'monday')")
 def _weekday(ctx, value, start="sunday"):
     """0 for the first day of the week: Sunday, or Monday when asked."""
     moment = _date(value)
@@ -189,13 +201,15 @@ def _two_moments(first, second):
     return _moment(first), _moment(second)
 
 
-@_function("IS_BEFORE", "date, date", "boolean")
+@_function("IS_BEFORE", "date, date", "boolean",
+           usage='IS_BEFORE(date1, date2)', doc='Whether date1 is before date2')
 def _is_before(ctx, first, second):
     pair = _two_moments(first, second)
     return pair is not None and pair[0] < pair[1]
 
 
-@_function("IS_AFTER", "date, date", "boolean")
+@_function("IS_AFTER", "date, date", "boolean",
+           usage='IS_AFTER(date1, date2)', doc='Whether date1 is after date2')
 def _is_after(ctx, first, second):
     pair = _two_moments(first, second)
     return pair is not None and pair[0] > pair[1]
@@ -211,7 +225,8 @@ def _same_key(moment: datetime, unit: str):
     return values[:fields.index(unit) + 1]
 
 
-@_function("IS_SAME", "date, date, unit?", "boolean")
+@_function("IS_SAME", "date, date, unit?", "boolean",
+           usage='IS_SAME(date1, date2, [unit])', doc='Whether two dates fall in the same unit (day, month, year ...)')
 def _is_same(ctx, first, second, unit=None):
     """Whether two dates fall in the same unit (year, month, day ...); exactly equal without a unit."""
     pair = _two_moments(first, second)

@@ -32,14 +32,16 @@ def _switch_type(node: Call, arg_types: list) -> str:
     return result
 
 
-@_function("IF", "any, any, any?", _if_type, lazy=True)
+@_function("IF", "any, any, any?", _if_type, lazy=True,
+           usage='IF(condition, then, [otherwise])', doc='then when the condition holds, else otherwise (blank when left out)')
 def _if(ctx, condition, then, otherwise=None):
     if _truthy(ctx.eval(condition)):
         return ctx.eval(then)
     return None if otherwise is None else ctx.eval(otherwise)
 
 
-@_function("SWITCH", "any, any, any, any*", _switch_type, lazy=True)
+@_function("SWITCH", "any, any, any, any*", _switch_type, lazy=True,
+           usage='SWITCH(value, case, result, ..., [default])', doc='The result of the first case equal to value, else the default')
 def _switch(ctx, subject, *rest):
     value = ctx.eval(subject)
     for index in range(0, len(rest) - 1, 2):
@@ -48,37 +50,44 @@ def _switch(ctx, subject, *rest):
     return ctx.eval(rest[-1]) if len(rest) % 2 else None
 
 
-@_function("AND", "any+", "boolean")
+@_function("AND", "any+", "boolean",
+           usage='AND(condition, ...)', doc='True when every condition holds')
 def _and(ctx, *values):
     return all(_truthy(v) for v in values)
 
 
-@_function("OR", "any+", "boolean")
+@_function("OR", "any+", "boolean",
+           usage='OR(condition, ...)', doc='True when any condition holds')
 def _or(ctx, *values):
     return any(_truthy(v) for v in values)
 
 
-@_function("XOR", "any+", "boolean")
+@_function("XOR", "any+", "boolean",
+           usage='XOR(condition, ...)', doc='True when an odd number of conditions hold')
 def _xor(ctx, *values):
     return sum(1 for v in values if _truthy(v)) % 2 == 1
 
 
-@_function("NOT", "any", "boolean")
+@_function("NOT", "any", "boolean",
+           usage='NOT(condition)', doc='True when the condition does not hold')
 def _not(ctx, value):
     return not _truthy(value)
 
 
-@_function("BLANK", "", "blank")
+@_function("BLANK", "", "blank",
+           usage='BLANK()', doc='A blank value')
 def _blank(ctx):
     return None
 
 
-@_function("ERROR", "", "blank")
+@_function("ERROR", "", "blank",
+           usage='ERROR()', doc='An error value (#ERROR!)')
 def _error(ctx):
     raise _Fail("#ERROR!")
 
 
-@_function("ISERROR", "any", "boolean", lazy=True)
+@_function("ISERROR", "any", "boolean", lazy=True,
+           usage='ISERROR(value)', doc='Whether the value is an error')
 def _iserror(ctx, node):
     try:
         ctx.eval(node)
@@ -87,6 +96,7 @@ def _iserror(ctx, node):
     return False
 
 
-@_function("ISBLANK", "any", "boolean")
+@_function("ISBLANK", "any", "boolean",
+           usage='ISBLANK(value)', doc='Whether the value is blank')
 def _isblank(ctx, value):
     return _is_blank(value)

@@ -21,22 +21,26 @@ def _numbers(ctx, values):
             yield _number(value)
 
 
-@_function("SUM", "numbers+", "number")
+@_function("SUM", "numbers+", "number",
+           usage='SUM(number, ...)', doc='The numbers added up (blanks count as nothing)')
 def _sum(ctx, *values):
     return _finite(math.fsum(_numbers(ctx, values)))
 
 
-@_function("MIN", "numbers+", "number")
+@_function("MIN", "numbers+", "number",
+           usage='MIN(number, ...)', doc='The smallest of the numbers')
 def _min(ctx, *values):
     return min(_numbers(ctx, values), default=0)
 
 
-@_function("MAX", "numbers+", "number")
+@_function("MAX", "numbers+", "number",
+           usage='MAX(number, ...)', doc='The largest of the numbers')
 def _max(ctx, *values):
     return max(_numbers(ctx, values), default=0)
 
 
-@_function("AVERAGE", "numbers+", "number")
+@_function("AVERAGE", "numbers+", "number",
+           usage='AVERAGE(number, ...)', doc='The mean of the numbers (blanks left out)')
 def _average(ctx, *values):
     numbers = list(_numbers(ctx, values))
     if not numbers:
@@ -53,12 +57,14 @@ def _items(ctx, values):
             yield value
 
 
-@_function("COUNT", "any+", "number")
+@_function("COUNT", "any+", "number",
+           usage='COUNT(value, ...)', doc='How many of the values are numbers')
 def _count(ctx, *values):
     return sum(1 for item in _items(ctx, values) if _is_number(item))
 
 
-@_function("COUNTA", "any+", "number")
+@_function("COUNTA", "any+", "number",
+           usage='COUNTA(value, ...)', doc='How many of the values are not blank')
 def _counta(ctx, *values):
     return sum(1 for item in _items(ctx, values) if not _is_blank(item))
 
@@ -72,18 +78,21 @@ def _decimal_round(value, digits, mode):
     return _finite(int(rounded) if places <= 0 else float(rounded))
 
 
-@_function("ROUND", "number, number?", "number")
+@_function("ROUND", "number, number?", "number",
+           usage='ROUND(number, [digits])', doc='Rounded to digits decimal places, halves away from zero')
 def _round(ctx, value, digits=0):
     # Half away from zero, on the decimal digits as written: ROUND(2.675, 2) is 2.68.
     return _decimal_round(value, digits, ROUND_HALF_UP)
 
 
-@_function("ROUNDUP", "number, number?", "number")
+@_function("ROUNDUP", "number, number?", "number",
+           usage='ROUNDUP(number, [digits])', doc='Rounded away from zero to digits decimal places')
 def _roundup(ctx, value, digits=0):
     return _decimal_round(value, digits, ROUND_UP)
 
 
-@_function("ROUNDDOWN", "number, number?", "number")
+@_function("ROUNDDOWN", "number, number?", "number",
+           usage='ROUNDDOWN(number, [digits])', doc='Rounded toward zero to digits decimal places')
 def _rounddown(ctx, value, digits=0):
     return _decimal_round(value, digits, ROUND_DOWN)
 
@@ -100,27 +109,32 @@ def _to_multiple(value, significance, mode):
     return _finite(int(result) if result == result.to_integral_value() else float(result))
 
 
-@_function("CEILING", "number, number?", "number")
+@_function("CEILING", "number, number?", "number",
+           usage='CEILING(number, [step])', doc='Rounded up to a multiple of step (1 by default)')
 def _ceiling(ctx, value, significance=1):
     return _to_multiple(value, significance, ROUND_CEILING)
 
 
-@_function("FLOOR", "number, number?", "number")
+@_function("FLOOR", "number, number?", "number",
+           usage='FLOOR(number, [step])', doc='Rounded down to a multiple of step (1 by default)')
 def _floor(ctx, value, significance=1):
     return _to_multiple(value, significance, ROUND_FLOOR)
 
 
-@_function("INT", "number", "number")
+@_function("INT", "number", "number",
+           usage='INT(number)', doc='The largest whole number not above it')
 def _int(ctx, value):
     return _finite(math.floor(_number(value)))
 
 
-@_function("ABS", "number", "number")
+@_function("ABS", "number", "number",
+           usage='ABS(number)', doc='The number without its sign')
 def _abs(ctx, value):
     return abs(_number(value))
 
 
-@_function("MOD", "number, number", "number")
+@_function("MOD", "number, number", "number",
+           usage='MOD(number, divisor)', doc="The remainder after division, with the divisor's sign")
 def _mod(ctx, value, divisor):
     # The result takes the divisor's sign, as in Excel: MOD(-7, 3) is 2.
     value, divisor = _number(value), _number(divisor)
@@ -129,7 +143,8 @@ def _mod(ctx, value, divisor):
     return _finite(value % divisor)
 
 
-@_function("POWER", "number, number", "number")
+@_function("POWER", "number, number", "number",
+           usage='POWER(base, exponent)', doc='base raised to the power exponent')
 def _power(ctx, base, exponent):
     try:
         return _finite(math.pow(_number(base), _number(exponent)))
@@ -137,7 +152,8 @@ def _power(ctx, base, exponent):
         raise _Fail("#NUM!: POWER result is out of range or not a real number") from None
 
 
-@_function("SQRT", "number", "number")
+@_function("SQRT", "number", "number",
+           usage='SQRT(number)', doc='The square root')
 def _sqrt(ctx, value):
     number = _number(value)
     if number < 0:
@@ -145,7 +161,8 @@ def _sqrt(ctx, value):
     return math.sqrt(number)
 
 
-@_function("EXP", "number", "number")
+@_function("EXP", "number", "number",
+           usage='EXP(number)', doc='e raised to the power of the number')
 def _exp(ctx, value):
     try:
         return math.exp(_number(value))
@@ -153,7 +170,8 @@ def _exp(ctx, value):
         raise _Fail("#NUM!: EXP result is out of range") from None
 
 
-@_function("LOG", "number, number?", "number")
+@_function("LOG", "number, number?", "number",
+           usage='LOG(number, [base])', doc='The logarithm, base 10 unless given')
 def _log(ctx, value, base=10):
     number, base = _number(value), _number(base)
     if number <= 0 or base <= 0 or base == 1:

@@ -1,4 +1,8 @@
-"""The function registry: each function's parameter kinds, result type and implementation, by name."""
+"""The function registry: each function's parameter kinds, result type, implementation and help, by name.
+
+`usage` and `doc` (how it is called and one line on what it gives) are what the
+formula editor lists as you type (`GET /api/fundraising/formula/vocabulary`).
+"""
 from dataclasses import dataclass
 
 
@@ -9,6 +13,8 @@ class _Function:
     result: object      # a type name, or fn(call node, arg types) -> type
     impl: object        # fn(ctx, *values), or fn(ctx, *nodes) when lazy
     lazy: bool = False
+    usage: str = ""     # e.g. "ROUND(number, [digits])"
+    doc: str = ""       # one line: what it gives
 
     def kind(self, index: int) -> str:
         return self.params[min(index, len(self.params) - 1)].rstrip("?*+")
@@ -34,10 +40,15 @@ class _Function:
 FUNCTIONS: dict = {}
 
 
-def _function(name: str, params: str, result, lazy: bool = False):
+def _function(name: str, params: str, result, lazy: bool = False, usage: str = "", doc: str = ""):
     kinds = tuple(p.strip() for p in params.split(",") if p.strip())
 
     def register(impl):
-        FUNCTIONS[name] = _Function(name, kinds, result, impl, lazy)
+        FUNCTIONS[name] = _Function(name, kinds, result, impl, lazy, usage or f"{name}()", doc)
         return impl
     return register
+
+
+def described() -> list:
+    """Every function as the editor lists it: {name, usage, doc}, in alphabetical order."""
+    return [{"name": f.name, "usage": f.usage, "doc": f.doc} for f in sorted(FUNCTIONS.values(), key=lambda f: f.name)]
