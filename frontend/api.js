@@ -8,8 +8,11 @@ export const setToken = (value) => value ? sessionStorage.setItem(STORAGE.token,
 
 export class ApiError extends Error {
   constructor(status, payload) {
-    const detail = payload.fields ? ": " + Object.entries(payload.fields).map(([k, v]) => `${k} ${v}`).join("; ") : "";
-    super((payload.error || `HTTP ${status}`) + detail);
+    // In plain words: the server's message, or for its generic "invalid fields: a, b" what it says of
+    // each field (never the field names, which are ids and paths such as ops[1].value).
+    const generic = !payload.error || /^invalid fields: /.test(payload.error);
+    const detail = payload.fields && generic ? Object.values(payload.fields).join("; ") : "";
+    super(detail || payload.error || `HTTP ${status}`);
     this.status = status;
     this.payload = payload;
   }

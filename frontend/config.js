@@ -27,6 +27,7 @@ export const API = {
   state: "/api/fundraising/state",
   rows: "/api/fundraising/rows",
   ops: "/api/fundraising/ops",
+  changes: "/api/fundraising/changes",
   events: "/api/fundraising/events",
   heartbeat: "/api/fundraising/collab/heartbeat",
   leave: "/api/fundraising/collab/leave",

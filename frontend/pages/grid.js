@@ -4,7 +4,7 @@ import { Tabulator, findRow } from "../widgets/tabulator.js";
 import { api, authHeaders, token, unauthorized } from "../api.js";
 import { API, TIMING } from "../config.js";
 import { h, initials } from "../dom.js";
-import { READ_ONLY, definition, parse, seedEditor } from "../widgets/columns.js";
+import { READ_ONLY, definition, isNumeric, onEditorMove, parse, seedEditor } from "../widgets/columns.js";
 import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
 import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
 import { openDrawer, refreshOpenDrawer } from "../widgets/drawer.js";
@@ -62,22 +62,31 @@ export function mount(root, { me }) {
   let loads = 0;                  // row loads started: a newer one overtakes an older
   let counted = null;             // the view's total while its other pages are on their way
   let rowsInWaiters = [];
-  const undo = [];                // our own cell changes: {row_id, column_id, before, after}
+  // Undo and redo go by user action: a paste, a fill, a range delete, an import is one step.
+  // A step: {changes: [{row_id, column_id, before, after}], rows?: {added: [row ids]}}.
+  const undo = [];
   const redo = [];
+  let action = null;              // the changes of the action being recorded (see act)
+  const unfitCells = new Map();   // "row|column" → why the value typed or pasted there did not fit
   const refusals = new WeakMap();  // op → the server's error, when it refused the request
 
   const queue = new SaveQueue(0, {
     status: setStatus,
-    applied: (result) => {
+    applied: (result, ops) => {
       for (const [rowId, cells] of Object.entries(result.rows || {})) updateRow(rowId, cells, { keepPending: true });
+      // Text the server read (an amount typed as "1.5m") for a cell it left as it was: show the stored value.
+      for (const rowId of new Set(ops.filter((o) => o.op === "set_cell" && typeof o.value === "string" && !result.rows?.[o.row_id]
+        && isNumeric(columnsById.get(o.column_id) || {})).map((o) => o.row_id))) refreshRow(rowId);
       if (result.needsColumns) reloadColumns();
     },
     conflict: (ops, payload) => conflictDialog(payload.conflicts, columnsById, ops).then((choice) => {
       if (choice === "theirs") for (const c of payload.conflicts) updateRow(c.row_id, { [c.column_id]: c.current_value });
       return choice;
     }),
+    unfit: (items, error) => showUnfit(items, error),
     rejected: (ops, error) => {
       for (const op of ops) refusals.set(op, error);  // for grid.send's answer
+      tell(`Not saved: ${error.message}`);
       // The server refused these edits: show the server's values again.
       for (const rowId of new Set(ops.map((o) => o.row_id).filter(Boolean))) refreshRow(rowId);
       if (ops.some((o) => o.op !== "set_cell")) reloadColumns();
@@ -108,6 +117,9 @@ export function mount(root, { me }) {
       await setViews(views.map((v) => (v.id === saved.id ? saved : v)), saved.id);
     },
     openRow: (id) => openDrawer(grid, id),
+    /** Run `fn`, whose cell edits (through `record`) then undo and redo as one step. */
+    act: (fn) => act(fn),
+    record: (...args) => record(...args),
     search: () => search.value.trim(),
     on(name, fn) { (listeners[name] ||= []).push(fn); },
     emit(name, ...args) { for (const fn of listeners[name] || []) fn(...args); },
@@ -231,10 +243,27 @@ export function mount(root, { me }) {
         editable: (cell) => !lockedByOther(cell),
       });
       if (!isHidden) visibleIndex += 1;
+      markUnfit(def);
+      if (column.type === "checkbox") def.cellClick = (e, cell) => { if (!e.shiftKey && !e.ctrlKey && !e.metaKey) toggleChecks([cell]); };
       def.headerMenu = () => columnMenu(grid, column.id);
       def.headerMenuIcon = () => columnMenuButton(column);
       return def;
     });
+  }
+
+  // A cell whose typed or pasted value did not fit keeps a mark (and says why in its title) while it
+  // is drawn and redrawn, until the cell is changed again.
+  function markUnfit(def) {
+    const format = def.formatter;
+    def.formatter = (cell, params, onRendered) => {
+      const el = cell.getElement();
+      const why = unfitCells.size ? unfitCells.get(`${cell.getData().id}|${cell.getField()}`) : undefined;
+      if (why || el.classList.contains("cell-unfit")) {
+        el.classList.toggle("cell-unfit", Boolean(why));
+        if (why) { el.title = why; el.setAttribute("aria-invalid", "true"); } else { el.removeAttribute("title"); el.removeAttribute("aria-invalid"); }
+      }
+      return format(cell, params, onRendered);
+    };
   }
 
   function setColumns(list) {
@@ -319,8 +348,7 @@ export function mount(root, { me }) {
       selectableRange: 1,
       selectableRangeColumns: true,
       selectableRangeRows: true,
-      selectableRangeClearCells: true,
-      selectableRangeClearCellsValue: null,
+      selectableRangeClearCells: false,  // Delete and Backspace are ours (clearRange): one undo step for the range
       editTriggerEvent: "dblclick",
       // No clipboard module: copy and paste are ours (copyRange, pasteClipboard). Tabulator's TSV does not
       // quote cells holding tabs or line breaks, and it hears a paste only when the event lands on the table.
@@ -346,7 +374,7 @@ export function mount(root, { me }) {
       }
       if (value !== cell.getValue()) cell.getRow().update({ [column.id]: value });
       if (sameValue(before, value)) return;
-      record(cell.getRow().getIndex(), column.id, before, value);
+      record(cell.getRow().getIndex(), column.id, before, value, { byTyping: true });
     });
     table.on("cellEditing", (cell) => heartbeat(cell, true));
     table.on("cellEditCancelled", (cell) => heartbeat(cell, false));
@@ -354,6 +382,7 @@ export function mount(root, { me }) {
     // Opening an editor moves the range too: that must not clear the "editing" just announced.
     table.on("rangeChanged", () => heartbeat(activeCell(), editingActive()));
     gridEl.addEventListener("keydown", onKeyDown, true);
+    gridEl.addEventListener("mousedown", hideNote, true);
     return built;
   }
 
@@ -396,8 +425,10 @@ export function mount(root, { me }) {
 
   // Paste: the clipboard's rows (split by pasteRows into {field: text}) land
   // from the range's top-left cell; a one-cell range grows to the pasted size, a bigger one is
-  // filled by repeating them. Each changed cell is an undoable edit; text that does not fit its
-  // column (a word in a number column) is skipped and named, never stored as blank.
+  // filled by repeating them. The whole paste is one undo step. Text that does not fit its column is
+  // skipped, marked on its cell and named, never stored as blank: what the grid can tell at once
+  // (a date that is no date) here, the rest ('Alex' in a Status, "lots" in a fund) from the server's
+  // answer, which names each unfit value while the fitting ones are sent again (showUnfit).
   function pasteRange(rowData) {
     const range = table.getRanges()[0];
     if (!range || !rowData.length) return [];
@@ -407,52 +438,244 @@ export function mount(root, { me }) {
     const span = range.getRows().length > 1 || range.getColumns().length > 1 ? range.getRows().length : rowData.length;
     const targets = active.slice(start, start + span);
     const refused = [];
+    clearUnfit();
     table.blockRedraw();
     try {
-      targets.forEach((row, i) => {
+      act(() => targets.forEach((row, i) => {
         for (const [field, raw] of Object.entries(rowData[i % rowData.length] || {})) {
           const column = columnsById.get(field);
           if (!column || READ_ONLY.has(column.type)) continue;
           const parsed = parse(column, raw);
-          if (parsed.error) { refused.push(`${column.name}: "${raw}"`); continue; }
+          if (parsed.error) { refused.push({ row, field, message: `'${raw.trim()}' is ${parsed.error} for ${column.name}` }); continue; }
           const before = row.getData()[field];
           if (sameValue(before, parsed.value)) continue;
           row.update({ [field]: parsed.value });
           record(row.getIndex(), field, before, parsed.value);
         }
-      });
+      }));
     } finally {
       table.restoreRedraw();
     }
-    if (refused.length) tell(`${refused.length} pasted value${refused.length === 1 ? "" : "s"} did not fit and ${refused.length === 1 ? "was" : "were"} skipped: ${refused.slice(0, 3).join(", ")}${refused.length > 3 ? "…" : ""}`);
+    lastRefused = refused.map((r) => r.message);
+    if (refused.length) {
+      for (const r of refused) unfitCells.set(`${r.row.getIndex()}|${r.field}`, r.message);
+      for (const r of refused) r.row.reformat();
+      told = lastRefused;
+      tellUnfit();
+    }
     return targets;
   }
 
+  // -- unfit values -------------------------------------------------------------------
+
+  let told = [];         // the unfit values of the last paste or edit, as the notice lists them
+  let lastRefused = [];  // those the last paste found itself (the server names the others)
+  function tellUnfit() {
+    const n = told.length;
+    tell(`${n} value${n === 1 ? "" : "s"} didn't fit: ${told.slice(0, 3).join("; ")}${n > 3 ? " …" : ""}`);
+  }
+
+  /**
+   * The server named values that do not fit (it applied nothing; the queue sends the others again).
+   * A value typed into a cell stays there, marked, with the reason beside the cell, to be corrected;
+   * a pasted or filled one is skipped: the cell shows its saved value again, marked. Either way
+   * the change leaves the undo history (it never happened).
+   */
+  function showUnfit(items, error) {
+    const typedOne = items.length === 1 && typed.has(items[0].op);
+    for (const { op, problem } of items) {
+      refusals.set(op, Object.assign(new Error(problem.message), { status: 422, payload: error.payload }));
+      unfitCells.set(`${op.row_id}|${op.column_id}`, problem.message);
+      const change = forget(op.row_id, op.column_id, op.value);
+      const row = rowOf(op.row_id);
+      if (!row) continue;
+      if (!typed.has(op) && change) row.update({ [op.column_id]: change.before });
+      else row.reformat();
+    }
+    const fromPaste = items.some((i) => !typed.has(i.op));
+    told = [...(fromPaste ? lastRefused : []), ...items.map((i) => i.problem.message)];
+    tellUnfit();
+    if (typedOne) noteBeside(items[0].op, items[0].problem.message);
+  }
+
+  /** Drop the latest recorded change of a cell (to `value`) from the undo history; returns it. */
+  function forget(rowId, columnId, value) {
+    for (let i = undo.length - 1; i >= 0; i -= 1) {
+      const at = undo[i].changes.findIndex((c) => c.row_id === rowId && c.column_id === columnId && sameValue(c.after, value));
+      if (at < 0) continue;
+      const [change] = undo[i].changes.splice(at, 1);
+      if (!undo[i].changes.length && !undo[i].rows) undo.splice(i, 1);
+      return change;
+    }
+    return null;
+  }
+
+  const note = h("div.unfit-note", { role: "alert", hidden: true });
+  gridEl.parentElement?.append(note);
+  /** Why a typed value did not fit, beside its cell (until the next key or click). */
+  function noteBeside(op, message) {
+    const el = rowOf(op.row_id)?.getCell(op.column_id)?.getElement();
+    if (!el) return;
+    const box = el.getBoundingClientRect();
+    const wrap = gridEl.parentElement.getBoundingClientRect();
+    note.textContent = message;
+    note.style.left = `${box.left - wrap.left}px`;
+    note.style.top = `${box.bottom - wrap.top + 2}px`;
+    note.hidden = false;
+  }
+  const hideNote = () => { note.hidden = true; };
+
+  /** Forget the marks of an earlier paste (a new action starts afresh). Typed ones stay until their cell changes. */
+  function clearUnfit(rowId, columnId) {
+    if (!rowId) lastRefused = [];
+    if (!unfitCells.size) return;
+    const keys = rowId ? [`${rowId}|${columnId}`] : [...unfitCells.keys()];
+    for (const key of keys) {
+      if (!unfitCells.delete(key)) continue;
+      const [r, c] = key.split("|");
+      const el = rowOf(r)?.getCell(c)?.getElement();
+      if (el) { el.classList.remove("cell-unfit"); el.removeAttribute("title"); el.removeAttribute("aria-invalid"); }
+    }
+  }
+
+  // -- undo -----------------------------------------------------------------------------
+
   const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const typed = new WeakSet();  // ops of values typed into an editor (kept in the cell when unfit)
 
-  function record(rowId, columnId, before, after) {
-    undo.push({ row_id: rowId, column_id: columnId, before, after });
-    if (undo.length > 500) undo.shift();
+  /** Record the cell edits `fn` makes as one undo step (nested calls join the outer one). */
+  function act(fn) {
+    if (action) return fn();
+    action = { changes: [] };
+    try {
+      return fn();
+    } finally {
+      const step = action;
+      action = null;
+      if (step.changes.length || step.rows) keep(step);
+    }
+  }
+
+  function keep(step) {
+    undo.push(step);
+    if (undo.length > 200) undo.shift();
     redo.length = 0;
-    queue.push({ op: "set_cell", row_id: rowId, column_id: columnId, value: after ?? null });
   }
 
-  function replay(from, to, key) {
-    const change = from.pop();
-    if (!change) return;
-    to.push(change);
-    const value = change[key];
-    rowOf(change.row_id)?.update({ [change.column_id]: value });
-    queue.push({ op: "set_cell", row_id: change.row_id, column_id: change.column_id, value: value ?? null });
+  function record(rowId, columnId, before, after, { byTyping = false } = {}) {
+    const change = { row_id: rowId, column_id: columnId, before, after };
+    if (action) action.changes.push(change); else keep({ changes: [change] });
+    if (unfitCells.has(`${rowId}|${columnId}`)) clearUnfit(rowId, columnId);
+    const op = { op: "set_cell", row_id: rowId, column_id: columnId, value: after ?? null };
+    if (byTyping) typed.add(op);
+    queue.push(op);
+    return op;
   }
+
+  /** Undo (key "before") or redo (key "after") the newest step of `from`: its cells, and rows an import added. */
+  function replay(from, to, key) {
+    const step = from.pop();
+    if (!step) return;
+    to.push(step);
+    const changes = key === "before" ? [...step.changes].reverse() : step.changes;
+    const ops = [];
+    table.blockRedraw();
+    try {
+      if (step.rows && key === "before") for (const id of step.rows.added) { ops.push({ op: "archive_row", row_id: id }); rowOf(id)?.delete(); }
+      if (step.rows && key === "after") for (const id of step.rows.added) ops.push({ op: "restore_row", row_id: id });
+      for (const change of changes) {
+        const value = change[key];
+        clearUnfit(change.row_id, change.column_id);
+        rowOf(change.row_id)?.update({ [change.column_id]: value });
+        ops.push({ op: "set_cell", row_id: change.row_id, column_id: change.column_id, value: value ?? null });
+      }
+    } finally {
+      table.restoreRedraw();
+    }
+    queue.pushMany(ops);
+    if (step.rows && key === "after") waitForQueue().then(() => reload());  // the restored rows come back in place
+    if (step.rows) setCount();
+  }
+
+  /**
+   * An import's edits as one undo step: the rows it added (undo archives them, redo restores them)
+   * and the cells it changed, read from the op log of the import's version.
+   */
+  async function importStep(report) {
+    if (!report?.version) return;
+    const found = await api("GET", `${API.changes}?since=${report.version - 1}`);
+    if (found.reset) { tell("This import is too large to undo with Ctrl+Z: restore its pre-import backup instead."); return; }
+    const ops = found.ops.filter((op) => op.version === report.version);
+    const added = ops.filter((op) => op.kind === "add_row").map((op) => op.row_id);
+    const fresh = new Set(added);
+    const changes = ops.filter((op) => op.kind === "set_cell" && !fresh.has(op.row_id))
+      .map((op) => ({ row_id: op.row_id, column_id: op.column_id, before: op.before, after: op.after }));
+    if (added.length || changes.length) keep({ changes, rows: added.length ? { added } : undefined });
+  }
+  grid.on("imported", (report) => { importStep(report).catch(() => {}); });
 
   function activeCell() {
     const internal = table?.modules?.selectRange?.getActiveCell?.();
     return internal ? internal.getComponent() : null;
   }
 
+  /** The cells of the selected range, as rows of cells. */
+  const rangeCells = () => table.getRanges()[0]?.getCells() || [];
+
+  /** Move the selection one cell (after Enter or Tab in an editor), keeping the keys on the grid. */
+  function moveSelection(dir) {
+    if (!table || table.modules.edit?.currentCell) return;  // the editor stayed open: its value did not parse
+    table.modules.selectRange?.navigate(false, false, dir);
+    const holder = gridEl.querySelector(".tabulator-tableholder");
+    if (holder && !gridEl.contains(document.activeElement)) holder.focus({ preventScroll: true });
+    heartbeat(activeCell(), false);
+  }
+  // Our text and number editors say when Enter or Tab committed them; Tabulator's own (select,
+  // date) commit on Enter in their own handler, after which the selection moves.
+  onEditorMove(moveSelection);
+
+  /** Checkboxes: a click anywhere in the cell, or Space on the range, toggles (all on unless all are on). */
+  function toggleChecks(cells) {
+    const boxes = cells.filter((c) => columnsById.get(c.getField())?.type === "checkbox" && !lockedByOther(c));
+    if (!boxes.length) return;
+    const on = !boxes.every((c) => c.getValue() === true);
+    act(() => {
+      for (const cell of boxes) {
+        const before = cell.getValue();
+        if (sameValue(Boolean(before), on)) continue;
+        cell.getRow().update({ [cell.getField()]: on });
+        record(cell.getRow().getIndex(), cell.getField(), before, on);
+      }
+    });
+  }
+
+  /** Delete or Backspace: the selected range cleared, as one undo step. */
+  function clearRange() {
+    act(() => {
+      for (const cell of rangeCells().flat()) {
+        const column = columnsById.get(cell.getField());
+        if (!column || READ_ONLY.has(column.type) || lockedByOther(cell)) continue;
+        const before = cell.getValue();
+        const empty = column.type === "checkbox" ? false : ["multi_select", "contacts"].includes(column.type) ? [] : null;
+        if (sameValue(before, empty) || (before === "" && empty === null)) continue;
+        cell.getRow().update({ [column.id]: empty });
+        record(cell.getRow().getIndex(), column.id, before, empty);
+      }
+    });
+  }
+
   function onKeyDown(event) {
-    if (!table || event.target.closest(".cell-editor, .tabulator-editing")) return;
+    if (!table) return;
+    hideNote();
+    const editorOpen = event.target.closest(".cell-editor, .tabulator-editing");
+    if (editorOpen) {
+      // Enter commits and moves down (Shift+Enter up), Tab right (Shift+Tab left); the editor commits.
+      if (event.key === "Enter" && !event.isComposing && !event.target.matches(".cell-editor")) {
+        const dir = event.shiftKey ? "up" : "down";
+        setTimeout(() => moveSelection(dir), 0);
+      }
+      return;
+    }
     const mod = event.ctrlKey || event.metaKey;
     if (mod && !event.altKey && event.key.toLowerCase() === "z") {
       event.preventDefault(); event.stopPropagation();
@@ -466,6 +689,12 @@ export function mount(root, { me }) {
     } else if (mod && event.key.toLowerCase() === "d") {
       event.preventDefault(); event.stopPropagation();
       fillDown();
+    } else if (!mod && !event.altKey && (event.key === "Delete" || event.key === "Backspace") && !event.target.closest(".tabulator-header")) {
+      event.preventDefault(); event.stopPropagation();
+      clearRange();
+    } else if (!mod && !event.altKey && event.key === " " && columnsById.get(activeCell()?.getField())?.type === "checkbox") {
+      event.preventDefault(); event.stopPropagation();
+      toggleChecks(rangeCells().flat());
     } else if (!mod && !event.altKey && event.key.length === 1 && !event.isComposing && !event.target.closest(".tabulator-header")) {
       // Typing on a selected cell starts editing with that character, as in Airtable.
       const cell = activeCell();
@@ -484,17 +713,20 @@ export function mount(root, { me }) {
     const cells = range.getCells();  // rows of cells
     if (cells.length < 2) return;
     const top = cells[0];
-    for (const row of cells.slice(1)) {
-      row.forEach((cell, i) => {
-        const column = columnsById.get(cell.getField());
-        if (!column || READ_ONLY.has(column.type)) return;
-        const before = cell.getValue();
-        const value = top[i].getValue();
-        if (sameValue(before, value)) return;
-        cell.getRow().update({ [column.id]: value });
-        record(cell.getRow().getIndex(), column.id, before, value);
-      });
-    }
+    clearUnfit();
+    act(() => {
+      for (const row of cells.slice(1)) {
+        row.forEach((cell, i) => {
+          const column = columnsById.get(cell.getField());
+          if (!column || READ_ONLY.has(column.type)) return;
+          const before = cell.getValue();
+          const value = top[i].getValue();
+          if (sameValue(before, value)) return;
+          cell.getRow().update({ [column.id]: value });
+          record(cell.getRow().getIndex(), column.id, before, value);
+        });
+      }
+    });
   }
 
   // -- applying changes ------------------------------------------------------------

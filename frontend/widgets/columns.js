@@ -81,11 +81,14 @@ export function parse(column, text) {
   const s = text.trim();
   if (s === "") return { value: null };
   switch (column.type) {
-    case "number": case "currency": case "fund": case "percent": {
-      const isPercent = column.type === "percent" || s.endsWith("%");
-      const n = Number(s.replace(/[,$€£\s%]/g, "").replace(/^\((.*)\)$/, "-$1"));
+    // Number, currency and fund text ("$1.5M", "500k", "(1,000)") is read by the server, with the
+    // parser the importer uses (backend/crm/amounts.py): one reader for both. Its answer replaces
+    // the text in the cell; text it cannot read comes back as an unfit value, said beside the cell.
+    case "number": case "currency": case "fund": return { value: s };
+    case "percent": {
+      const n = Number(s.replace(/[,\s%]/g, "").replace(/^\((.*)\)$/, "-$1"));
       if (!Number.isFinite(n)) return { error: "not a number" };
-      return { value: column.type === "percent" && isPercent ? n / 100 : n };
+      return { value: n / 100 };
     }
     case "checkbox": return { value: /^(true|yes|y|1|x|checked|✓)$/i.test(s) };
     case "date": {
@@ -106,6 +109,11 @@ function editText(column, value) {
   if (NUMERIC.has(column.type)) return String(value);
   return typeof value === "object" ? display(column, value) : String(value);
 }
+
+// After Enter or Tab commits an editor, the grid moves the selection ("down", "up", "right", "left"),
+// at once: the next key typed may already be on its way.
+let moved = () => {};
+export const onEditorMove = (fn) => { moved = fn; };
 
 // A key typed on a selected cell opens its editor with that key as the text (as in Airtable).
 let seed = null;
@@ -133,10 +141,12 @@ function inputEditor(column, multiline = false) {
     // Deferred: a blur can come from the grid removing the cell mid-render, and
     // changing the DOM inside that removal throws.
     input.addEventListener("blur", () => setTimeout(() => { if (!done && commit() === false) { done = true; cancel(); } }, 0));
+    // Enter commits (and the grid moves down, Shift+Enter up); Tab commits (the grid moves right,
+    // Shift+Tab left), as in Sheets and Airtable. The grid does the moving (pages/grid.js).
     input.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !(multiline && e.shiftKey)) { e.preventDefault(); e.stopPropagation(); commit(); }
+      if (e.key === "Enter" && !e.isComposing && !(multiline && e.shiftKey)) { e.preventDefault(); e.stopPropagation(); if (commit()) moved(e.shiftKey ? "up" : "down"); }
       else if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); done = true; cancel(); }
-      else if (e.key === "Tab") { commit(); }
+      else if (e.key === "Tab") { e.preventDefault(); e.stopPropagation(); if (commit()) moved(e.shiftKey ? "left" : "right"); }
     });
     onRendered(() => {
       input.focus({ preventScroll: true });
@@ -186,7 +196,7 @@ function editor(column) {
     case "long_text": return inputEditor(column, true);
     case "contacts": return contactsEditor(column);
     case "date": return "date";
-    case "checkbox": return "tickCross";
+    case "checkbox": return undefined;  // no editor: a click anywhere in the cell or Space toggles it (pages/grid.js)
     case "single_select": case "multi_select":
       return "list";
     default: return inputEditor(column);
@@ -198,7 +208,6 @@ function editorParams(column) {
     return { values: column.options.map((o) => o.name), clearable: true, multiselect: column.type === "multi_select",
              autocomplete: true, listOnEmpty: true, freetext: false };
   }
-  if (column.type === "checkbox") return { tristate: false };
   return {};
 }
 

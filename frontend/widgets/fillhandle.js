@@ -1,6 +1,6 @@
 // The fill handle: drag the small square at the corner of the selected range down to
-// repeat its values over the rows below, as in spreadsheets. Each filled cell is an
-// ordinary undoable edit (so the save queue sends them together).
+// repeat its values over the rows below, as in spreadsheets. The fill is one undoable
+// step (grid.act), and the save queue sends its cells together.
 import { h } from "../dom.js";
 import { READ_ONLY } from "./columns.js";
 
@@ -48,7 +48,7 @@ export function fillHandle(grid, record) {
       document.removeEventListener("mousemove", move);
       document.removeEventListener("mouseup", up);
       unmark();
-      targets.forEach((row, i) => {
+      grid.act(() => targets.forEach((row, i) => {  // the whole fill is one undo step
         const source = sources[i % sources.length];
         for (const c of columns) {
           const field = c.getField();
@@ -58,7 +58,7 @@ export function fillHandle(grid, record) {
           row.update({ [field]: value });
           record(row.getIndex(), field, before, value);
         }
-      });
+      }));
     };
     document.addEventListener("mousemove", move);
     document.addEventListener("mouseup", up);

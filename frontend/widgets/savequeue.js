@@ -8,7 +8,7 @@ import { API, STORAGE, TIMING } from "../config.js";
 export class SaveQueue {
   /**
    * hooks: status(state, detail), applied(result, ops), conflict(ops, payload) → Promise<"mine"|"theirs">,
-   * rejected(ops, error).
+   * rejected(ops, error), unfit(items: [{op, problem}], error): values the server said do not fit.
    */
   constructor(version, hooks) {
     this.version = version;       // the newest grid version this client has seen
@@ -38,6 +38,22 @@ export class SaveQueue {
     this.persist();
     this.hooks.status("pending", this.pending.length);
     this.schedule(now ? 0 : TIMING.saveDebounceMs);
+  }
+
+  /** Queue many ops at once (an undo of a paste): stored once, not once per op. */
+  pushMany(ops) {
+    if (!ops.length) return;
+    if (this.base === null) this.base = this.version;
+    const at = new Map();
+    this.pending.forEach((p, i) => { if (p.op === "set_cell") at.set(`${p.row_id}|${p.column_id}`, i); });
+    for (const op of ops) {
+      const key = op.op === "set_cell" ? `${op.row_id}|${op.column_id}` : null;
+      if (key && at.has(key)) this.pending[at.get(key)] = op;
+      else { if (key) at.set(key, this.pending.length); this.pending.push(op); }
+    }
+    this.persist();
+    this.hooks.status("pending", this.pending.length);
+    this.schedule(TIMING.saveDebounceMs);
   }
 
   schedule(ms) {
@@ -100,10 +116,19 @@ export class SaveQueue {
       requeue(keep, current);
       this.attempt = 0;  // the server answered: send the kept edits now, not after a network retry that is no longer due
       this.hooks.status("pending", this.pending.length);
+    } else if (error.status === 422 && Array.isArray(error.payload.unfit) && error.payload.unfit.length) {
+      // Some values do not fit their columns ('Alex' in a Status): the server applied nothing and named
+      // each one. Those are dropped (the grid marks them); the others go again at once.
+      const unfit = new Map(error.payload.unfit.map((u) => [u.index, u]));
+      const items = ops.flatMap((op, i) => (unfit.has(i) ? [{ op, problem: unfit.get(i) }] : []));
+      requeue(ops.filter((_, i) => !unfit.has(i)));
+      this.hooks.unfit(items, error);
+      this.hooks.status(this.pending.length ? "pending" : "saved", this.pending.length);
     } else {
-      // Refused (422, 423, 409 on an archived row...): these edits cannot be saved as they are.
+      // Refused (422, 423, 409 on an archived row...): these edits cannot be saved as they are. The grid
+      // shows the server's values again and says why; the save line then tells what is still waiting.
       this.hooks.rejected(ops, error);
-      this.hooks.status("error", error.message);
+      this.hooks.status(this.pending.length ? "pending" : "saved", this.pending.length);
     }
   }
 

@@ -413,6 +413,7 @@ function importWizard(grid) {
     state.result = answer.payload.data;
     buildDone(state.result);
     go("done");
+    grid.emit("imported", state.result);  // the grid makes the import's edits one undo step
     grid.reloadColumns().catch(() => {});
   }
 

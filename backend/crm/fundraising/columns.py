@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from ..amounts import parse_amount
 from ..clock import new_id, parse_iso
 from ..validation import EMAIL
 
@@ -155,9 +156,15 @@ def clean_value(column: Column, value):
     if value is None or value == "" or (value == [] and kind in ("multi_select", "contacts")):
         return [] if kind in ("multi_select", "contacts") else (False if kind == "checkbox" else None)
     if kind in NUMERIC:
+        if isinstance(value, str) and kind != "percent":
+            # What people type into money cells ($1.5M, 500k, (1,000)), read as the importer reads it.
+            try:
+                value = parse_amount(value)[0]
+            except ValueError:
+                raise CellError(f"{value.strip()!r} is not a number for {column.name}") from None
         value = _number(value)
         if kind == "fund" and value < 0:
-            raise CellError("a commitment cannot be negative")
+            raise CellError(f"a commitment cannot be negative ({column.name})")
         return value
     if kind == "checkbox":
         if not isinstance(value, bool):
@@ -178,7 +185,7 @@ def clean_value(column: Column, value):
     if kind == "single_select":
         name = column.option_names.get(_text(value, 300).strip().lower())
         if name is None:
-            raise CellError(f"{value!r} is not one of the options of {column.name}")
+            raise CellError(f"{value.strip()!r} is not a {column.name} option")
         return name
     if kind == "multi_select":
         if not isinstance(value, list):
@@ -187,7 +194,7 @@ def clean_value(column: Column, value):
         for item in value:
             name = column.option_names.get(_text(item, 300).strip().lower()) if isinstance(item, str) else None
             if name is None:
-                raise CellError(f"{item!r} is not one of the options of {column.name}")
+                raise CellError(f"{item!r} is not a {column.name} option")
             if name not in names:
                 names.append(name)
         return names

@@ -39,6 +39,7 @@ class Batch:
         self.acting_as = self.actor["kind"]  # "automation" while a rule's action runs
         self.conflicts = []
         self.formulas_dirty = False
+        self.unfit = None       # a list while `apply` gathers values that do not fit (see below)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -51,19 +52,19 @@ class Batch:
     def column(self, column_id, where: str) -> col.Column:
         column = self.columns.get(column_id)
         if column is None or column.deleted:
-            raise Invalid({where: f"no such column: {column_id}"})
+            raise Invalid({where: f"no such column: {column_id}"}, message="a field you edited has been deleted")
         return column
 
     def row(self, row_id, where: str, allow_archived=False) -> dict:
         if row_id not in self.rows:
             found = store.row_exists(self.conn, row_id)
             if found is None:
-                raise Invalid({where: f"no such row: {row_id}"})
+                raise Invalid({where: f"no such row: {row_id}"}, message="an investor you edited no longer exists")
             loaded = store.load_rows(self.conn, self.live_columns(), [row_id], include_archived=True)[0]
             self.rows[row_id] = loaded
         row = self.rows[row_id]
         if row["archived"] and not allow_archived:
-            raise Conflict(f"row {row_id} is archived; restore it first")
+            raise Conflict("an investor you edited has been archived; restore it first", extra={"row_id": row_id})
         return row
 
     def preload(self, row_ids) -> None:
@@ -90,7 +91,11 @@ class Batch:
         try:
             value = col.clean_value(column, value)
         except col.CellError as exc:
-            raise Invalid({where + ".value": str(exc)}) from None
+            if self.unfit is not None and where.startswith("ops[") and where.endswith("]"):
+                self.unfit.append({"index": int(where[4:-1]), "row_id": row_id, "column_id": column_id,
+                                   "column": column.name, "value": value, "message": plain(column, str(exc))})
+                return
+            raise Invalid({where + ".value": str(exc)}, message=plain(column, str(exc))) from None
         before = row["cells"].get(column_id)
         if _same(before, value, column):
             return
@@ -224,6 +229,17 @@ class Batch:
         store.set_computed(self.conn, results)
 
 
+def plain(column, message: str) -> str:
+    """A cell problem as a user reads it: "Fund III must be a number", "'Alex' is not a Status option"."""
+    return f"{column.name} {message}" if message.startswith("must ") else message
+
+
+def unfit_summary(unfit: list) -> str:
+    """ "2 values didn't fit: 'Alex' is not a Status option; 'lots' is not a number for Fund III" """
+    shown = "; ".join(problem["message"] for problem in unfit[:3]) + (" …" if len(unfit) > 3 else "")
+    return f"{len(unfit)} value{'' if len(unfit) == 1 else 's'} didn't fit: {shown}"
+
+
 def _same(before, after, column) -> bool:
     if column.type == "contacts":
         strip = lambda people: [{k: p.get(k) for k in col.CONTACT_FIELDS} for p in people or []]  # noqa: E731
@@ -269,6 +285,10 @@ def apply(req, base_version, ops) -> dict:
     if base_version > current:
         raise Invalid({"base_version": f"is ahead of the grid (version {current})"})
     batch = Batch(req.db, req, base_version, req.app.presence)
+    # A value that does not fit its column does not stop the others being checked: the 422 lists
+    # every one (`unfit`: op index, row, column, plain message) so a client can drop those and
+    # send the rest again. Nothing applies meanwhile: a request still applies whole or not at all.
+    batch.unfit = []
     batch.preload([o.get("row_id") for o in ops if isinstance(o, dict) and o.get("op") == "set_cell" and isinstance(o.get("row_id"), str)])
     for index, op in enumerate(ops):
         where = f"ops[{index}]"
@@ -288,6 +308,10 @@ def apply(req, base_version, ops) -> dict:
             batch.move_row(op, where)
         else:
             apply_column_op(batch, kind, op, where)
+    if batch.unfit:
+        error = Invalid({f"ops[{u['index']}].value": u["message"] for u in batch.unfit}, message=unfit_summary(batch.unfit))
+        error.extra = {"unfit": batch.unfit}
+        raise error
     return batch.finish()
 
 

@@ -11,14 +11,13 @@ import io
 import re
 from datetime import datetime
 
+from ..amounts import parse_amount, tidy as _tidy
 from ..validation import EMAIL
 
-CURRENCY = re.compile(r"^(-)?\s*([$€£])\s*(-)?\s*([\d,]*\.?\d+)\s*([kKmMbB])?$")
 PLAIN_NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 PERCENT = re.compile(r"^(-?\d+(\.\d+)?)\s*%$")
 COLLABORATOR = re.compile(r"^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 ATTACHMENT = re.compile(r"^.+\s\((https?://[^)]+)\)$")
-SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 CHECKED = {"checked", "true", "yes", "x", "✓", "✔"}
 UNCHECKED = {"", "unchecked", "false", "no"}
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y/%m/%d")
@@ -28,24 +27,26 @@ MOSTLY = 0.9  # the share of a column's non-empty cells a type must read to be i
 
 
 def parse_number(text: str) -> float:
+    """A plain or grouped number (`1,234.5`, `-3`), as inference tells numbers from amounts."""
     cleaned = text.strip()
     if not cleaned or not PLAIN_NUMBER.match(cleaned) or cleaned in ("-", "."):
         raise ValueError("not a number")
-    return _tidy(float(cleaned.replace(",", "")))
+    return parse_amount(cleaned)[0]
 
 
 def parse_currency(text: str) -> tuple:
-    """(amount, warning or None): `$1,234.50`, `-$5,000`, `$1.5M` (a shorthand Airtable never writes)."""
-    match = CURRENCY.match(text.strip())
-    if not match:
+    """(amount, warning or None) for text with a currency sign: `$1,234.50`, `-$5,000`, `$1.5M`."""
+    if not re.search(r"[$€£]", text):
         raise ValueError("not an amount")
-    sign = -1 if match.group(1) or match.group(3) else 1
-    amount = float(match.group(4).replace(",", ""))
-    warning = None
-    if match.group(5):
-        amount *= SUFFIX[match.group(5).lower()]
-        warning = f"{text.strip()!r} read as {amount:,.0f}"
-    return _tidy(sign * amount), warning
+    return _amount(text)
+
+
+def _amount(text: str) -> tuple:
+    """Any amount crm.amounts reads (`$1.5M`, `500k`, `(1,000)`, `2,500,000`): the grid reads typing the same way."""
+    try:
+        return parse_amount(text)
+    except ValueError:
+        raise ValueError("not an amount") from None
 
 
 def parse_percent(text: str) -> float:
@@ -126,10 +127,6 @@ def parse_url(text: str) -> str:
     return value
 
 
-def _tidy(number: float):
-    return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
-
-
 def convert(text: str, column_type: str):
     """Cell text → the value a column of `column_type` stores. Returns (value, warning); raises ValueError."""
     text = text if text is not None else ""
@@ -140,10 +137,7 @@ def convert(text: str, column_type: str):
     if column_type in ("number", "percent") and text.strip().endswith("%"):
         return parse_percent(text), None
     if column_type in ("number", "currency", "fund"):
-        try:
-            return parse_number(text), None
-        except ValueError:
-            return parse_currency(text)
+        return _amount(text)
     if column_type == "percent":
         return parse_number(text), None
     if column_type == "date":
