@@ -69,6 +69,17 @@ def test_money_cells_take_typed_amounts(admin, text, value):
     assert {op["after"] for op in changes if op["kind"] == "set_cell"} == {value}
 
 
+def test_percentages_typed_into_number_and_percent_cells_are_fractions_as_the_importer_reads_them(admin):
+    k, rows = setup(admin)
+    r = admin.post(OPS, {"base_version": grid(admin)["version"], "ops": [
+        {"op": "add_column", "column_id": "share", "name": "Share", "type": "percent"},
+        {"op": "set_cell", "row_id": rows[0], "column_id": "score", "value": "50%"},
+        {"op": "set_cell", "row_id": rows[0], "column_id": "share", "value": "12.5%"}]})
+    assert r.status_code == 200, r.text
+    row = r.json()["data"]["rows"][rows[0]]
+    assert (row["score"], row["share"]) == (0.5, 0.125) == (infer.convert("50%", "number")[0], infer.convert("12.5%", "percent")[0])
+
+
 def test_a_number_cell_takes_accounting_negatives_but_a_commitment_does_not(admin):
     k, rows = setup(admin)
     r = admin.post(OPS, {"base_version": grid(admin)["version"], "ops": [

@@ -4,10 +4,10 @@
 (`2,500,000`, `-5`, `.5`), a currency sign before the number (`$`, `€`, `£`), a k/m/b
 shorthand (`500k`, `1.5m`, `€250k`), and accounting negatives (`(1,000)`, `($5,000)`).
 The warning (None for a plain number) says how a shorthand was read. Anything else is a
-ValueError whose message names the text in plain words. The cases both sides rely on are
-tests/test_amounts.py; the importer (`importer/infer.py`) and the grid's cell check
-(`fundraising/columns.clean_value`, which takes such text for number, currency and fund
-cells) both call this function.
+ValueError whose message names the text in plain words. The cases both sides rely on are in
+tests/test_grid_typing.py; the importer (`importer/infer.py`) and the grid's cell check
+(`fundraising/columns.clean_value`, which takes such text for number, currency, fund and
+percent cells) both read through here (`read_number_text`).
 """
 import re
 
@@ -15,6 +15,26 @@ AMOUNT = re.compile(
     r"^(?P<sign>-)?\s*(?P<cur>[$€£])?\s*(?P<sign2>-)?\s*"
     r"(?P<num>(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?)\s*(?P<suffix>[kKmMbB])?$")
 SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+PERCENT = re.compile(r"^(-?\d+(\.\d+)?)\s*%$")
+PLAIN_NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+
+
+def read_number_text(kind: str, text: str) -> tuple:
+    """(value, warning or None) for text typed or imported into a number, currency, fund or
+    percent cell: `50%` is 0.5 in a number or percent cell, amounts as parse_amount reads them."""
+    if kind in ("number", "percent") and text.strip().endswith("%"):
+        return parse_percent(text), None
+    if kind == "percent" and not PLAIN_NUMBER.match(text.strip()):
+        raise ValueError(f"{text.strip()!r} is not a percentage")  # no money shorthand for a share
+    return parse_amount(text)
+
+
+def parse_percent(text: str) -> float:
+    """`12.5%` → 0.125: percentages are stored as fractions."""
+    match = PERCENT.match(text.strip())
+    if not match:
+        raise ValueError(f"{text.strip()!r} is not a percentage")
+    return tidy(round(float(match.group(1)) / 100, 12))
 
 
 def parse_amount(text: str) -> tuple:

@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..amounts import parse_amount
+from ..amounts import read_number_text
 from ..clock import new_id, parse_iso
 from ..validation import EMAIL
 
@@ -156,12 +156,13 @@ def clean_value(column: Column, value):
     if value is None or value == "" or (value == [] and kind in ("multi_select", "contacts")):
         return [] if kind in ("multi_select", "contacts") else (False if kind == "checkbox" else None)
     if kind in NUMERIC:
-        if isinstance(value, str) and kind != "percent":
-            # What people type into money cells ($1.5M, 500k, (1,000)), read as the importer reads it.
+        if isinstance(value, str):
+            # What people type ($1.5M, 500k, (1,000), 50%), read as the importer reads it.
             try:
-                value = parse_amount(value)[0]
+                value = read_number_text(kind, value)[0]
             except ValueError:
-                raise CellError(f"{value.strip()!r} is not a number for {column.name}") from None
+                what = "a percentage" if kind == "percent" else "a number"
+                raise CellError(f"{value.strip()!r} is not {what} for {column.name}") from None
         value = _number(value)
         if kind == "fund" and value < 0:
             raise CellError(f"a commitment cannot be negative ({column.name})")

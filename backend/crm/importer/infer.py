@@ -11,11 +11,9 @@ import io
 import re
 from datetime import datetime
 
-from ..amounts import parse_amount, tidy as _tidy
+from ..amounts import PLAIN_NUMBER, parse_amount, parse_percent, tidy as _tidy
 from ..validation import EMAIL
 
-PLAIN_NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
-PERCENT = re.compile(r"^(-?\d+(\.\d+)?)\s*%$")
 COLLABORATOR = re.compile(r"^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 ATTACHMENT = re.compile(r"^.+\s\((https?://[^)]+)\)$")
 CHECKED = {"checked", "true", "yes", "x", "✓", "✔"}
@@ -47,13 +45,6 @@ def _amount(text: str) -> tuple:
         return parse_amount(text)
     except ValueError:
         raise ValueError("not an amount") from None
-
-
-def parse_percent(text: str) -> float:
-    match = PERCENT.match(text.strip())
-    if not match:
-        raise ValueError("not a percentage")
-    return _tidy(round(float(match.group(1)) / 100, 12))
 
 
 def parse_date(text: str) -> str:
