@@ -3,7 +3,7 @@
 // (Enter or Space); then the keys of every menu (menu.js): arrows move, a letter jumps, Escape or Tab
 // closes it and gives the focus back to the button.
 import { h } from "../dom.js";
-import { isNumeric } from "./columns.js";
+import { FORMULA_FORMATS, isNumeric } from "./columns.js";
 import { columnDialog, confirmDialog, errorText, notice } from "./dialogs.js";
 import { menuKeys, nameMenu } from "./menu.js";
 
@@ -56,6 +56,7 @@ export function columnMenu(grid, columnId) {
 
   const items = [
     item("Edit field…", () => editField(grid, column), { name: "edit" }),
+    ...formatItems(grid, column, item, separator),
     separator,
     item("Insert field left", () => insertField(grid, column, "left"), { name: "insert-left" }),
     item("Insert field right", () => insertField(grid, column, "right"), { name: "insert-right" }),
@@ -84,6 +85,31 @@ export function columnMenu(grid, columnId) {
     nameMenu(menu, `Field options: ${column.name}`);
   }, 0);
   return items;
+}
+
+/**
+ * A formula's result format, as in the field dialog: automatic or one of FORMULA_FORMATS; the
+ * current one is marked (aria-current). A text result takes no number format: none are offered.
+ */
+function formatItems(grid, column, item, separator) {
+  if (column.type !== "formula" || column.result?.type === "text") return [];
+  const now = column.config?.format || "";
+  const choices = [["", "Automatic format"], ...Object.entries(FORMULA_FORMATS).map(([value, label]) => [value, `Format as ${label.toLowerCase()}`])];
+  const entries = choices.map(([value, label]) => {
+    const entry = item(label, () => setFormat(grid, column, value || null), { name: `format-${value || "automatic"}` });
+    entry.label.prepend(h("span.menu-check", { "aria-hidden": "true" }, value === now ? "✓ " : ""));
+    if (value === now) entry.label.setAttribute("aria-current", "true");
+    return entry;
+  });
+  return [separator, ...entries];
+}
+
+async function setFormat(grid, column, format) {
+  // The dialog's rule: automatic keeps no currency of its own; currency keeps the one in force.
+  const { format: _format, currency: _currency, ...rest } = column.config || {};
+  const currency = format === "currency" ? (column.config?.currency || column.result?.currency || "USD") : null;
+  const failure = await sendOps(grid, { op: "update_column", column_id: column.id, config: { ...rest, format, ...(currency ? { currency } : {}) } });
+  if (failure) await notice("The format was not changed", errorText(failure));
 }
 
 // -- keyboard ------------------------------------------------------------------------------

@@ -211,3 +211,45 @@ def test_the_row_panel_shows_a_formula_result_as_the_grid_does_and_blank_stays_b
         expect(drawer.locator(".field[data-column-id='broken'] .field-value")).to_have_text("#DIV/0 division by zero")
         drawer.get_by_role("button", name=re.compile("Close")).first.click()
         expect(drawer).to_be_hidden()
+
+
+def test_the_column_menu_sets_a_formula_results_format(pages, server, admin):
+    data = seed_grid(admin, rows=2)
+    first = data["grid"]["rows"][0]
+    send(admin, {"op": "set_cell", "row_id": first["id"], "column_id": "fund-iii", "value": 5_000_000},
+         {"op": "set_cell", "row_id": first["id"], "column_id": "fund-iv", "value": 2_500_000},
+         {"op": "add_column", "name": "Total", "type": "formula", "column_id": "total", "formula": "{Fund III} + {Fund IV}"})
+    page = pages.open("/")
+    sign_in(page)
+    expect(grid_text(page, 1, "total")).to_have_text("$7,500,000")
+
+    def choose(name):
+        page.get_by_role("button", name="Field options: Total", exact=True).click()
+        menu = page.get_by_role("menu", name="Field options: Total")
+        menu.get_by_role("menuitem", name=name, exact=True).click()
+        menu.wait_for(state="detached")
+
+    def current():
+        page.get_by_role("button", name="Field options: Total", exact=True).click()
+        menu = page.get_by_role("menu", name="Field options: Total")
+        marked = menu.locator('[role="menuitem"][aria-current="true"]')
+        expect(marked).to_have_count(1)
+        text = marked.inner_text()
+        page.keyboard.press("Escape")
+        return text
+
+    assert "Automatic format" in current()
+    choose("Format as percent")
+    eventually(lambda: column(state(admin), "Total")["config"].get("format") == "percent")
+    expect(grid_text(page, 1, "total")).to_have_text("750,000,000%")
+    assert "Format as percent" in current()
+    choose("Format as number")
+    expect(grid_text(page, 1, "total")).to_have_text("7,500,000")
+    choose("Automatic format")
+    eventually(lambda: column(state(admin), "Total")["config"] == {"format": None})
+    expect(grid_text(page, 1, "total")).to_have_text("$7,500,000")
+    # Text formulas take no number format: their menu offers none.
+    send(admin, {"op": "add_column", "name": "Label", "type": "formula", "column_id": "label", "formula": "UPPER({Investor})"})
+    page.reload()
+    page.get_by_role("button", name="Field options: Label", exact=True).click()
+    expect(page.get_by_role("menu", name="Field options: Label").get_by_role("menuitem", name="Format as number")).to_have_count(0)
