@@ -627,8 +627,17 @@ export function mount(root, { me }) {
     if (!table || table.modules.edit?.currentCell) return;  // the editor stayed open: its value did not parse
     table.modules.selectRange?.navigate(false, false, dir);
     const holder = gridEl.querySelector(".tabulator-tableholder");
-    if (holder && !gridEl.contains(document.activeElement)) holder.focus({ preventScroll: true });
+    // Now, and again once the closed editor is gone (under load its removal can come later and
+    // drop the focus to the page, where the next Enter would reach nothing).
+    const keepKeys = () => { if (holder && !gridEl.contains(document.activeElement)) holder.focus({ preventScroll: true }); };
+    keepKeys();
+    setTimeout(keepKeys, 0);
     heartbeat(activeCell(), false);
+  }
+  /** Tabulator's own editors close a moment after they commit (later under load): move once they have. */
+  function moveWhenClosed(dir, tries = 50) {
+    if (table?.modules.edit?.currentCell && tries > 0) setTimeout(() => moveWhenClosed(dir, tries - 1), 10);
+    else moveSelection(dir);
   }
   // Our text and number editors say when Enter or Tab committed them; Tabulator's own (select,
   // date) commit on Enter in their own handler, after which the selection moves.
@@ -672,7 +681,7 @@ export function mount(root, { me }) {
       // Enter commits and moves down (Shift+Enter up), Tab right (Shift+Tab left); the editor commits.
       if (event.key === "Enter" && !event.isComposing && !event.target.matches(".cell-editor")) {
         const dir = event.shiftKey ? "up" : "down";
-        setTimeout(() => moveSelection(dir), 0);
+        setTimeout(() => moveWhenClosed(dir), 0);
       } else if (event.key === "Tab" && !event.target.matches(".cell-editor")) {
         // Tabulator's own editors (select, date) take Tab first (a list picks its highlighted
         // option); then, instead of letting Tabulator open the next cell's editor, the editor
@@ -682,7 +691,7 @@ export function mount(root, { me }) {
         input.addEventListener("keydown", (e) => {
           e.preventDefault(); e.stopPropagation();
           input.blur();
-          setTimeout(() => moveSelection(dir), 0);
+          setTimeout(() => moveWhenClosed(dir), 0);
         }, { once: true });
       }
       return;
@@ -707,6 +716,14 @@ export function mount(root, { me }) {
       event.preventDefault(); event.stopPropagation();
       toggleChecks(rangeCells().flat());
     } else if (!mod && !event.altKey && event.key.length === 1 && !event.isComposing && !event.target.closest(".tabulator-header")) {
+      // A fast typist's next key can arrive before the editor it opened has the focus: it is that editor's.
+      const opening = gridEl.querySelector(".tabulator-editing .cell-editor");
+      if (opening) {
+        event.preventDefault(); event.stopPropagation();
+        opening.value += event.key;
+        opening.focus({ preventScroll: true });
+        return;
+      }
       // Typing on a selected cell starts editing with that character, as in Airtable.
       const cell = activeCell();
       const column = cell && columnsById.get(cell.getField());
