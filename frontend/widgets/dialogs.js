@@ -31,7 +31,9 @@ let dialogCount = 0;  // unique ids for aria-describedby when a dialog opens ove
 export function errorText(error) {
   const fields = error?.payload?.fields;
   if (!fields) return error?.message || String(error);
-  return Object.entries(fields).map(([key, why]) => `${key.replace(/^ops\[\d+\]\./, "")}: ${why}`).join("; ");
+  // A field's own name in words ("ops[0].config.format" is "format"): never a path or an index.
+  const name = (key) => key.split(".").pop().replace(/\[\d+\]/g, "").replace(/_/g, " ");
+  return Object.entries(fields).map(([key, why]) => `${name(key)}: ${why}`).join("; ");
 }
 
 /** The distinct values of a column's cells, as option names for it as a select (at most 100). */

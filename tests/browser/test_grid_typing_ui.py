@@ -272,3 +272,11 @@ def test_tab_in_a_select_or_date_editor_commits_and_moves_right_without_opening_
         active(page, 1, field)
     eventually(lambda: saved(k["follow_up"]) == "2027-03-15")
     eventually(lambda: saved(k["status"]) not in (None, status_before))
+
+
+def test_refusals_shown_in_dialogs_name_fields_in_words_never_by_path(pages, server, admin):
+    page = open_grid(pages)
+    text = page.evaluate("""async () => (await import('/widgets/dialogs.js')).errorText({ payload: { fields: {
+        'ops[0].config.format': 'must be number, currency, percent or date',
+        'ops[1].fund.close_date': 'must be a date' } } })""")
+    assert text == "format: must be number, currency, percent or date; close date: must be a date"
