@@ -632,10 +632,11 @@ export function mount(root, { me }) {
     const keepKeys = () => { if (holder && !gridEl.contains(document.activeElement)) holder.focus({ preventScroll: true }); };
     keepKeys();
     setTimeout(keepKeys, 0);
+    setTimeout(keepKeys, 100);
     heartbeat(activeCell(), false);
   }
   /** Tabulator's own editors close a moment after they commit (later under load): move once they have. */
-  function moveWhenClosed(dir, tries = 50) {
+  function moveWhenClosed(dir, tries = 300) {
     if (table?.modules.edit?.currentCell && tries > 0) setTimeout(() => moveWhenClosed(dir, tries - 1), 10);
     else moveSelection(dir);
   }

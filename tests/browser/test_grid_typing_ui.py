@@ -41,8 +41,9 @@ def paste(page, text, at):
 
 
 def active(page, row_number, field):
-    """The cell is the one selected (a one-cell range)."""
+    """The cell is the one selected (a one-cell range), and the grid has the keyboard."""
     expect(cell(page, row_number, field)).to_have_class(re.compile(r"tabulator-range-only-cell-selected"))
+    page.wait_for_function("document.querySelector('#grid').contains(document.activeElement)", timeout=5000)
 
 
 # -- pastes with values that do not fit -------------------------------------------------------------
