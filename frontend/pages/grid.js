@@ -659,6 +659,12 @@ export function mount(root, { me }) {
     });
   }
 
+  /** Whether Enter may open `cell`'s editor (checkboxes have none; read-only and locked cells none either). */
+  function editable(cell) {
+    const column = cell && columnsById.get(cell.getField());
+    return Boolean(column) && !READ_ONLY.has(column.type) && column.type !== "checkbox" && !lockedByOther(cell);
+  }
+
   /** Delete or Backspace: the selected range cleared, as one undo step. */
   function clearRange() {
     act(() => {
@@ -713,6 +719,12 @@ export function mount(root, { me }) {
     } else if (!mod && !event.altKey && (event.key === "Delete" || event.key === "Backspace") && !event.target.closest(".tabulator-header")) {
       event.preventDefault(); event.stopPropagation();
       clearRange();
+    } else if (!mod && !event.altKey && !event.shiftKey && event.key === "Enter" && !event.isComposing
+               && !event.target.closest(".tabulator-header, button, a, input, textarea, select") && editable(activeCell())) {
+      // Enter opens the selected cell's editor: ours to do, so that it never depends on where
+      // Tabulator's own key handling thinks the focus is.
+      event.preventDefault(); event.stopPropagation();
+      activeCell().edit(true);
     } else if (!mod && !event.altKey && event.key === " " && columnsById.get(activeCell()?.getField())?.type === "checkbox") {
       event.preventDefault(); event.stopPropagation();
       toggleChecks(rangeCells().flat());
