@@ -143,8 +143,9 @@ def grid_text(page, row_number, column_id):
     return page.locator(f"#grid .tabulator-row:nth-child({row_number}) .tabulator-cell[tabulator-field='{column_id}']")
 
 
-def test_a_sum_of_currency_fields_shows_as_currency_and_the_dialog_sets_another_format(pages, server, admin):
-    data = seed_grid(admin, rows=4)
+def grid_with_a_total(pages, admin, rows):
+    """A grid whose first row has two fund commitments and a Total formula summing them, signed in."""
+    data = seed_grid(admin, rows=rows)
     first = data["grid"]["rows"][0]
     send(admin, {"op": "set_cell", "row_id": first["id"], "column_id": "fund-iii", "value": 5_000_000},
          {"op": "set_cell", "row_id": first["id"], "column_id": "fund-iv", "value": 2_500_000},
@@ -152,6 +153,11 @@ def test_a_sum_of_currency_fields_shows_as_currency_and_the_dialog_sets_another_
     page = pages.open("/")
     sign_in(page)
     expect(grid_text(page, 1, "total")).to_have_text("$7,500,000")
+    return page
+
+
+def test_a_sum_of_currency_fields_shows_as_currency_and_the_dialog_sets_another_format(pages, server, admin):
+    page = grid_with_a_total(pages, admin, rows=4)
 
     page.get_by_role("button", name="Field options: Total", exact=True).click()
     page.get_by_role("menu", name="Field options: Total").get_by_role("menuitem", name="Edit field…").click()
@@ -214,14 +220,7 @@ def test_the_row_panel_shows_a_formula_result_as_the_grid_does_and_blank_stays_b
 
 
 def test_the_column_menu_sets_a_formula_results_format(pages, server, admin):
-    data = seed_grid(admin, rows=2)
-    first = data["grid"]["rows"][0]
-    send(admin, {"op": "set_cell", "row_id": first["id"], "column_id": "fund-iii", "value": 5_000_000},
-         {"op": "set_cell", "row_id": first["id"], "column_id": "fund-iv", "value": 2_500_000},
-         {"op": "add_column", "name": "Total", "type": "formula", "column_id": "total", "formula": "{Fund III} + {Fund IV}"})
-    page = pages.open("/")
-    sign_in(page)
-    expect(grid_text(page, 1, "total")).to_have_text("$7,500,000")
+    page = grid_with_a_total(pages, admin, rows=2)
 
     def choose(name):
         page.get_by_role("button", name="Field options: Total", exact=True).click()
