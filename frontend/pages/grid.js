@@ -689,17 +689,6 @@ export function mount(root, { me }) {
       if (event.key === "Enter" && !event.isComposing && !event.target.matches(".cell-editor")) {
         const dir = event.shiftKey ? "up" : "down";
         setTimeout(() => moveWhenClosed(dir), 0);
-      } else if (event.key === "Tab" && !event.target.matches(".cell-editor")) {
-        // Tabulator's own editors (select, date) take Tab first (a list picks its highlighted
-        // option); then, instead of letting Tabulator open the next cell's editor, the editor
-        // commits on blur and the selection moves, as after our editors.
-        const input = event.target;
-        const dir = event.shiftKey ? "left" : "right";
-        input.addEventListener("keydown", (e) => {
-          e.preventDefault(); e.stopPropagation();
-          input.blur();
-          setTimeout(() => moveWhenClosed(dir), 0);
-        }, { once: true });
       }
       return;
     }
