@@ -635,13 +635,7 @@ export function mount(root, { me }) {
     setTimeout(keepKeys, 100);
     heartbeat(activeCell(), false);
   }
-  /** Tabulator's own editors close a moment after they commit (later under load): move once they have. */
-  function moveWhenClosed(dir, tries = 300) {
-    if (table?.modules.edit?.currentCell && tries > 0) setTimeout(() => moveWhenClosed(dir, tries - 1), 10);
-    else moveSelection(dir);
-  }
-  // Our text and number editors say when Enter or Tab committed them; Tabulator's own (select,
-  // date) commit on Enter in their own handler, after which the selection moves.
+  // Every editor says when Enter or Tab committed it (widgets/columns.js).
   onEditorMove(moveSelection);
 
   /** Checkboxes: a click anywhere in the cell, or Space on the range, toggles (all on unless all are on). */
@@ -684,14 +678,7 @@ export function mount(root, { me }) {
     if (!table) return;
     hideNote();
     const editorOpen = event.target.closest(".cell-editor, .tabulator-editing");
-    if (editorOpen) {
-      // Enter commits and moves down (Shift+Enter up), Tab right (Shift+Tab left); the editor commits.
-      if (event.key === "Enter" && !event.isComposing && !event.target.matches(".cell-editor")) {
-        const dir = event.shiftKey ? "up" : "down";
-        setTimeout(() => moveWhenClosed(dir), 0);
-      }
-      return;
-    }
+    if (editorOpen) return;  // the editors commit on Enter and Tab and tell the grid to move (widgets/columns.js)
     const mod = event.ctrlKey || event.metaKey;
     if (mod && !event.altKey && event.key.toLowerCase() === "z") {
       event.preventDefault(); event.stopPropagation();

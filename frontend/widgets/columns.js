@@ -2,6 +2,7 @@
 // Formatters return DOM nodes, never HTML strings, so cell text cannot inject markup.
 import { h } from "../dom.js";
 import { contactsEditor, contactsText, parseContacts } from "./contacts.js";
+import { EditModule } from "./tabulator.js";
 
 export const READ_ONLY = new Set(["formula", "created_time", "last_modified_time", "last_modified_by"]);
 const NUMERIC = new Set(["number", "currency", "percent", "fund"]);
@@ -157,6 +158,42 @@ function inputEditor(column, multiline = false) {
   };
 }
 
+/**
+ * Tabulator's own list (select) and date editors, with Enter and Tab as ours have them: the editor
+ * commits in its own key handler (the list takes its highlighted option), then the grid moves.
+ * Tab would otherwise open the next cell's editor, and the move happens here, at once, rather than
+ * after polling for the editor to close.
+ */
+function tabulatorEditor(name) {
+  return function editWithMoves(cell, onRendered, success, cancel, params) {
+    const edit = this;  // Tabulator calls an editor with its edit module as `this`
+    const input = EditModule.editors[name].call(edit, cell, onRendered, success, cancel, params);
+    const original = input.value;
+    // Registered after the editor's own listener, so it runs after the editor has handled the key.
+    input.addEventListener("keydown", (e) => {
+      if (e.isComposing) return;
+      if (e.key === "Enter" && !edit.currentCell) { moved(e.shiftKey ? "up" : "down"); return; }
+      if (e.key !== "Tab") return;
+      e.preventDefault(); e.stopPropagation();  // not Tabulator's Tab, which opens the next editor
+      if (edit.currentCell) input.blur();  // both editors commit on blur
+      // The blur commits only when the input held the focus and (the list) its popup was showing.
+      if (edit.currentCell && name === "date") { if (input.value !== original) success(input.value); else cancel(); }
+      else if (edit.currentCell) { const value = listValue(input.value, params); if (value === undefined) cancel(); else success(value); }
+      moved(e.shiftKey ? "left" : "right");  // the grid stays put if the editor is still open
+    });
+    return input;
+  };
+}
+
+/** What a list editor's text stands for (Tabulator writes the chosen options' names, joined by
+ * commas), or undefined when it names no option. */
+function listValue(text, { values, multiselect }) {
+  if (text === "") return multiselect ? [] : null;
+  const names = multiselect ? text.split(",") : [text];
+  if (!names.every((name) => values.includes(name))) return undefined;
+  return multiselect ? names : text;
+}
+
 function pill(option, fallback) {
   const el = h("span.pill", {}, option?.name ?? fallback);
   if (option?.color) el.style.backgroundColor = option.color;  // CSSOM, allowed under style-src 'self'
@@ -195,10 +232,10 @@ function editor(column) {
   switch (column.type) {
     case "long_text": return inputEditor(column, true);
     case "contacts": return contactsEditor(column);
-    case "date": return "date";
+    case "date": return tabulatorEditor("date");
     case "checkbox": return undefined;  // no editor: a click anywhere in the cell or Space toggles it (pages/grid.js)
     case "single_select": case "multi_select":
-      return "list";
+      return tabulatorEditor("list");
     default: return inputEditor(column);
   }
 }

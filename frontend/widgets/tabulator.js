@@ -1,6 +1,6 @@
 // Tabulator, as the grid uses it: the pinned ES module build, with two changes to its range selection,
 // one warning fewer and a row lookup that does not warn.
-import { SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
+import { EditModule, SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
 
 // Tabulator 6.5 lays out the selected range over every loaded row: on each load, on each mousedown
 // (which first makes a default range) and when an editor opens. That makes and touches an element
@@ -41,4 +41,4 @@ export function findRow(table, id) {
   return row ? row.getComponent() : null;
 }
 
-export { TabulatorFull as Tabulator };
+export { EditModule, TabulatorFull as Tabulator };

@@ -249,6 +249,32 @@ def test_an_import_undoes_and_redoes_in_one_step(pages, server, admin, tmp_path)
     expect(page.locator(".save-status")).to_have_attribute("data-save-status", "saved")
 
 
+def next_field(page, row_number, field):
+    return cell(page, row_number, field).evaluate("c => c.nextElementSibling.getAttribute('tabulator-field')")
+
+
+def test_tab_in_a_select_or_date_editor_commits_and_moves_right_without_opening_the_next_editor(pages, server, admin):
+    seed_grid(admin, rows=3)
+    k = column_ids(admin)
+    page = open_grid(pages)
+    saved = lambda field: rows_by_position(admin)[0]["cells"].get(field)
+    status_before = saved(k["status"])
+    for field, choose in ((k["status"], lambda: page.keyboard.press("ArrowDown")),
+                          (k["follow_up"], lambda: page.locator("#grid .tabulator-cell.tabulator-editing input").fill("2027-03-15"))):
+        after = next_field(page, 1, field)
+        cell(page, 1, field).click()
+        page.keyboard.press("Enter")
+        expect(page.locator("#grid .tabulator-cell.tabulator-editing")).to_have_count(1)
+        choose()
+        page.keyboard.press("Tab")
+        active(page, 1, after)
+        expect(page.locator("#grid .tabulator-cell.tabulator-editing")).to_have_count(0)
+        page.keyboard.press("Shift+Tab")
+        active(page, 1, field)
+    eventually(lambda: saved(k["follow_up"]) == "2027-03-15")
+    eventually(lambda: saved(k["status"]) not in (None, status_before))
+
+
 def test_refusals_shown_in_dialogs_name_fields_in_words_never_by_path(pages, server, admin):
     page = open_grid(pages)
     text = page.evaluate("""async () => (await import('/widgets/dialogs.js')).errorText({ payload: { fields: {
