@@ -138,7 +138,7 @@ def test_server_refuses_to_start_on_drift(tmp_path):
 
 def test_ready_reports_pending_migrations(server):
     c = connect(server.config.db_path)
-    c.execute("DELETE FROM schema_migrations WHERE version = 1")
+    c.execute("DELETE FROM schema_migrations WHERE namespace = 'core' AND version = 1")
     c.close()
     r = server.client().get("/api/ready")
     assert r.status_code == 503 and r.json()["pending"] == ["0001_core.sql"]

@@ -11,11 +11,12 @@ from . import config as config_module
 from . import demo
 from .db import connect
 from .db.connection import enable_wal
-from .db.migrate import MigrationError, apply_migrations
+from .db.migrate import MigrationError, apply_all
 from .background import Loop
 from .backups import scheduler as backup_scheduler
 from .db.gate import Gate
 from .db.pool import ConnectionPool
+from .email.capture import Capture
 from .fundraising import daily, listeners
 from .fundraising.collab import Presence
 from .fundraising.live import LiveGrid
@@ -43,6 +44,7 @@ class App:
         self.presence = Presence()
         self.grid = LiveGrid()  # the fundraising grid's rows in memory, per version
         self.stopping = threading.Event()  # set at shutdown; long-lived streams end on it
+        self.email = Capture(config, self.pool, self.stopping) if config.gmail_enabled else None
 
 
 # How long a SIGTERM waits for in-flight requests and background steps. StartOS
@@ -127,7 +129,7 @@ def prepare_database(config) -> list:
     enable_wal(config.db_path)
     conn = connect(config.db_path)
     try:
-        applied = apply_migrations(conn)
+        applied = apply_all(conn)
         ensure_defaults(conn)
         if config.seed_demo_data:
             created = demo.seed(conn)
@@ -144,7 +146,7 @@ def create_server(config) -> CRMServer:
 
 
 def start_background(app: App) -> list:
-    """The daemon loops: the daily automation trigger and backups (mail joins later)."""
+    """The daemon loops: the daily automation trigger, backups and (when on) Gmail capture."""
     def daily_rules():
         conn = app.pool.acquire()
         try:
@@ -154,6 +156,8 @@ def start_background(app: App) -> list:
 
     loops = [Loop("automations-daily", 60, daily_rules, app.stopping),
              Loop("backups", 60, lambda: backup_scheduler.step(app), app.stopping)]
+    if app.email is not None:  # Gmail capture: each mailbox every CRM_GMAIL_SYNC_INTERVAL_MIN
+        loops.append(Loop("gmail-sync", 60, app.email.step, app.stopping))
     for loop in loops:
         loop.start()
     return loops

@@ -3,6 +3,7 @@
 `VARIABLES` is the single list of what the server reads from the environment;
 the README's table is written from it and a test checks the two agree.
 """
+import base64
 import ipaddress
 import os
 import secrets
@@ -50,8 +51,32 @@ VARIABLES = [
     Var("CRM_ABUSE_BAN_SEC", "abuse_ban_sec", int, 900, "how long a ban lasts"),
     Var("CRM_SEED_DEMO_DATA", "seed_demo_data", bool, False, "`1` to load demo data on an empty database (refused in production)"),
     Var("CRM_LOG_LEVEL", "log_level", str, "INFO", "Python logging level"),
+    # Gmail capture (backend/crm/email, docs/EMAIL.md): off unless enabled.
+    Var("CRM_GMAIL_INTEGRATION_ENABLED", "gmail_enabled", bool, False, "`1` turns Gmail capture on: the sync thread starts and `/api/email/*` answers (otherwise 503)"),
+    Var("CRM_GMAIL_AUTH_METHOD", "gmail_auth_method", str, "dwd", "`dwd` (a service account with domain-wide delegation, recommended) or `oauth` (each user consents)"),
+    Var("CRM_GMAIL_SA_KEY_PATH", "gmail_sa_key_path", Path, None, "the service account's JSON key (default `CRM_DATA_DIR/secrets/gmail-service-account.json`, mode 600)"),
+    Var("CRM_GMAIL_WORKSPACE_DOMAIN", "gmail_workspace_domain", str, None, "the team's Google Workspace domain: whose mailboxes enroll-all takes, and what counts as internal mail"),
+    Var("CRM_GMAIL_OAUTH_CLIENT_ID", "gmail_oauth_client_id", str, None, "OAuth mode: the Google OAuth client id"),
+    Var("CRM_GMAIL_OAUTH_CLIENT_SECRET", "gmail_oauth_client_secret", str, None, "OAuth mode: the client secret"),
+    Var("CRM_GMAIL_OAUTH_REDIRECT_URI", "gmail_oauth_redirect_uri", str, None, "OAuth mode: `https://<your host>/api/email/oauth/callback`"),
+    Var("CRM_GMAIL_SECRET_KEY", "gmail_secret_key", str, None, "OAuth mode: base64 of 32 random bytes, the AES-256-GCM key for refresh tokens at rest (not `CRM_SECRET_KEY`)"),
+    Var("CRM_GMAIL_SYNC_INTERVAL_MIN", "gmail_sync_interval_min", int, 180, "minutes between scheduled syncs of each mailbox"),
+    Var("CRM_GMAIL_BACKFILL_PAGE_SIZE", "gmail_backfill_page_size", int, 500, "messages listed per backfill page (1-500); the backfill resumes from the last page stored"),
+    Var("CRM_GMAIL_MAX_ATTACHMENT_MB", "gmail_max_attachment_mb", int, 50, "attachments larger than this are listed, not downloaded"),
+    Var("CRM_GMAIL_ATTACH_CONCURRENCY", "gmail_attach_concurrency", int, 4, "attachment downloads at once"),
+    Var("CRM_GMAIL_RATE_UNITS_SEC", "gmail_rate_units_sec", int, 150, "Gmail quota units per second per mailbox (Google allows 250)"),
+    Var("CRM_GMAIL_RETRY_MAX", "gmail_retry_max", int, 5, "retries of a Gmail call on 429, 5xx or a rate-limit 403, with exponential back-off"),
+    Var("CRM_GMAIL_HISTORY_STALE_DAYS", "gmail_history_stale_days", int, 5, "when Gmail's history has expired, how many days before the last successful sync the re-scan goes back"),
+    Var("CRM_GMAIL_PRIVATE_LABEL", "gmail_private_label", str, "CRM-Private", "a thread carrying this Gmail label is never captured (and is removed if it was)"),
+    Var("CRM_GMAIL_CAPTURE_MODE", "gmail_capture_mode", str, "all", "`all`, or `labelled`: only threads carrying `CRM_GMAIL_CAPTURE_LABEL`"),
+    Var("CRM_GMAIL_CAPTURE_LABEL", "gmail_capture_label", str, "CRM", "the label `labelled` mode captures"),
+    Var("CRM_GMAIL_SKIP_ROLE_ADDRESSES", "gmail_skip_role_addresses", bool, True, "skip mail from or to role addresses (noreply@, notifications@, support@ ...)"),
+    Var("CRM_GMAIL_API_BASE_URL", "gmail_api_base_url", str, "https://gmail.googleapis.com", "the Gmail API (tests point it at a stand-in)"),
+    Var("CRM_GMAIL_TOKEN_URI", "gmail_token_uri", str, "https://oauth2.googleapis.com/token", "Google's OAuth token endpoint"),
+    Var("CRM_GMAIL_OAUTH_AUTH_URI", "gmail_oauth_auth_uri", str, "https://accounts.google.com/o/oauth2/v2/auth", "Google's OAuth consent page"),
 ]
-AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold"}
+AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold",
+                "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,28 @@ class Config:
     abuse_ban_sec: int = 900
     seed_demo_data: bool = False
     log_level: str = "INFO"
+    gmail_enabled: bool = False
+    gmail_auth_method: str = "dwd"
+    gmail_sa_key_path: Path = None
+    gmail_workspace_domain: str = None
+    gmail_oauth_client_id: str = None
+    gmail_oauth_client_secret: str = None
+    gmail_oauth_redirect_uri: str = None
+    gmail_secret_key: str = None
+    gmail_sync_interval_min: int = 180
+    gmail_backfill_page_size: int = 500
+    gmail_max_attachment_mb: int = 50
+    gmail_attach_concurrency: int = 4
+    gmail_rate_units_sec: int = 150
+    gmail_retry_max: int = 5
+    gmail_history_stale_days: int = 5
+    gmail_private_label: str = "CRM-Private"
+    gmail_capture_mode: str = "all"
+    gmail_capture_label: str = "CRM"
+    gmail_skip_role_addresses: bool = True
+    gmail_api_base_url: str = "https://gmail.googleapis.com"
+    gmail_token_uri: str = "https://oauth2.googleapis.com/token"
+    gmail_oauth_auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
     # Not from the environment: whether the secret came from CRM_SECRET_KEY.
     secret_from_env: bool = field(default=False, compare=False)
 
@@ -154,7 +201,36 @@ def _finish(config: Config) -> Config:
         changes["secret_key"] = _development_secret(Path(config.data_dir))
     if config.production and config.seed_demo_data:
         raise ConfigError("CRM_SEED_DEMO_DATA is refused in production")
+    if config.gmail_sa_key_path is None:
+        changes["gmail_sa_key_path"] = Path(config.data_dir) / "secrets" / "gmail-service-account.json"
+    _check_gmail(config)
     return _replace(config, **changes)
+
+
+def _check_gmail(config: Config) -> None:
+    """Malformed Gmail settings stop start-up; a missing key file does not (the status page says so)."""
+    if config.gmail_auth_method not in ("dwd", "oauth"):
+        raise ConfigError(f"CRM_GMAIL_AUTH_METHOD must be dwd or oauth, not {config.gmail_auth_method!r}")
+    if config.gmail_capture_mode not in ("all", "labelled"):
+        raise ConfigError(f"CRM_GMAIL_CAPTURE_MODE must be all or labelled, not {config.gmail_capture_mode!r}")
+    if config.gmail_backfill_page_size > 500:
+        raise ConfigError("CRM_GMAIL_BACKFILL_PAGE_SIZE must be at most 500 (Gmail's largest page)")
+    if not config.gmail_enabled:
+        return
+    if not config.gmail_workspace_domain:
+        raise ConfigError("CRM_GMAIL_INTEGRATION_ENABLED needs CRM_GMAIL_WORKSPACE_DOMAIN (the team's domain)")
+    if config.gmail_auth_method == "oauth":
+        missing = [name for name, value in (("CRM_GMAIL_OAUTH_CLIENT_ID", config.gmail_oauth_client_id),
+                                            ("CRM_GMAIL_OAUTH_CLIENT_SECRET", config.gmail_oauth_client_secret),
+                                            ("CRM_GMAIL_OAUTH_REDIRECT_URI", config.gmail_oauth_redirect_uri),
+                                            ("CRM_GMAIL_SECRET_KEY", config.gmail_secret_key)) if not value]
+        if missing:
+            raise ConfigError(f"CRM_GMAIL_AUTH_METHOD=oauth needs {', '.join(missing)}")
+        try:
+            if len(base64.b64decode(config.gmail_secret_key, validate=True)) != 32:
+                raise ValueError
+        except ValueError:
+            raise ConfigError("CRM_GMAIL_SECRET_KEY must be base64 of exactly 32 bytes") from None
 
 
 def _development_secret(data_dir: Path) -> str:

@@ -74,3 +74,8 @@ class TooManyRequests(ApiError):
 
     def __init__(self, message, retry_after: int):
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after)))})
+
+
+class Unavailable(ApiError):
+    """A part of the API that is switched off or cannot answer now."""
+    status = 503

@@ -73,6 +73,11 @@ def media(media_type: str) -> Answer:
     return Answer(media=media_type, envelope=False)
 
 
+def redirect() -> Answer:
+    """A 302 to another page (its Location), with no body to speak of."""
+    return Answer(status=302, media=None, envelope=False)
+
+
 def bare(schema: dict) -> Answer:
     """JSON without the envelope (only the OpenAPI document itself)."""
     return Answer(schema, envelope=False)

@@ -125,3 +125,9 @@ def open_invite(conn, token: str):
 
 def use_invite(conn, invite_id) -> None:
     conn.execute("UPDATE user_invites SET used_at = ? WHERE id = ?", (now_iso(), invite_id))
+
+
+def active_in_domain(conn, domain: str) -> list:
+    """Active people (not bots) whose email address is at `domain`."""
+    return conn.execute("SELECT * FROM users WHERE is_active = 1 AND role != 'bot' AND email LIKE ? ORDER BY username",
+                        (f"%@{domain}",)).fetchall()

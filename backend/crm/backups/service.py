@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import audit
 from ..clock import iso, new_id, now_iso, parse_iso, utcnow
 from ..db import transaction
-from ..db.migrate import apply_migrations
+from ..db.migrate import apply_all
 from ..errors import Conflict, Invalid, NotFound
 from . import snapshots
 from .snapshots import BackupError
@@ -245,7 +245,7 @@ def _restore_full(app, conn, path: Path) -> None:
         source.close()
     app.pool.close_all()  # cached statements and schema belong to the old file
     conn.execute("PRAGMA journal_mode=WAL")
-    apply_migrations(conn)  # an older backup is brought up to the current schema
+    apply_all(conn)  # an older backup is brought up to the current schema
     with transaction(conn):
         conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at commit, once links to users gone with the restore are dropped
         conn.execute("DELETE FROM backups")

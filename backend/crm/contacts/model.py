@@ -1,4 +1,6 @@
 """The contacts table: its fields and the rules other features call."""
+import json
+
 from .. import records
 from ..validation import Body, Field
 
@@ -49,3 +51,12 @@ def organization_of(conn, contact_id):
     """The organization id of a live contact (None if it has none or is not live)."""
     found = conn.execute("SELECT organization_id FROM contacts WHERE id = ? AND deleted_at IS NULL", (contact_id,)).fetchone()
     return found["organization_id"] if found else None
+
+
+def known_addresses(conn) -> list:
+    """(address, contact id, organization id) for every email address of every live contact."""
+    found = []
+    for contact in conn.execute("SELECT id, email, other_emails, organization_id FROM contacts WHERE deleted_at IS NULL"):
+        addresses = [contact["email"], *json.loads(contact["other_emails"] or "[]")]
+        found += [(a.lower(), contact["id"], contact["organization_id"]) for a in addresses if a]
+    return found

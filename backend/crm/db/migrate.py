@@ -4,8 +4,8 @@ A folder holds `NNNN_name.sql` files and, where a change can be undone,
 `NNNN_name.down.sql`. Each pending file runs in its own transaction together
 with its ledger row, so a failing migration leaves nothing behind and stays
 pending. An applied file whose text has changed stops start-up: the database
-no longer matches what the code believes it is. A namespace lets another
-package (email_integration later) keep its own folder in the same ledger.
+no longer matches what the code believes it is. A namespace lets a feature
+package keep its own folder in the same ledger (`NAMESPACES`).
 """
 import hashlib
 import re
@@ -17,6 +17,11 @@ from ..clock import now_iso
 from .connection import transaction
 
 CORE_MIGRATIONS = Path(__file__).parent / "migrations"
+# Every folder of migrations, applied in this order: core first (features refer to its tables).
+NAMESPACES = (
+    ("core", CORE_MIGRATIONS),
+    ("email", Path(__file__).parents[1] / "email" / "migrations"),
+)
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 LEDGER_SQL = """
@@ -124,6 +129,17 @@ def apply_migrations(conn, folder: Path = CORE_MIGRATIONS, namespace: str = "cor
             raise MigrationError(f"migration {namespace}/{migration.path.name} failed and was rolled back: {exc}") from exc
         done.append(migration.version)
     return done
+
+
+def apply_all(conn) -> list:
+    """Apply every namespace's pending migrations. Returns "namespace/version" for each applied."""
+    return [f"{namespace}/{version}" for namespace, folder in NAMESPACES
+            for version in apply_migrations(conn, folder, namespace)]
+
+
+def pending_all(conn) -> list:
+    """Every namespace's pending migrations, in the order they would run."""
+    return [m for namespace, folder in NAMESPACES for m in pending(conn, folder, namespace)]
 
 
 def roll_back(conn, to_version: int, folder: Path = CORE_MIGRATIONS, namespace: str = "core") -> list:

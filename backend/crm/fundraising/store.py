@@ -239,3 +239,18 @@ def insert_rows(conn, columns, rows: list, user_id) -> list:
     conn.executemany("INSERT INTO fundraising_contacts (id, investor_id, column_id, position, name, email, phone, title, "
                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", people)
     return stored_rows
+
+
+def contact_addresses(conn) -> list:
+    """(address, grid contact id, investor id, classic contact id, investor's organization id) for every
+    live grid contact with an email, on investors that are not archived."""
+    return [(r["email"].lower(), r["id"], r["investor_id"], r["contact_id"], r["organization_id"]) for r in conn.execute(
+        "SELECT c.id, c.email, c.investor_id, c.contact_id, i.organization_id FROM fundraising_contacts c"
+        " JOIN fundraising_investors i ON i.id = c.investor_id"
+        " WHERE c.deleted_at IS NULL AND c.email IS NOT NULL AND c.email != '' AND i.archived_at IS NULL")]
+
+
+def investors_of_organizations(conn) -> list:
+    """(organization id, investor id) for live investors linked to a classic organization."""
+    return [(r["organization_id"], r["id"]) for r in conn.execute(
+        "SELECT id, organization_id FROM fundraising_investors WHERE organization_id IS NOT NULL AND archived_at IS NULL")]

@@ -19,6 +19,8 @@ def _parameter(q) -> dict:
 
 
 def _success(answer) -> dict:
+    if answer.media is None:
+        return {"description": "redirect", "headers": {"Location": {"schema": {"type": "string"}}}}
     if answer.media != "application/json":
         return {"description": "success", "content": {answer.media: {"schema": {"type": "string"}}}}
     data = answer.schema if answer.schema is not None else {}

@@ -12,6 +12,7 @@ from ..backups import handlers as backups
 from ..communications import handlers as communications
 from ..contacts import handlers as contacts
 from ..contacts import transfer
+from ..email import handlers as email
 from ..feature_requests import handlers as feature_requests
 from ..fundraising import handlers as grid
 from ..importer import handlers as importer
@@ -21,7 +22,7 @@ from ..organizations import handlers as organizations
 from ..reports import handlers as reports
 from ..system import handlers as system
 from ..tags import handlers as tags
-from ..shapes import DELETED, OBJECT, array, bare, created, media, one, page
+from ..shapes import DELETED, OBJECT, array, bare, created, media, one, page, redirect
 from .routing import Query, route
 
 PAGE = (Query("limit", "integer", "page size (1-1000, default 50)", min=1, max=1000), Query("offset", "integer", "rows to skip"))
@@ -161,6 +162,22 @@ ROUTES = [
     route("PATCH", "/api/fundraising/backup-policy", backups.update_policy, "admin", backups.POLICY,
           returns=one(backups.POLICY_SHOWN)),
     route("GET", "/api/admin/export", backups.full_export, "admin", returns=bare(backups.EXPORT)),
+    # Gmail capture (503 while CRM_GMAIL_INTEGRATION_ENABLED is off)
+    route("GET", "/api/email/status", email.status, "user", returns=one(email.STATUS)),
+    route("GET", "/api/email/accounts", email.list_accounts, "user", returns=one(array(email.ACCOUNT))),
+    route("POST", "/api/email/accounts/enroll-all", email.enroll_all, "admin", returns=one(email.ENROLLED)),
+    route("POST", "/api/email/accounts/enroll", email.enroll, "admin", email.ENROLL, returns=created(email.ACCOUNT)),
+    route("POST", "/api/email/sync/run-now", email.run_now, "admin", email.RUN_NOW, returns=one(email.STARTED, status=202)),
+    route("POST", "/api/email/rematch", email.rematch, "admin", returns=one(email.REMATCHED)),
+    route("GET", "/api/email/threads", email.list_threads, "user", query=PAGE + (Query("investor_id", doc="a grid investor"),),
+          returns=page(email.THREAD)),
+    route("GET", "/api/email/threads/{id}", email.get_thread, "user", returns=one(email.THREAD_DETAIL)),
+    route("GET", "/api/email/blocklist", email.list_blocklist, "user", query=PAGE, returns=page(email.BLOCK_ENTRY)),
+    route("POST", "/api/email/blocklist", email.add_block, "user", email.BLOCK, returns=created(email.BLOCK_ENTRY)),
+    route("DELETE", "/api/email/blocklist/{id}", email.remove_block, "user", returns=one(email.REMOVED)),
+    route("GET", "/api/email/oauth/start", email.oauth_start, "user", returns=one(email.CONSENT)),
+    route("GET", "/api/email/oauth/callback", email.oauth_callback, "public", query=(
+        Query("state"), Query("code"), Query("error")), returns=redirect()),
     # Administration
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET, returns=one(reset.DONE)),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (

@@ -70,3 +70,9 @@ def name_of(conn, organization_id):
         return None
     found = conn.execute("SELECT name FROM organizations WHERE id = ? AND deleted_at IS NULL", (organization_id,)).fetchone()
     return found["name"] if found else None
+
+
+def known_domains(conn) -> list:
+    """(domain, organization id) for every live organization with a domain."""
+    return [(r["domain"], r["id"]) for r in conn.execute(
+        "SELECT id, domain FROM organizations WHERE deleted_at IS NULL AND domain IS NOT NULL")]

@@ -17,7 +17,7 @@ def ready(req):
     """Readiness: the database answers and every migration is applied (503 otherwise)."""
     try:
         req.db.execute("SELECT 1").fetchone()
-        waiting = [m.path.name for m in migrate.pending(req.db)]
+        waiting = [m.path.name for m in migrate.pending_all(req.db)]
     except Exception as exc:  # any failure here means "not ready", reported, not raised
         return json_response({"error": "database not ready", "detail": type(exc).__name__}, status=503)
     if waiting:

@@ -1,0 +1,211 @@
+"""Gmail capture as the server runs it: credentials, one HTTP session, a quota bucket and a
+lock per mailbox, the scheduled sync, run-now, re-match and the attachment worker.
+
+The App holds one `Capture` when `CRM_GMAIL_INTEGRATION_ENABLED` is on, and none otherwise.
+"""
+import logging
+import threading
+
+import requests
+
+from ..clock import now_iso, parse_iso, utcnow
+from ..db import transaction
+from . import attachments, store
+from .client import GmailClient
+from .credentials import DelegatedTokens, OAuthFlow, OAuthTokens, ServiceAccount
+from .crypto import load_key, open_sealed
+from .errors import GmailError, PermissionDenied
+from .matcher import AddressIndex
+from .parser import ParseError, parse_message
+from .quota import TokenBucket
+from .sync import Settings, sync_mailbox
+
+log = logging.getLogger("crm.email")
+
+
+class Capture:
+    def __init__(self, config, pool, stopping: threading.Event, session=None):
+        self.config, self.pool, self.stopping = config, pool, stopping
+        self.session = session or requests.Session()
+        self.settings = Settings(
+            own_domain=config.gmail_workspace_domain.lower(), page_size=config.gmail_backfill_page_size,
+            private_label=config.gmail_private_label, skip_roles=config.gmail_skip_role_addresses,
+            capture_label=config.gmail_capture_label if config.gmail_capture_mode == "labelled" else None,
+            stale_days=config.gmail_history_stale_days)
+        conn = pool.acquire()
+        try:
+            with transaction(conn):
+                store.abandon_running(conn)  # a run the last process did not finish; its cursor resumes it
+        finally:
+            pool.release(conn)
+        self._guard = threading.Lock()
+        self._locks, self._buckets = {}, {}
+        self._tokens = None
+        self.flow = None
+        if config.gmail_auth_method == "oauth":
+            self.flow = OAuthFlow(config.gmail_oauth_client_id, config.gmail_oauth_client_secret,
+                                  config.gmail_oauth_redirect_uri, config.gmail_oauth_auth_uri, config.gmail_token_uri,
+                                  self.session)
+            self.secret_key = load_key(config.gmail_secret_key)
+
+    # -- credentials and clients -------------------------------------------------------------------
+
+    def tokens(self):
+        """The token provider, built on first use (a key file added later is picked up then)."""
+        with self._guard:
+            if self._tokens is None:
+                if self.flow:
+                    self._tokens = OAuthTokens(self.flow, self._refresh_token_of)
+                else:
+                    try:
+                        account = ServiceAccount.from_file(self.config.gmail_sa_key_path)
+                    except ValueError as exc:
+                        raise PermissionDenied(str(exc)) from None
+                    self._tokens = DelegatedTokens(account, self.config.gmail_token_uri, self.session)
+            return self._tokens
+
+    def _refresh_token_of(self, user_email):
+        conn = self.pool.acquire()
+        try:
+            account = store.account_by_email(conn, user_email)
+        finally:
+            self.pool.release(conn)
+        if not account or not account["refresh_token_sealed"]:
+            raise PermissionDenied(f"{user_email} has not connected Gmail yet (GET /api/email/oauth/start)")
+        return open_sealed(self.secret_key, account["refresh_token_sealed"])
+
+    def client_for(self, account: dict) -> GmailClient:
+        with self._guard:
+            bucket = self._buckets.setdefault(account["id"], TokenBucket(self.config.gmail_rate_units_sec))
+        return GmailClient(self.config.gmail_api_base_url, self.tokens().for_user(account["email"]), bucket,
+                           self.session, retry_max=self.config.gmail_retry_max)
+
+    def _lock(self, account_id) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(account_id, threading.Lock())
+
+    # -- syncing -----------------------------------------------------------------------------------
+
+    def sync(self, account_id, trigger="manual"):
+        """Sync one mailbox now, then fetch its pending attachments. None if it is already syncing."""
+        lock = self._lock(account_id)
+        if not lock.acquire(blocking=False):
+            return None
+        conn = self.pool.acquire()
+        try:
+            account = store.account(conn, account_id)
+            try:
+                client = self.client_for(account)
+            except PermissionDenied as exc:
+                return self._refused(conn, account, exc)
+            run = sync_mailbox(conn, account, client, self.settings, trigger, self.stopping)
+            self.fetch_attachments(conn)
+            return run
+        finally:
+            self.pool.release(conn)
+            lock.release()
+
+    def _refused(self, conn, account, exc) -> dict:
+        with transaction(conn):
+            store.update_account(conn, account["id"], status="needs_attention", last_error=exc.message,
+                                 last_error_at=now_iso(), last_run_at=now_iso())
+        return {"status": "error", "error": exc.message}
+
+    def due(self, conn) -> list:
+        """Active mailboxes of active users whose interval has passed and whose back-off is over."""
+        now = now_iso()
+        interval = self.config.gmail_sync_interval_min
+        return [a for a in store.accounts(conn) if a["is_active"] and a["status"] == "active"
+                and (a["next_attempt_at"] is None or a["next_attempt_at"] <= now)
+                and (a["last_run_at"] is None or _minutes_since(a["last_run_at"]) >= interval or a["failures"])]
+
+    def step(self) -> None:
+        """The scheduler's step (a Loop every minute)."""
+        conn = self.pool.acquire()
+        try:
+            due = [a["id"] for a in self.due(conn)]
+        finally:
+            self.pool.release(conn)
+        for account_id in due:
+            if self.stopping.is_set():
+                return
+            self.sync(account_id, "schedule")
+
+    def run_now(self, account_ids: list) -> threading.Thread:
+        """An admin's run: clears "needs attention" and syncs each mailbox in the background."""
+        conn = self.pool.acquire()
+        try:
+            with transaction(conn):
+                for account_id in account_ids:
+                    store.update_account(conn, account_id, status="active", next_attempt_at=None)
+        finally:
+            self.pool.release(conn)
+        worker = threading.Thread(target=lambda: [self.sync(a, "manual") for a in account_ids],
+                                  name="gmail-run-now", daemon=True)
+        worker.start()
+        return worker
+
+    def fetch_attachments(self, conn) -> dict:
+        def client_for(account_id):
+            return self.client_for(store.account(conn, account_id))
+        return attachments.download_pending(conn, client_for, attachments.storage_root(self.config.data_dir),
+                                            self.config.gmail_max_attachment_mb * 1024 * 1024,
+                                            self.config.gmail_attach_concurrency)
+
+    # -- re-match ----------------------------------------------------------------------------------
+
+    def rematch(self, conn) -> dict:
+        """Match every stored email again (an investor added today matches last month's mail), then
+        fetch the bodies of email that is matched now and was metadata only."""
+        index = AddressIndex(conn, self.settings.own_domain)
+        counts = {"checked": 0, "matched": 0, "newly_matched": 0, "unmatched": 0, "bodies_fetched": 0}
+        wanted = {}  # account id -> [gmail ids]
+        after = ""
+        while True:
+            page = store.unmatched_or_matched(conn, after)
+            if not page:
+                break
+            with transaction(conn):
+                for email in page:
+                    counts["checked"] += 1
+                    links = index.match(store.as_message(email))
+                    store.replace_links(conn, email["id"], links)
+                    store.set_matched(conn, email["id"], bool(links))
+                    counts["matched" if links else "unmatched"] += 1
+                    if links and not email["is_matched"]:
+                        counts["newly_matched"] += 1
+                    if links and not email["has_body"]:
+                        sighting = next(iter(store.sightings_of(conn, email["id"])), None)
+                        if sighting:
+                            wanted.setdefault(sighting["account_id"], []).append(sighting["gmail_id"])
+            after = page[-1]["id"]
+        for account_id, gmail_ids in wanted.items():
+            counts["bodies_fetched"] += self._fetch_bodies(conn, account_id, gmail_ids)
+        self.fetch_attachments(conn)
+        return counts
+
+    def _fetch_bodies(self, conn, account_id, gmail_ids) -> int:
+        account = store.account(conn, account_id)
+        try:
+            answers = self.client_for(account).batch_get(gmail_ids, format="full")
+        except GmailError as exc:
+            log.warning("re-match: bodies for mailbox %s not fetched: %s", account_id, exc.message)
+            return 0
+        fetched = 0
+        with transaction(conn):
+            for gmail_id, answer in answers.items():
+                if isinstance(answer, GmailError):
+                    continue
+                try:
+                    message = parse_message(answer)
+                except ParseError:
+                    continue
+                email_id = store.sighting(conn, account_id, gmail_id)["email_id"]
+                store.set_body(conn, email_id, message)
+                store.add_attachment_stubs(conn, email_id, account_id, message)
+                fetched += 1
+        return fetched
+
+
+def _minutes_since(moment: str) -> float:
+    return (utcnow() - parse_iso(moment)).total_seconds() / 60

@@ -1,0 +1,10 @@
+DROP TABLE email_oauth_states;
+DROP TABLE email_blocklist;
+DROP TABLE email_sync_runs;
+DROP TABLE email_investor_links;
+DROP TABLE email_attachments;
+DROP TABLE email_skipped;
+DROP TABLE email_account_messages;
+DROP TABLE emails;
+DROP TABLE email_threads;
+DROP TABLE email_accounts;
