@@ -261,7 +261,8 @@ def test_subject_mixing_encoded_words_and_plain_text(fmt):
 
 def test_names_in_encoded_words(fmt):
     raw = lines(f"From: {word('François Müller', 'utf-8', 'Q')} <F.Muller@LP.Example>",
-                f"Cc: {word('José', 'iso-8859-1', 'Q')} Dupont <jd@fund.example>, {word('Пётр', 'koi8-r')} <p@x.example>",
+                f"Cc: {word('José', 'iso-8859-1', 'Q')} Dupont <jd@fund.example>, "
+                f"{word('Пётр', 'koi8-r')} <p@x.example>",
                 "Subject: x")
     record = parse(raw, fmt)
     assert (record["from_name"], record["from_email"]) == ("François Müller", "f.muller@lp.example")
