@@ -41,6 +41,7 @@ class Capture:
         self._guard = threading.Lock()
         self._locks, self._buckets = {}, {}
         self._tokens = None
+        self.backoff_base = 1.0  # seconds before the first retry of a Gmail call (then doubling, with jitter)
         self.flow = None
         if config.gmail_auth_method == "oauth":
             self.flow = OAuthFlow(config.gmail_oauth_client_id, config.gmail_oauth_client_secret,
@@ -78,7 +79,7 @@ class Capture:
         with self._guard:
             bucket = self._buckets.setdefault(account["id"], TokenBucket(self.config.gmail_rate_units_sec))
         return GmailClient(self.config.gmail_api_base_url, self.tokens().for_user(account["email"]), bucket,
-                           self.session, retry_max=self.config.gmail_retry_max)
+                           self.session, retry_max=self.config.gmail_retry_max, backoff_base=self.backoff_base)
 
     def _lock(self, account_id) -> threading.Lock:
         with self._guard:
