@@ -16,6 +16,8 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
                                  status_code_conformance)
 
 from conftest import serving
+from email_helpers import DOMAIN, capture_config, grant
+from fakes.google import FakeGoogle
 from crm.http.routes import ROUTES
 from crm.validation import Body
 
@@ -30,12 +32,18 @@ CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [(m, p, Gener
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """A server with a little of everything, so generated requests meet real records too."""
-    with serving(tmp_path_factory.mktemp("conformance"), seed_demo_data=True) as server:
-        admin = server.register_admin()
-        r = admin.post("/api/fundraising/backup", {"kind": "grid"})
-        assert r.status_code == 201, r.text
-        yield server, admin
+    """A server with a little of everything, so generated requests meet real records too; Gmail
+    capture is on, against the stand-in Google, so the /api/email routes answer for real."""
+    data = tmp_path_factory.mktemp("conformance")
+    with FakeGoogle() as google:
+        google.write_key_file(data / "sa.json")
+        with serving(data, seed_demo_data=True, **capture_config(google, data / "sa.json")) as server:
+            admin = server.register_admin()
+            grant(google, "admin@" + DOMAIN)
+            r = admin.post("/api/fundraising/backup", {"kind": "grid"})
+            assert r.status_code == 201, r.text
+            assert admin.post("/api/email/accounts/enroll-all").status_code == 200
+            yield server, admin
 
 
 @pytest.fixture(scope="module")
