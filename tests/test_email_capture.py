@@ -126,6 +126,7 @@ def test_enroll_all_takes_every_active_user_in_the_workspace_domain(start):
 def test_backfill_keeps_bodies_of_matched_mail_only_and_links_each_match(start, google):
     server, admin = start()
     investor = add_investor(admin, "Acme LP", ("Jane Doe", LP))
+    add_investor(admin, "Solo Angel", ("Sam Solo", "sam.solo@gmail.com"))
     r = admin.post("/api/contacts", {"first_name": "Omar", "last_name": "Classic", "email": "omar@classic.example"})
     assert r.status_code == 201
     classic_id = r.json()["data"]["id"]
@@ -135,13 +136,18 @@ def test_backfill_keeps_bodies_of_matched_mail_only_and_links_each_match(start, 
     google.add_message(ADMIN, mail("Bob <bob@acme.example>", ADMIN, "Same domain"))
     google.add_message(ADMIN, mail(ADMIN, "omar@classic.example", "Classic contact"), label_ids=("SENT",))
     google.add_message(ADMIN, mail("stranger@unknown.example", ADMIN, "Unknown sender"))
-    google.add_message(ADMIN, mail("pal@gmail.com", ADMIN, "Free mail"))
+    google.add_message(ADMIN, mail("pal@gmail.com", ADMIN, "Free mail"))  # a grid contact uses gmail.com too
+    google.add_message(ADMIN, mail(f"Maria <maria@{DOMAIN}>", [ADMIN, "ghost@nowhere.example"], "Our domain"))
     run = sync(server, account)
     assert run["status"] == "ok", run
-    assert (run["listed"], run["stored"], run["matched"], run["fetched"]) == (5, 5, 3, 3)
+    assert (run["listed"], run["stored"], run["matched"], run["fetched"]) == (6, 6, 3, 3)
+    # Headers for everything, bodies only for what matched, all through the batch endpoint.
+    assert (google.calls["messages.get:metadata"], google.calls["messages.get:full"]) == (6, 3)
+    assert google.calls["batch"] == 2 and google.calls["messages.get:raw"] == 0
     found = emails(server)
     assert {s for s, e in found.items() if e["has_body"]} == {"Exact", "Same domain", "Classic contact"}
     assert found["Unknown sender"]["body_text"] is None and found["Free mail"]["is_matched"] == 0
+    assert found["Our domain"]["is_matched"] == 0  # our own domain never matches by domain
     with db(server) as conn:
         links = {(r["subject"], r["match_kind"], r["confidence"], r["fundraising_investor_id"], r["contact_id"])
                  for r in conn.execute("SELECT e.subject, l.* FROM email_investor_links l JOIN emails e ON e.id = l.email_id")}
@@ -181,6 +187,27 @@ def test_never_captured_bulk_internal_role_blocklisted_and_private_threads(start
     assert run["listed"] == 5  # the blocklisted and the private message are left out by the Gmail query
     assert run["skipped"] == {"bulk": 2, "internal": 1, "role_address": 1}
     assert set(emails(server)) == {"Kept"}
+
+
+def test_a_message_that_cannot_be_parsed_is_recorded_with_its_reason_and_the_sync_goes_on(start, google):
+    server, admin = start()
+    add_investor(admin, "Acme LP", ("Jane Doe", LP))
+    grant(google, ADMIN)
+    account = enroll(admin, ADMIN)[ADMIN]
+    google.broken.add(google.add_message(ADMIN, mail(LP, ADMIN, "Garbled")))
+    google.add_message(ADMIN, mail(LP, ADMIN, "Fine"))
+    run = sync(server, account)
+    assert run["status"] == "ok" and run["skipped"] == {"unparseable": 1} and run["stored"] == 1, run
+    assert set(emails(server)) == {"Fine"}
+    with db(server) as conn:
+        skipped = conn.execute("SELECT reason, detail FROM email_skipped").fetchall()
+    assert [(r["reason"], bool(r["detail"])) for r in skipped] == [("unparseable", True)]
+    fetched = google.calls["messages.get:metadata"]
+    google.add_message(ADMIN, mail(LP, ADMIN, "Later"))
+    google.expire_history(ADMIN)  # a re-scan lists all three ...
+    run = sync(server, account)
+    assert run["kind"] == "rescan" and run["listed"] == 3
+    assert google.calls["messages.get:metadata"] == fetched + 1  # ... and fetches only the new one
 
 
 def test_a_private_label_or_a_blocklist_entry_added_later_removes_what_was_captured(start, google):
@@ -270,6 +297,27 @@ def test_a_backfill_that_fails_mid_way_resumes_from_its_cursor_without_duplicate
         assert conn.execute("SELECT count(*) FROM email_account_messages").fetchone()[0] == 5
     status = admin.get("/api/email/status").json()["data"]["accounts"][0]
     assert status["backlog"]["backfill_done"] and status["failures"] == 0 and status["last_error"] is None
+
+
+def test_after_a_crash_the_next_start_closes_the_interrupted_run_and_the_backfill_resumes(start, google, make_server):
+    server, admin = start(gmail_backfill_page_size=2)
+    add_investor(admin, "Acme LP", ("Jane Doe", LP))
+    grant(google, ADMIN)
+    account = enroll(admin, ADMIN)[ADMIN]
+    for n in range(5):
+        google.add_message(ADMIN, mail(LP, ADMIN, f"Message {n}"), internal_date_ms=1_700_000_000_000 + n * 1000)
+    google.fail("pageToken", 500, times=3)
+    sync(server, account)
+    with db(server) as conn:  # as a process killed in the middle of its run leaves it
+        conn.execute("UPDATE email_sync_runs SET status = 'running', finished_at = NULL")
+    restarted = make_server(**{**capture_config(google, server.config.gmail_sa_key_path, gmail_backfill_page_size=2),
+                               "data_dir": server.config.data_dir})
+    with db(restarted) as conn:
+        assert [tuple(r) for r in conn.execute("SELECT status, error FROM email_sync_runs")] == \
+            [("error", "interrupted (the server stopped)")]
+    run = restarted.app.email.sync(account)
+    assert run["status"] == "ok" and run["stored"] == 3, run
+    assert set(emails(restarted)) == {f"Message {n}" for n in range(5)}
 
 
 def test_incremental_sync_adds_new_mail_and_soft_deletes_what_gmail_removed(start, google):

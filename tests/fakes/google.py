@@ -133,6 +133,7 @@ class FakeGoogle:
         self.drafts = []  # {"user", "id", "message_id", "thread_id", "raw"}
         self.sent = []  # {"user", "id", "thread_id", "raw"}
         self.quota_violations = Counter()
+        self.broken = set()  # message ids answered without payload or raw (a lever for parse failures)
         self._lock = threading.RLock()
         self._mailboxes = {}
         self._grants = {}  # user -> set of scopes (domain-wide delegation)
@@ -459,6 +460,9 @@ class FakeGoogle:
         fmt = _one(params, "format", "full")
         if fmt not in ("full", "metadata", "raw", "minimal"):
             raise api_error(400, f"Invalid value at 'format' ({fmt})", "invalidArgument")
+        self.calls[f"messages.get:{fmt}"] += 1
+        if stored.id in self.broken:  # a garbled answer: neither payload nor raw
+            return {"id": stored.id, "threadId": stored.thread_id, "labelIds": stored.label_ids}
         return message_resource(stored.raw, id=stored.id, thread_id=stored.thread_id, label_ids=stored.label_ids,
                                 internal_date_ms=stored.internal_date_ms, history_id=str(stored.history_id),
                                 format=fmt, metadata_headers=params.get("metadataHeaders") or None)

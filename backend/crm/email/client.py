@@ -40,6 +40,9 @@ HISTORY_TYPES = ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 
+RETRY_AFTER_CAP = 300.0  # seconds
+
+
 class GmailClient:
     """One mailbox's API. `tokens(scope, fresh=False) -> str` gives its access tokens
     (credentials.DelegatedTokens.for_user / OAuthTokens.for_user); `session` is the process's one
@@ -164,7 +167,8 @@ class GmailClient:
             raise unreachable(exc) from None
 
     def _wait(self, method: str, attempt: int, error: Transient, calls: int):
-        delay = error.retry_after
+        # Google's Retry-After is honoured, up to a limit: a stray hour-long one must not stall the mailbox.
+        delay = None if error.retry_after is None else min(error.retry_after, RETRY_AFTER_CAP)
         if delay is None:
             delay = min(self.backoff_cap, self.backoff_base * 2 ** attempt) + self.random() * self.backoff_base
         log.info("gmail %s: %s; retry %d of %d in %.1f s", method, error.message, attempt + 1, self.retry_max, delay)
