@@ -523,3 +523,20 @@ def test_the_scheduler_syncs_due_mailboxes(start, google):
     assert set(emails(server)) == {"Scheduled"}
     with _conn(server) as conn:
         assert server.app.email.due(conn) == []  # not again before CRM_GMAIL_SYNC_INTERVAL_MIN
+
+
+def test_reset_all_data_takes_captured_mail_and_the_mailboxes_backfill_again(start, google):
+    server, admin = start()
+    add_investor(admin, "Acme LP", ("Jane Doe", LP))
+    grant(google, ADMIN)
+    account = enroll(admin, ADMIN)[ADMIN]
+    google.add_message(ADMIN, mail(LP, ADMIN, "Before the reset"))
+    sync(server, account)
+    assert len(threads(admin)) == 1
+    r = admin.post("/api/admin/reset-all-data", {"confirm": "RESET ALL DATA"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["deleted"]["emails"] == 1
+    assert emails(server) == {} and threads(admin) == []
+    assert [a["email"] for a in admin.get("/api/email/accounts").json()["data"]] == [ADMIN]
+    run = sync(server, account)
+    assert run["kind"] == "backfill" and run["stored"] == 1 and run["matched"] == 0  # nobody is known any more

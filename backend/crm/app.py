@@ -16,6 +16,7 @@ from .background import Loop
 from .backups import scheduler as backup_scheduler
 from .db.gate import Gate
 from .db.pool import ConnectionPool
+from .email import listeners as email_listeners
 from .email.capture import Capture
 from .fundraising import daily, listeners
 from .fundraising.collab import Presence
@@ -36,6 +37,7 @@ class App:
     def __init__(self, config):
         self.config = config
         listeners.register()  # the grid follows classic changes (crm.hooks)
+        email_listeners.register()  # so does captured email (reset-all-data)
         self.router = Router(ROUTES)
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)

@@ -326,6 +326,21 @@ def remove_block(conn, entry_id) -> None:
     conn.execute("DELETE FROM email_blocklist WHERE id = ?", (entry_id,))
 
 
+# -- reset ---------------------------------------------------------------------------------------
+
+CAPTURED = ("email_investor_links", "email_attachments", "email_account_messages", "email_skipped", "emails",
+            "email_threads")
+
+
+def wipe(conn) -> dict:
+    """Reset-all-data: every captured email goes; the mailboxes stay enrolled and backfill again
+    from the start (against the emptied CRM). Attachment files stay on disk (stored by content)."""
+    counts = {table: conn.execute(f"DELETE FROM {table}").rowcount for table in CAPTURED}
+    conn.execute("UPDATE email_accounts SET backfill_cursor = NULL, backfill_started_at = NULL, backfill_done_at = NULL,"
+                 " history_id = NULL, updated_at = ?", (now_iso(),))
+    return counts
+
+
 # -- OAuth states ----------------------------------------------------------------------------------
 
 def add_oauth_state(conn, state_hash, user_id, expires_at) -> None:

@@ -1,0 +1,7 @@
+"""What Gmail capture does when the core announces a change (crm.hooks); `register()` runs at start-up."""
+from .. import hooks
+from .store import wipe
+
+
+def register() -> None:
+    hooks.data_reset.register(wipe)  # captured email is business data: reset-all-data takes it too
