@@ -34,6 +34,18 @@ def start(make_server, google, tmp_path):
     return started
 
 
+@pytest.fixture
+def with_acme(start, google):
+    """with_acme(**config) → (server, admin, account): capture on, the investor "Acme LP" with its
+    contact Jane Doe (LP), and the admin's mailbox granted and enrolled."""
+    def ready(**overrides):
+        server, admin = start(**overrides)
+        add_investor(admin, "Acme LP", ("Jane Doe", LP))
+        grant(google, ADMIN)
+        return server, admin, enroll(admin, ADMIN)[ADMIN]
+    return ready
+
+
 def add_investor(client, name, *people) -> str:
     """A grid investor with contacts [(name, email)]; returns its row id."""
     state = client.get("/api/fundraising/state").json()["data"]
@@ -168,11 +180,8 @@ def test_backfill_keeps_bodies_of_matched_mail_only_and_links_each_match(start, 
         [{"account_id": account, "is_sent": True}]
 
 
-def test_never_captured_bulk_internal_role_blocklisted_and_private_threads(start, google):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_never_captured_bulk_internal_role_blocklisted_and_private_threads(with_acme, google):
+    server, admin, account = with_acme()
     assert admin.post("/api/email/blocklist", {"pattern": "@blocked.example", "scope": "all"}).status_code == 201
     private = google.add_label(ADMIN, "CRM-Private")
     google.add_message(ADMIN, mail(LP, ADMIN, "Newsletter", headers={"List-Unsubscribe": "<mailto:u@acme.example>"}))
@@ -189,11 +198,8 @@ def test_never_captured_bulk_internal_role_blocklisted_and_private_threads(start
     assert set(emails(server)) == {"Kept"}
 
 
-def test_a_message_that_cannot_be_parsed_is_recorded_with_its_reason_and_the_sync_goes_on(start, google):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_a_message_that_cannot_be_parsed_is_recorded_with_its_reason_and_the_sync_goes_on(with_acme, google):
+    server, admin, account = with_acme()
     google.broken.add(google.add_message(ADMIN, mail(LP, ADMIN, "Garbled")))
     google.add_message(ADMIN, mail(LP, ADMIN, "Fine"))
     run = sync(server, account)
@@ -258,11 +264,8 @@ def test_blocklist_rules_and_refusals(start):
     assert member.get("/api/email/blocklist").json()["total"] == 1
 
 
-def test_labelled_mode_captures_only_threads_carrying_the_label(start, google):
-    server, admin = start(gmail_capture_mode="labelled", gmail_capture_label="CRM")
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_labelled_mode_captures_only_threads_carrying_the_label(with_acme, google):
+    server, admin, account = with_acme(gmail_capture_mode="labelled", gmail_capture_label="CRM")
     label = google.add_label(ADMIN, "CRM")
     chosen = google.add_message(ADMIN, mail(LP, ADMIN, "Chosen"), label_ids=("INBOX", label))
     google.add_message(ADMIN, mail(LP, ADMIN, "Not chosen"))
@@ -276,11 +279,8 @@ def test_labelled_mode_captures_only_threads_carrying_the_label(start, google):
 
 # -- resumable, incremental, expired history, deletions ------------------------------------------
 
-def test_a_backfill_that_fails_mid_way_resumes_from_its_cursor_without_duplicates(start, google):
-    server, admin = start(gmail_backfill_page_size=2)
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_a_backfill_that_fails_mid_way_resumes_from_its_cursor_without_duplicates(with_acme, google):
+    server, admin, account = with_acme(gmail_backfill_page_size=2)
     for n in range(5):
         google.add_message(ADMIN, mail(LP, ADMIN, f"Message {n}"), internal_date_ms=1_700_000_000_000 + n * 1000)
     google.fail("pageToken", 500, times=3)  # the second page fails past every retry
@@ -299,11 +299,8 @@ def test_a_backfill_that_fails_mid_way_resumes_from_its_cursor_without_duplicate
     assert status["backlog"]["backfill_done"] and status["failures"] == 0 and status["last_error"] is None
 
 
-def test_after_a_crash_the_next_start_closes_the_interrupted_run_and_the_backfill_resumes(start, google, make_server):
-    server, admin = start(gmail_backfill_page_size=2)
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_after_a_crash_the_next_start_closes_the_interrupted_run_and_the_backfill_resumes(with_acme, google, make_server):
+    server, admin, account = with_acme(gmail_backfill_page_size=2)
     for n in range(5):
         google.add_message(ADMIN, mail(LP, ADMIN, f"Message {n}"), internal_date_ms=1_700_000_000_000 + n * 1000)
     google.fail("pageToken", 500, times=3)
@@ -320,11 +317,8 @@ def test_after_a_crash_the_next_start_closes_the_interrupted_run_and_the_backfil
     assert set(emails(restarted)) == {f"Message {n}" for n in range(5)}
 
 
-def test_incremental_sync_adds_new_mail_and_soft_deletes_what_gmail_removed(start, google):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_incremental_sync_adds_new_mail_and_soft_deletes_what_gmail_removed(with_acme, google):
+    server, admin, account = with_acme()
     doomed = google.add_message(ADMIN, mail(LP, ADMIN, "Will be deleted"))
     sync(server, account)
     google.add_message(ADMIN, mail(LP, ADMIN, "New today"))
@@ -340,11 +334,8 @@ def test_incremental_sync_adds_new_mail_and_soft_deletes_what_gmail_removed(star
                             " WHERE e.subject = 'Will be deleted'").fetchone()[0] is not None
 
 
-def test_an_expired_history_id_falls_back_to_a_bounded_rescan_without_duplicates(start, google):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_an_expired_history_id_falls_back_to_a_bounded_rescan_without_duplicates(with_acme, google):
+    server, admin, account = with_acme()
     google.add_message(ADMIN, mail(LP, ADMIN, "Old"))
     sync(server, account)
     google.add_message(ADMIN, mail(LP, ADMIN, "While away"))
@@ -401,11 +392,8 @@ def test_rematch_links_last_months_mail_to_an_investor_added_today_and_fetches_i
 
 # -- attachments ----------------------------------------------------------------------------------
 
-def test_attachments_of_matched_mail_are_stored_once_by_content_and_capped_in_size(start, google):
-    server, admin = start(gmail_max_attachment_mb=1)
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_attachments_of_matched_mail_are_stored_once_by_content_and_capped_in_size(with_acme, google):
+    server, admin, account = with_acme(gmail_max_attachment_mb=1)
     deck = b"%PDF-1.7 the deck" * 100
     google.add_message(ADMIN, mail(LP, ADMIN, "Deck", attachments=[("deck.pdf", deck, "application/pdf")]))
     google.add_message(ADMIN, mail(LP, ADMIN, "Deck again", attachments=[
@@ -441,11 +429,8 @@ def test_a_missing_delegation_stops_retrying_until_an_admin_runs_it_again(start,
                and admin.get("/api/email/status").json()["data"]["accounts"][0]["last_success_at"])
 
 
-def test_temporary_errors_are_retried_then_backed_off_and_nothing_is_lost(start, google):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_temporary_errors_are_retried_then_backed_off_and_nothing_is_lost(with_acme, google):
+    server, admin, account = with_acme()
     for n in range(3):
         google.add_message(ADMIN, mail(LP, ADMIN, f"M{n}"))
     google.fail("batch", 429, times=1, retry_after=0)
@@ -464,15 +449,12 @@ def test_temporary_errors_are_retried_then_backed_off_and_nothing_is_lost(start,
         assert server.app.email.due(conn) == []  # backing off
 
 
-def test_the_quota_bucket_keeps_the_mailbox_under_googles_per_user_limit(start, google):
+def test_the_quota_bucket_keeps_the_mailbox_under_googles_per_user_limit(with_acme, google):
     # Scaled down to be quick: the fake allows 1,000 units a second (Google: 15,000 a minute). The
     # mailbox's bucket gives 500 a second and a batch takes its 50 calls' units at once (250), so any
     # second sees at most 500 + 250. Unthrottled, the ~1,350 units this sync needs go in well under a second.
     google.quota_units, google.quota_window = 1000, 1.0
-    server, admin = start(gmail_rate_units_sec=500)
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+    server, admin, account = with_acme(gmail_rate_units_sec=500)
     for n in range(200):
         google.add_message(ADMIN, mail(LP if n % 3 == 0 else f"p{n}@other.example", ADMIN, f"Q{n}"))
     run = sync(server, account)
@@ -495,11 +477,8 @@ def test_one_sync_per_mailbox_at_a_time(start, google):
     assert sorted(r is None for r in results) == [False, True]
 
 
-def test_no_token_key_or_body_reaches_a_log_line_or_an_answer(start, google, caplog):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_no_token_key_or_body_reaches_a_log_line_or_an_answer(with_acme, google, caplog):
+    server, admin, account = with_acme()
     google.add_message(ADMIN, mail(LP, ADMIN, "Terms", body="The secret side letter says 2.5% carry."))
     google.fail("format=full", 500, times=None)
     with caplog.at_level("DEBUG"):
@@ -525,11 +504,8 @@ def test_the_scheduler_syncs_due_mailboxes(start, google):
         assert server.app.email.due(conn) == []  # not again before CRM_GMAIL_SYNC_INTERVAL_MIN
 
 
-def test_reset_all_data_takes_captured_mail_and_the_mailboxes_backfill_again(start, google):
-    server, admin = start()
-    add_investor(admin, "Acme LP", ("Jane Doe", LP))
-    grant(google, ADMIN)
-    account = enroll(admin, ADMIN)[ADMIN]
+def test_reset_all_data_takes_captured_mail_and_the_mailboxes_backfill_again(with_acme, google):
+    server, admin, account = with_acme()
     google.add_message(ADMIN, mail(LP, ADMIN, "Before the reset"))
     sync(server, account)
     assert len(threads(admin)) == 1

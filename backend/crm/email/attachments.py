@@ -8,6 +8,7 @@ database is written from the calling thread only.
 import hashlib
 import logging
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,9 +31,12 @@ def keep(root: Path, data: bytes) -> tuple:
     target = root / relative
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        os.replace(partial, target)  # never a half-written file under the final name
+        # A temporary name of its own: two downloads of the same file may race here, and the last
+        # rename simply wins with identical bytes. Never a half-written file under the final name.
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=digest[:8], suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(partial, target)
     return digest, str(relative)
 
 
