@@ -413,6 +413,19 @@ def test_attachments_of_matched_mail_are_stored_once_by_content_and_capped_in_si
 
 # -- faults, quota, permissions -------------------------------------------------------------------
 
+def test_a_body_whose_fetch_failed_is_fetched_by_the_next_run(with_acme, google):
+    server, admin, account = with_acme()
+    google.add_message(ADMIN, mail(LP, ADMIN, "Body later", body="The terms, at last."))
+    google.fail("format=full", 503, times=6)  # every attempt of this run (fetch, retries, the run's second try)
+    run = sync(server, account)
+    assert run["status"] == "ok" and run["matched"] == 1 and run["fetched"] == 0, run
+    assert emails(server)["Body later"]["body_text"] is None
+    assert admin.get("/api/email/status").json()["data"]["accounts"][0]["backlog"]["bodies_pending"] == 1
+    run = sync(server, account)
+    assert run["fetched"] == 1 and emails(server)["Body later"]["body_text"].startswith("The terms")
+    assert admin.get("/api/email/status").json()["data"]["accounts"][0]["backlog"]["bodies_pending"] == 0
+
+
 def test_a_missing_delegation_stops_retrying_until_an_admin_runs_it_again(start, google):
     server, admin = start()
     account = enroll(admin, ADMIN)[ADMIN]  # no grant for this mailbox yet

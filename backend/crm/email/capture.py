@@ -16,9 +16,8 @@ from .credentials import DelegatedTokens, OAuthFlow, OAuthTokens, ServiceAccount
 from .crypto import load_key, open_sealed
 from .errors import GmailError, PermissionDenied
 from .matcher import AddressIndex
-from .parser import ParseError, parse_message
 from .quota import TokenBucket
-from .sync import Settings, sync_mailbox
+from .sync import MailboxSync, Settings, sync_mailbox
 
 log = logging.getLogger("crm.email")
 
@@ -160,7 +159,7 @@ class Capture:
         fetch the bodies of email that is matched now and was metadata only."""
         index = AddressIndex(conn, self.settings.own_domain)
         counts = {"checked": 0, "matched": 0, "newly_matched": 0, "unmatched": 0, "bodies_fetched": 0}
-        wanted = {}  # account id -> [gmail ids]
+        wanted = set()  # mailboxes holding mail matched now whose body is not in
         after = ""
         while True:
             page = store.unmatched_or_matched(conn, after)
@@ -176,36 +175,20 @@ class Capture:
                     if links and not email["is_matched"]:
                         counts["newly_matched"] += 1
                     if links and not email["has_body"]:
-                        sighting = next(iter(store.sightings_of(conn, email["id"])), None)
-                        if sighting:
-                            wanted.setdefault(sighting["account_id"], []).append(sighting["gmail_id"])
+                        wanted.update(s["account_id"] for s in store.sightings_of(conn, email["id"]))
             after = page[-1]["id"]
-        for account_id, gmail_ids in wanted.items():
-            counts["bodies_fetched"] += self._fetch_bodies(conn, account_id, gmail_ids)
+        for account_id in sorted(wanted):
+            counts["bodies_fetched"] += self._fetch_bodies(conn, account_id)
         self.fetch_attachments(conn)
         return counts
 
-    def _fetch_bodies(self, conn, account_id, gmail_ids) -> int:
+    def _fetch_bodies(self, conn, account_id) -> int:
         account = store.account(conn, account_id)
         try:
-            answers = self.client_for(account).batch_get(gmail_ids, format="full")
+            return MailboxSync(conn, account, self.client_for(account), self.settings).fill_bodies()
         except GmailError as exc:
             log.warning("re-match: bodies for mailbox %s not fetched: %s", account_id, exc.message)
             return 0
-        fetched = 0
-        with transaction(conn):
-            for gmail_id, answer in answers.items():
-                if isinstance(answer, GmailError):
-                    continue
-                try:
-                    message = parse_message(answer)
-                except ParseError:
-                    continue
-                email_id = store.sighting(conn, account_id, gmail_id)["email_id"]
-                store.set_body(conn, email_id, message)
-                store.add_attachment_stubs(conn, email_id, account_id, message)
-                fetched += 1
-        return fetched
 
 
 def _minutes_since(moment: str) -> float:

@@ -23,7 +23,8 @@ def mailbox_status(conn, account: dict) -> dict:
         "last_error_at": account["last_error_at"], "failures": account["failures"],
         "next_attempt_at": account["next_attempt_at"],
         "backlog": {"backfill_done": account["backfill_done_at"] is not None,
-                    "backfill_started_at": account["backfill_started_at"], "attachments_pending": pending},
+                    "backfill_started_at": account["backfill_started_at"], "attachments_pending": pending,
+                    "bodies_pending": len(store.matched_without_body(conn, account["id"], limit=100_000))},
         "last_run": last[0] if last else None,
     }
 

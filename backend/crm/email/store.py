@@ -111,6 +111,11 @@ def email_by_message_id(conn, message_id):
     return row(conn, "SELECT * FROM emails WHERE message_id = ?", (message_id,))
 
 
+def has_body(conn, message_id) -> bool:
+    return bool(message_id) and row(conn, "SELECT 1 AS yes FROM emails WHERE message_id = ? AND has_body = 1",
+                                    (message_id,)) is not None
+
+
 def email(conn, email_id):
     return row(conn, "SELECT * FROM emails WHERE id = ?", (email_id,))
 
@@ -202,6 +207,14 @@ def as_message(email: dict) -> dict:
 def unmatched_or_matched(conn, after_id="", limit=1000) -> list:
     """Emails for a re-match, in id order, a page at a time."""
     return rows(conn, "SELECT * FROM emails WHERE match_status != 'excluded' AND id > ? ORDER BY id LIMIT ?", (after_id, limit))
+
+
+def matched_without_body(conn, account_id, limit=500) -> list:
+    """(gmail id, email id) of matched mail this mailbox holds whose body is not in yet."""
+    return [(r["gmail_id"], r["email_id"]) for r in rows(
+        conn, "SELECT m.gmail_id, m.email_id FROM email_account_messages m JOIN emails e ON e.id = m.email_id"
+              " WHERE m.account_id = ? AND m.deleted_at IS NULL AND e.is_matched = 1 AND e.has_body = 0"
+              " ORDER BY e.sent_at DESC LIMIT ?", (account_id, limit))]
 
 
 def sightings_of(conn, email_id) -> list:

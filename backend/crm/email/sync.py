@@ -85,7 +85,26 @@ class MailboxSync:
             except NotFound:  # the stored history id is older than Gmail keeps
                 self.counts.kind = "rescan"
                 self._rescan(account)
+        self.fill_bodies()
         return self.counts
+
+    def fill_bodies(self) -> int:
+        """Bodies of matched mail that are not in yet (a fetch that failed, a re-match): fetched now."""
+        missing = dict(store.matched_without_body(self.conn, self.account_id))
+        if not missing:
+            return 0
+        if self.counts is None:
+            self.counts = Counts("incremental")
+        answers = self.client.batch_get(list(missing), format="full")
+        filled = 0
+        with transaction(self.conn):
+            for gmail_id, answer in answers.items():
+                message = self._parsed_body(answer)
+                if message:
+                    store.set_body(self.conn, missing[gmail_id], message)
+                    store.add_attachment_stubs(self.conn, missing[gmail_id], self.account_id, message)
+                    filled += 1
+        return filled
 
     def _query(self, extra="") -> str:
         q = rules.list_query(blocklist=self.blocklist, private_label=self.settings.private_label,
@@ -155,16 +174,19 @@ class MailboxSync:
     def _take(self, gmail_ids: list, account_updates: dict) -> None:
         """Fetch what is new among `gmail_ids`, then store it and `account_updates` in one transaction."""
         self.counts.listed += len(gmail_ids)
-        new = [g for g in gmail_ids if g not in store.known_gmail_ids(self.conn, self.account_id, gmail_ids)]
+        known = store.known_gmail_ids(self.conn, self.account_id, gmail_ids)
+        new = [g for g in gmail_ids if g not in known]
         candidates, skips = self._screen(self.client.batch_get(new, format="metadata", metadata_headers=METADATA_HEADERS))
-        matched = {gmail_id: links for gmail_id, (message, links) in candidates.items() if links}
-        bodies = self.client.batch_get(list(matched), format="full") if matched else {}
+        # A body another mailbox already brought in is not fetched again.
+        wanted = [gmail_id for gmail_id, (message, links) in candidates.items()
+                  if links and not store.has_body(self.conn, message["message_id"])]
+        bodies = self.client.batch_get(wanted, format="full") if wanted else {}
         with transaction(self.conn):
             for message, reason, detail in skips:
                 store.add_skip(self.conn, self.account_id, message, reason, detail)
             for gmail_id, (message, links) in candidates.items():
-                full = self._parsed_body(bodies.get(gmail_id)) if links else None
-                self._store(full or message, links if full else [], with_body=full is not None)
+                full = self._parsed_body(bodies[gmail_id]) if gmail_id in bodies else None
+                self._store(full or message, links, with_body=full is not None)
             if account_updates:
                 store.update_account(self.conn, self.account_id, **account_updates)
 
@@ -219,8 +241,7 @@ class MailboxSync:
         message = {**message, "message_id": message_id}
         existing = store.email_by_message_id(self.conn, message_id)
         if existing:
-            email_id = existing["id"]
-            self.counts.skip("seen_in_another_mailbox")
+            email_id = existing["id"]  # another mailbox's copy: one more sighting of the same email
         else:
             thread_id = threads.resolve(self.conn, self.account_id, message)
             email_id = store.add_email(self.conn, message, thread_id)
