@@ -31,12 +31,7 @@ How
     with an HTML alternative, 3 % with a 2-20 KB PDF attachment; the rest from
     senders at domains no investor has, one in nine of them a newsletter with
     List-Unsubscribe (skipped as bulk after the metadata fetch). Messages are
-    0.4-4 KB of text (median 1 KB), up to 29 KB with an attachment. Two things
-    of the stand-in's own would otherwise set the pace and are changed in the
-    child (fake_google_process.py says how): its answers go out with
-    TCP_NODELAY (without, each batch answer waited ~40 ms for a delayed ACK),
-    and its quota window is one second long (it adds up its window on every
-    call, a cost that grows with the run).
+    0.4-4 KB of text (median 1 KB), up to 29 KB with an attachment.
 
     The sync is the real server, backend/server.py, as a subprocess over a
     fresh CRM_DATA_DIR (benchlib.Server), with capture on against the stand-in
@@ -119,7 +114,7 @@ class FakeGoogleProcess:
         self.proc = subprocess.Popen(
             [sys.executable, str(FAKE_SCRIPT), "--user", MAILBOX, "--key-file", str(key_file),
              "--messages", str(messages), "--investors", str(investor_count), "--seed", str(seed),
-             "--quota-per-minute", str(UNLIMITED), "--quota-window", "1"],
+             "--quota-per-minute", str(UNLIMITED)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(benchlib.ROOT))
         self.endpoints = self._line()
 

@@ -143,6 +143,7 @@ class FakeGoogle:
         self._refresh = {}  # refresh token -> (user, scopes, client_id)
         self._units = {}  # user -> deque of (time, units) inside the window
         self._units_total = Counter()
+        self._in_window = Counter()  # user -> units inside the window (the sum of _units[user])
         self._faults = []
         self._delays = []
         self._seq = 0
@@ -355,11 +356,12 @@ class FakeGoogle:
         now = self.clock()
         window = self._units.setdefault(user, deque())
         while window and window[0][0] <= now - self.quota_window:
-            window.popleft()
-        if sum(u for _, u in window) + units > self.quota_units:
+            self._in_window[user] -= window.popleft()[1]
+        if self._in_window[user] + units > self.quota_units:
             self.quota_violations[user] += 1
             raise api_error(429, "User-rate limit exceeded.", "rateLimitExceeded")
         window.append((now, units))
+        self._in_window[user] += units  # a running sum: adding up the window each call grew with the run
         self._units_total[user] += units
 
     # --- the token endpoint --------------------------------------------------------------
@@ -566,7 +568,8 @@ class FakeGoogle:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    wbufsize = -1  # one write per answer: headers and body in separate packets stall on delayed ACKs
+    wbufsize = -1  # one write per answer where it fits the buffer
+    disable_nagle_algorithm = True  # else a large answer's second write waits ~40 ms on the client's delayed ACK
     google = None  # set on the subclass each FakeGoogle makes
 
     def _answer(self):
