@@ -24,11 +24,10 @@ import random
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from email_helpers import mail  # noqa: E402
 from fakes.google import READONLY, FakeGoogle  # noqa: E402
 
 FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Priya Arjun Wei Mei "
@@ -158,25 +157,10 @@ def _text(rng, name, org, low, high) -> str:
 
 def _message(sender, to, subject, body, when, message_id, html=False, in_reply_to=None, headers=None,
              attachment=None) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(when)
-    message["Message-ID"] = message_id
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(body)
-    if html:
-        paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
-        message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
-    if attachment:
-        filename, data = attachment
-        message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
-    return message.as_bytes()
+    """tests/email_helpers.mail, with an HTML alternative made from the text when `html`."""
+    markup = "<html><body>" + "".join(f"<p>{p}</p>" for p in body.split("\n\n")) + "</body></html>" if html else None
+    return mail(sender, to, subject, body, date=when, message_id=message_id, in_reply_to=in_reply_to, headers=headers,
+                html=markup, attachments=[(*attachment, "application/pdf")] if attachment else ())
 
 
 def stats(google: FakeGoogle, user: str) -> dict:

@@ -1,10 +1,10 @@
 """Gmail capture in tests: a server wired to the fake Google, and mail to put in its mailboxes."""
-import time
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from fakes.google import READONLY
+from helpers import eventually  # noqa: F401  (the email tests import it from here)
 
 DOMAIN = "fund.example"
 
@@ -45,13 +45,3 @@ def grant(google, *users):
     for user in users:
         google.grant(user, [READONLY])
 
-
-def eventually(check, timeout=15):
-    """Poll until `check()` is truthy and return it (run-now syncs in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "the sync never got there"
-        time.sleep(0.05)

@@ -1,6 +1,7 @@
-"""A small HTTP client for tests: JSON in, requests.Response out, bearer token remembered."""
+"""A small HTTP client for tests (JSON in, requests.Response out, bearer token remembered), and `eventually`."""
 import json
 import socket
+import time
 
 import requests
 
@@ -75,3 +76,14 @@ def _complete(data: bytes) -> bool:
 
 def status_of(reply: bytes) -> int:
     return int(reply.split(b" ", 2)[1])
+
+
+def eventually(check, timeout=10, what="the server never showed the change"):
+    """Poll until `check()` is truthy and return it (for what the server does in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)

@@ -1,7 +1,8 @@
 """Shared by the browser tests: signing in through the UI and believable grid data."""
 import random
-import time
 from pathlib import Path
+
+from helpers import eventually  # noqa: F401  (the browser tests import it from here)
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"  # git-ignored
 
@@ -24,17 +25,6 @@ def column_ids(client) -> dict:
     """{built-in key: column id} of the grid's built-in columns."""
     state = client.get("/api/fundraising/state").json()["data"]
     return {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
-
-
-def eventually(check, timeout=10):
-    """Poll until `check()` is truthy and return it (the browser sends ops asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "the server never showed the change"
-        time.sleep(0.1)
 
 
 FIRMS = ["Sequoia Heritage", "Cambridge Associates", "Horsley Bridge", "Adams Street", "HarbourVest", "Pantheon",
