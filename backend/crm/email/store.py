@@ -31,10 +31,6 @@ def accounts(conn) -> list:
                       " ORDER BY a.email")
 
 
-def own_addresses(conn) -> set:
-    return {r["email"] for r in rows(conn, "SELECT email FROM email_accounts")}
-
-
 def update_account(conn, account_id, **fields) -> None:
     fields["updated_at"] = now_iso()
     names = ", ".join(f"{name} = ?" for name in fields)
@@ -90,8 +86,6 @@ def set_labels(conn, account_id, gmail_id, label_ids) -> None:
                  (json.dumps(sorted(label_ids)), account_id, gmail_id))
 
 
-def sighting(conn, account_id, gmail_id):
-    return row(conn, "SELECT * FROM email_account_messages WHERE account_id = ? AND gmail_id = ?", (account_id, gmail_id))
 
 
 def emails_in_gmail_thread(conn, account_id, gmail_thread_id) -> list:
@@ -116,8 +110,6 @@ def has_body(conn, message_id) -> bool:
                                     (message_id,)) is not None
 
 
-def email(conn, email_id):
-    return row(conn, "SELECT * FROM emails WHERE id = ?", (email_id,))
 
 
 def threads_of_message_ids(conn, message_ids) -> list:
@@ -258,8 +250,6 @@ def pending_attachments(conn, limit=100, max_attempts=5) -> list:
                 (max_attempts, limit))
 
 
-def stored_with_hash(conn, sha256):
-    return row(conn, "SELECT storage_path FROM email_attachments WHERE sha256 = ? AND status = 'stored' LIMIT 1", (sha256,))
 
 
 def finish_attachment(conn, attachment_id, status, *, sha256=None, storage_path=None, error=None) -> None:

@@ -73,7 +73,6 @@ class MailboxSync:
         account = store.account(self.conn, self.account_id)
         self.labels = {label["name"]: label["id"] for label in self.client.list_labels().get("labels", [])}
         self.blocklist = store.blocklist_for(self.conn, account["user_id"])
-        self.own = store.own_addresses(self.conn)
         self.index = AddressIndex(self.conn, self.settings.own_domain)
         if not account["backfill_done_at"]:
             self.counts = Counts("backfill")
