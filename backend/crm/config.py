@@ -74,9 +74,15 @@ VARIABLES = [
     Var("CRM_GMAIL_API_BASE_URL", "gmail_api_base_url", str, "https://gmail.googleapis.com", "the Gmail API (tests point it at a stand-in)"),
     Var("CRM_GMAIL_TOKEN_URI", "gmail_token_uri", str, "https://oauth2.googleapis.com/token", "Google's OAuth token endpoint"),
     Var("CRM_GMAIL_OAUTH_AUTH_URI", "gmail_oauth_auth_uri", str, "https://accounts.google.com/o/oauth2/v2/auth", "Google's OAuth consent page"),
+    Var("CRM_EMAIL_PROPOSE_BACKFILL_DAYS", "email_propose_backfill_days", int, 14, "captured mail older than this many days gets no proposed note (so enrolling a mailbox does not bury the team)"),
+    # The local model server ("Spark"), OpenAI-compatible: the only model the CRM ever calls.
+    Var("CRM_SPARK_BASE_URL", "spark_base_url", str, None, "its OpenAI-compatible base URL, e.g. `http://spark.local:8000/v1` (unset: drafts and the digest use their deterministic text)"),
+    Var("CRM_SPARK_CHAT_MODEL", "spark_chat_model", str, "local", "the chat model to ask"),
+    Var("CRM_SPARK_TIMEOUT_SEC", "spark_timeout_sec", int, 20, "how long to wait for an answer before using the deterministic text"),
 ]
 AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold",
-                "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec"}
+                "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec",
+                "spark_timeout_sec"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,10 @@ class Config:
     gmail_api_base_url: str = "https://gmail.googleapis.com"
     gmail_token_uri: str = "https://oauth2.googleapis.com/token"
     gmail_oauth_auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    email_propose_backfill_days: int = 14
+    spark_base_url: str = None
+    spark_chat_model: str = "local"
+    spark_timeout_sec: int = 20
     # Not from the environment: whether the secret came from CRM_SECRET_KEY.
     secret_from_env: bool = field(default=False, compare=False)
 
@@ -201,6 +211,8 @@ def _finish(config: Config) -> Config:
         changes["secret_key"] = _development_secret(Path(config.data_dir))
     if config.production and config.seed_demo_data:
         raise ConfigError("CRM_SEED_DEMO_DATA is refused in production")
+    if config.spark_base_url and not config.spark_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"CRM_SPARK_BASE_URL must start with http:// or https://, not {config.spark_base_url!r}")
     if config.gmail_sa_key_path is None:
         changes["gmail_sa_key_path"] = Path(config.data_dir) / "secrets" / "gmail-service-account.json"
     _check_gmail(config)
