@@ -55,5 +55,5 @@ def test_start_sh_second_run_installs_nothing_and_is_quick(tmp_path):
 
 def test_readme_lists_every_variable():
     readme = (ROOT / "README.md").read_text()
-    table = set(re.findall(r"^\| `(CRM_[A-Z0-9_]+)` \|", readme, re.M))
+    table = set(re.findall(r"^\| `((?:CRM|SMTP)_[A-Z0-9_]+)` \|", readme, re.M))
     assert table == {v.name for v in VARIABLES}

@@ -1,4 +1,5 @@
-"""Every CRM_* setting, parsed once at start-up into one typed, frozen object.
+"""Every CRM_* setting (and the SMTP_* ones the container passes on), parsed once at start-up into
+one typed, frozen object.
 
 `VARIABLES` is the single list of what the server reads from the environment;
 the README's table is written from it and a test checks the two agree.
@@ -79,6 +80,15 @@ VARIABLES = [
     Var("CRM_SPARK_BASE_URL", "spark_base_url", str, None, "its OpenAI-compatible base URL, e.g. `http://spark.local:8000/v1` (unset: drafts and the digest use their deterministic text)"),
     Var("CRM_SPARK_CHAT_MODEL", "spark_chat_model", str, "local", "the chat model to ask"),
     Var("CRM_SPARK_TIMEOUT_SEC", "spark_timeout_sec", int, 20, "how long to wait for an answer before using the deterministic text"),
+    # Outbound mail: the digest mailer (backend/crm/digest/mailer.py), the one path that sends, to active admins only.
+    # The SMTP_* names are the ones docker_entrypoint.sh exports from the StartOS package's SMTP setting.
+    Var("CRM_DIGEST_SENDER", "digest_sender", str, None, "the mailbox the digest is sent as through Gmail (domain-wide delegation, `gmail.compose`); default: the first active admin"),
+    Var("SMTP_HOST", "smtp_host", str, None, "the SMTP server the digest falls back to when Gmail cannot send it (unset: no SMTP)"),
+    Var("SMTP_PORT", "smtp_port", int, None, "its port (default 587 for `starttls`, 465 for `tls`)"),
+    Var("SMTP_SECURITY", "smtp_security", str, "starttls", "`starttls` or `tls` (the certificate is always verified)"),
+    Var("SMTP_USER", "smtp_user", str, None, "the SMTP sign-in name (unset: no sign-in)"),
+    Var("SMTP_PASS", "smtp_pass", str, None, "its password (never logged)"),
+    Var("SMTP_FROM", "smtp_from", str, None, "the sender, e.g. `Venture CRM <digest@fund.example>`; required with `SMTP_HOST`"),
 ]
 AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold",
                 "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec",
@@ -137,6 +147,13 @@ class Config:
     spark_base_url: str = None
     spark_chat_model: str = "local"
     spark_timeout_sec: int = 20
+    digest_sender: str = None
+    smtp_host: str = None
+    smtp_port: int = None
+    smtp_security: str = "starttls"
+    smtp_user: str = None
+    smtp_pass: str = field(default=None, repr=False)
+    smtp_from: str = None
     # Not from the environment: whether the secret came from CRM_SECRET_KEY.
     secret_from_env: bool = field(default=False, compare=False)
 
@@ -216,6 +233,7 @@ def _finish(config: Config) -> Config:
     if config.gmail_sa_key_path is None:
         changes["gmail_sa_key_path"] = Path(config.data_dir) / "secrets" / "gmail-service-account.json"
     _check_gmail(config)
+    changes.update(_check_smtp(config))
     return _replace(config, **changes)
 
 
@@ -243,6 +261,23 @@ def _check_gmail(config: Config) -> None:
                 raise ValueError
         except ValueError:
             raise ConfigError("CRM_GMAIL_SECRET_KEY must be base64 of exactly 32 bytes") from None
+
+
+def _check_smtp(config: Config) -> dict:
+    """The same rules docker_entrypoint.sh applies, for a server started without it; the port's default."""
+    if config.smtp_security not in ("starttls", "tls"):
+        raise ConfigError(f"SMTP_SECURITY must be starttls or tls, not {config.smtp_security!r}")
+    if config.digest_sender and "@" not in config.digest_sender:
+        raise ConfigError(f"CRM_DIGEST_SENDER must be an email address, not {config.digest_sender!r}")
+    if not config.smtp_host:
+        return {}
+    if not config.smtp_from or "@" not in config.smtp_from:
+        raise ConfigError("SMTP_FROM must be a sender address (Name <digest@fund.example>) when SMTP_HOST is set")
+    if config.smtp_port is None:
+        return {"smtp_port": 465 if config.smtp_security == "tls" else 587}
+    if not 1 <= config.smtp_port <= 65535:
+        raise ConfigError(f"SMTP_PORT must be between 1 and 65535, not {config.smtp_port}")
+    return {}
 
 
 def _development_secret(data_dir: Path) -> str:

@@ -51,6 +51,13 @@ def active_admins(conn) -> int:
     return conn.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND is_active = 1").fetchone()["n"]
 
 
+def active_admin_addresses(conn) -> list:
+    """The email addresses of active admins (lower case), the earliest to sign up first."""
+    found = conn.execute("SELECT lower(email) AS email FROM users WHERE role = 'admin' AND is_active = 1"
+                         " AND email IS NOT NULL AND email != '' ORDER BY created_at, id").fetchall()
+    return [r["email"] for r in found]
+
+
 def taken(conn, username: str, email: str, except_id=None) -> dict:
     """Which of username/email already belong to another user (field → message)."""
     errors = {}

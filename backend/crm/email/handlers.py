@@ -13,8 +13,8 @@ from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unavail
 from ..http.responses import Response, json_response
 from ..results import Created, Page
 from ..shapes import BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, array, maybe, obj
-from ..validation import Body, Field, page_params
-from . import queries, store
+from ..validation import Body, Field, page_params, query_flag
+from . import draft_store, drafts, queries, store
 from .client import GmailClient
 from .crypto import seal
 from .errors import GmailError
@@ -281,3 +281,46 @@ def _mailbox_address(running, access_token) -> str:
 
 def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
+
+
+# -- the activity panel (activity: queries.py) ------------------------------------------------------
+
+
+# -- proposed notes and the Matrix review bridge (proposals.py) --------------------------------------
+
+
+# -- in-thread drafts (drafts.py) ---------------------------------------------------------------------
+
+def _one_target(cleaned, errors):
+    """A draft answers one email, or the newest message of one thread."""
+    if bool(cleaned.get("email_id")) == bool(cleaned.get("thread_id")):
+        errors["email_id"] = "give email_id or thread_id (one of the two)"
+
+
+DRAFT_BODY = Body(Field("email_id", max_length=64, doc="the captured email to reply to"),
+                  Field("thread_id", max_length=64, doc="or a captured thread: the reply answers its newest message"),
+                  Field("body", "text", required=True, max_length=drafts.MAX_BODY_CHARS, doc="the reply's text"),
+                  extra=_one_target)
+PERSON = obj(name=STRING, email=STRING)
+DRAFT = obj(id=STRING, user_id=STRING, account_id=STRING, mailbox=STRING, email_id=STRING, thread_id=STRING,
+            gmail_draft_id=STRING, gmail_message_id=maybe(STRING), gmail_thread_id=STRING, subject=STRING,
+            to=array(PERSON), cc=array(PERSON), open_url=STRING, created_at=STRING)
+
+
+def create_draft(req):
+    """Draft a reply-all in your own Gmail, in the thread it answers; never sent: `open_url` opens it in Gmail."""
+    running = capture(req)
+    data = req.validated()
+    return Created(drafts.create(req.db, running, req.user, data["body"], email_id=data.get("email_id"),
+                                 thread_id=data.get("thread_id"), req=req))
+
+
+def list_drafts(req):
+    """Drafts made through the CRM, newest first: yours (admins: `all=1` for everyone's), each with its Gmail link."""
+    capture(req)
+    everyone = query_flag(req.query, "all")
+    if everyone and req.user["role"] != "admin":
+        raise Forbidden("only an admin can list everyone's drafts")
+    limit, offset = page_params(req.query)
+    found, total = draft_store.page(req.db, None if everyone else req.user["id"], limit, offset)
+    return Page([drafts.shown(d) for d in found], total, limit, offset)

@@ -178,6 +178,12 @@ ROUTES = [
     route("GET", "/api/email/oauth/start", email.oauth_start, "user", returns=one(email.CONSENT)),
     route("GET", "/api/email/oauth/callback", email.oauth_callback, "public", query=(
         Query("state"), Query("code"), Query("error")), returns=redirect()),
+    # the activity panel (admin)
+    # proposed notes, and the Matrix review bridge (bot_or_admin)
+    # in-thread drafts
+    route("POST", "/api/email/drafts", email.create_draft, "user", email.DRAFT_BODY, returns=created(email.DRAFT)),
+    route("GET", "/api/email/drafts", email.list_drafts, "user", query=PAGE + (
+        Query("all", "flag", "1: everyone's drafts (admins)"),), returns=page(email.DRAFT)),
     # Administration
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET, returns=one(reset.DONE)),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (
