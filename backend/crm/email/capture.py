@@ -10,7 +10,7 @@ import requests
 
 from ..clock import now_iso, parse_iso, utcnow
 from ..db import transaction
-from . import attachments, store
+from . import attachments, proposals, store
 from .client import GmailClient
 from .credentials import DelegatedTokens, OAuthFlow, OAuthTokens, ServiceAccount
 from .crypto import load_key, open_sealed
@@ -30,7 +30,7 @@ class Capture:
             own_domain=config.gmail_workspace_domain.lower(), page_size=config.gmail_backfill_page_size,
             private_label=config.gmail_private_label, skip_roles=config.gmail_skip_role_addresses,
             capture_label=config.gmail_capture_label if config.gmail_capture_mode == "labelled" else None,
-            stale_days=config.gmail_history_stale_days)
+            stale_days=config.gmail_history_stale_days, propose_days=config.email_propose_backfill_days)
         conn = pool.acquire()
         try:
             with transaction(conn):
@@ -99,6 +99,7 @@ class Capture:
             except PermissionDenied as exc:
                 return self._refused(conn, account, exc)
             run = sync_mailbox(conn, account, client, self.settings, trigger, self.stopping)
+            self.draft_proposals(conn)
             self.fetch_attachments(conn)
             return run
         finally:
@@ -166,6 +167,7 @@ class Capture:
             if not page:
                 break
             with transaction(conn):
+                newly = []
                 for email in page:
                     counts["checked"] += 1
                     links = index.match(store.as_message(email))
@@ -174,13 +176,20 @@ class Capture:
                     counts["matched" if links else "unmatched"] += 1
                     if links and not email["is_matched"]:
                         counts["newly_matched"] += 1
+                        newly.append(email["id"])
                     if links and not email["has_body"]:
                         wanted.update(s["account_id"] for s in store.sightings_of(conn, email["id"]))
+                proposals.propose(conn, newly, self.settings.propose_days)
             after = page[-1]["id"]
         for account_id in sorted(wanted):
             counts["bodies_fetched"] += self._fetch_bodies(conn, account_id)
+        self.draft_proposals(conn)
         self.fetch_attachments(conn)
         return counts
+
+    def draft_proposals(self, conn) -> dict:
+        """Ask the local model for the notes just proposed (a network call: outside any transaction)."""
+        return proposals.draft_pending(conn, self.config, self.session)
 
     def _fetch_bodies(self, conn, account_id) -> int:
         account = store.account(conn, account_id)

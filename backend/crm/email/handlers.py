@@ -13,8 +13,8 @@ from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unavail
 from ..http.responses import Response, json_response
 from ..results import Created, Page
 from ..shapes import BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, array, maybe, obj
-from ..validation import Body, Field, page_params, query_flag
-from . import draft_store, drafts, queries, store
+from ..validation import Body, Field, page_params, query_flag, query_int
+from . import draft_store, drafts, proposals, queries, store
 from .client import GmailClient
 from .crypto import seal
 from .errors import GmailError
@@ -287,6 +287,94 @@ def _hash(state: str) -> str:
 
 
 # -- proposed notes and the Matrix review bridge (proposals.py) --------------------------------------
+
+def _text_for_edit(cleaned, errors):
+    if cleaned.get("action", cleaned.get("answer")) == "edit":
+        if not cleaned.get("text"):
+            errors["text"] = "is required to edit: the note as it should read"
+    elif cleaned.get("text"):
+        errors["text"] = "is only for an edit"
+
+
+NOTE_TEXT = Field("text", max_length=2000, doc="edit only: the note as it should read (one line)")
+ANSWERS = {"yes": "approve", "no": "reject", "edit": "edit"}  # an answer in the review room, as a decision
+DECIDE = Body(Field("action", "enum", required=True, choices=proposals.ACTIONS,
+                    doc="approve (the draft), edit (approve `text` instead) or reject"), NOTE_TEXT, extra=_text_for_edit)
+INTAKE_DECIDE = Body(Field("answer", "enum", required=True, choices=tuple(ANSWERS),
+                           doc="what was answered in the review room: yes (approve), no (reject) or edit (approve `text`)"),
+                     NOTE_TEXT, Field("matrix_user", max_length=255, nullable=True,
+                                      doc="the Matrix id of who answered, e.g. @maria:fund.example"),
+                     extra=_text_for_edit)
+POSTED = Body(Field("room_id", required=True, max_length=255, doc="the review room"),
+              Field("event_id", required=True, max_length=255, doc="the card's event"))
+PROPOSAL_STATUSES = ("proposed", "approved", "rejected", "all")
+
+SENDER = obj(name=maybe(STRING), email=maybe(STRING))
+PROPOSAL = obj(
+    id=STRING, status=STRING, thread_id=STRING, investor=obj(id=STRING, name=maybe(STRING)),
+    email=obj(id=STRING, subject=STRING, to=array(OBJECT), cc=array(OBJECT), sent_at=STRING, direction=STRING,
+              **{"from": SENDER}),
+    snippet=maybe(STRING), draft=STRING, drafted_by=STRING, draft_note=maybe(STRING), email_count=INTEGER,
+    final_text=maybe(STRING), decided_by=maybe(obj(id=STRING, username=maybe(STRING))), decided_at=maybe(STRING),
+    decided_via=maybe(STRING), matrix_user=maybe(STRING),
+    matrix=maybe(obj(room_id=STRING, event_id=STRING, posted_at=STRING, closed_at=maybe(STRING))),
+    created_at=STRING, updated_at=STRING)
+DECIDED = obj(proposal=PROPOSAL, version=maybe(INTEGER), communication=maybe(OBJECT), communication_reason=maybe(STRING))
+WORK_LISTS = obj(to_post=array(PROPOSAL), open=array(PROPOSAL), to_close=array(PROPOSAL))
+
+
+def list_proposals(req):
+    """Notes proposed from captured email, newest change first; `status` proposed (default), approved, rejected or all."""
+    capture(req)
+    status = req.query.get("status") or "proposed"
+    if status not in PROPOSAL_STATUSES:
+        raise Invalid({"status": "must be one of: " + ", ".join(PROPOSAL_STATUSES)})
+    limit, offset = page_params(req.query)
+    found, total = proposals.page(req.db, None if status == "all" else status, req.query.get("investor_id"), limit, offset)
+    return Page(found, total, limit, offset)
+
+
+def decide_proposal(req):
+    """Approve a proposed note (into the investor's Notes, plus a communication), edit it and approve, or reject it."""
+    capture(req)
+    data = req.validated()
+    return _decided(req, data["action"], data.get("text"), "web")
+
+
+def _decided(req, action, text, via, matrix_user=None) -> dict:
+    with transaction(req.db):
+        result = proposals.decide(req, req.params["id"], action, text, via, matrix_user)
+    if result["version"] is not None:
+        req.app.presence.notify()  # the grid's live feed: everyone with it open sees the note
+    return result
+
+
+def intake_work(req):
+    """The intake bot's work lists for the Matrix review room: cards to post, cards open, cards to close."""
+    capture(req)
+    return proposals.work_lists(req.db, query_int(req.query, "limit", 100, 1, 1000))
+
+
+def intake_posted(req):
+    """The bot posted a proposal's card in the review room (its room and event ids)."""
+    capture(req)
+    data = req.validated()
+    with transaction(req.db):
+        return proposals.posted(req, req.params["id"], data["room_id"], data["event_id"])
+
+
+def intake_decide(req):
+    """Relay the answer given in the review room (yes, no, or an edited note), decided through Matrix."""
+    capture(req)
+    data = req.validated()
+    return _decided(req, ANSWERS[data["answer"]], data.get("text"), "matrix", data.get("matrix_user") or None)
+
+
+def intake_closed(req):
+    """The bot closed the card of a decided proposal: it leaves `to_close`."""
+    capture(req)
+    with transaction(req.db):
+        return proposals.closed(req, req.params["id"])
 
 
 # -- in-thread drafts (drafts.py) ---------------------------------------------------------------------

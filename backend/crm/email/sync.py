@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from ..clock import iso, now_iso, parse_iso, utcnow
 from ..db import transaction
-from . import rules, store, threads
+from . import proposals, rules, store, threads
 from .errors import GmailError, NotFound, PermissionDenied
 from .matcher import AddressIndex
 from .parser import ParseError, parse_message
@@ -36,6 +36,7 @@ class Settings:
     capture_label: str | None = None  # set in `labelled` mode
     skip_roles: bool = True
     stale_days: int = 5
+    propose_days: int = 14  # CRM_EMAIL_PROPOSE_BACKFILL_DAYS: newly matched mail this recent gets a proposed note
 
 
 @dataclass
@@ -183,9 +184,11 @@ class MailboxSync:
         with transaction(self.conn):
             for message, reason, detail in skips:
                 store.add_skip(self.conn, self.account_id, message, reason, detail)
+            matched = []
             for gmail_id, (message, links) in candidates.items():
                 full = self._parsed_body(bodies[gmail_id]) if gmail_id in bodies else None
-                self._store(full or message, links, with_body=full is not None)
+                matched.append(self._store(full or message, links, with_body=full is not None))
+            proposals.propose(self.conn, [email_id for email_id in matched if email_id], self.settings.propose_days)
             if account_updates:
                 store.update_account(self.conn, self.account_id, **account_updates)
 
@@ -235,7 +238,8 @@ class MailboxSync:
             self.counts.skip("unparseable_body")
             return None
 
-    def _store(self, message: dict, links: list, with_body: bool) -> None:
+    def _store(self, message: dict, links: list, with_body: bool):
+        """Store one message; returns the email's id when this made it matched (else None)."""
         message_id = message["message_id"] or f"gmail-{self.account_id}-{message['gmail_id']}@capture.invalid"
         message = {**message, "message_id": message_id}
         existing = store.email_by_message_id(self.conn, message_id)
@@ -254,6 +258,9 @@ class MailboxSync:
             store.replace_links(self.conn, email_id, links)
             store.set_matched(self.conn, email_id, True)
             self.counts.matched += 1
+            if not (existing and existing["is_matched"]):
+                return email_id
+        return None
 
     def _make_private(self, gmail_thread_id) -> None:
         """A thread labelled private after capture: its bodies go, and it is skipped from now on."""

@@ -180,6 +180,18 @@ ROUTES = [
         Query("state"), Query("code"), Query("error")), returns=redirect()),
     # the activity panel (admin)
     # proposed notes, and the Matrix review bridge (bot_or_admin)
+    route("GET", "/api/email/proposals", email.list_proposals, "admin", query=PAGE + (
+        Query("status", doc="proposed (default), approved, rejected or all"), Query("investor_id", doc="a grid investor")),
+        returns=page(email.PROPOSAL)),
+    route("POST", "/api/email/proposals/{id}/decide", email.decide_proposal, "admin", email.DECIDE, returns=one(email.DECIDED)),
+    route("GET", "/api/intake/email-proposals", email.intake_work, "bot_or_admin", query=(
+        Query("limit", "integer", "items per list (1-1000, default 100)", min=1, max=1000),), returns=one(email.WORK_LISTS)),
+    route("POST", "/api/intake/email-proposals/{id}/posted", email.intake_posted, "bot_or_admin", email.POSTED,
+          returns=one(email.PROPOSAL)),
+    route("POST", "/api/intake/email-proposals/{id}/decide", email.intake_decide, "bot_or_admin", email.INTAKE_DECIDE,
+          returns=one(email.DECIDED)),
+    route("POST", "/api/intake/email-proposals/{id}/closed", email.intake_closed, "bot_or_admin",
+          returns=one(email.PROPOSAL)),
     # in-thread drafts
     route("POST", "/api/email/drafts", email.create_draft, "user", email.DRAFT_BODY, returns=created(email.DRAFT)),
     route("GET", "/api/email/drafts", email.list_drafts, "user", query=PAGE + (

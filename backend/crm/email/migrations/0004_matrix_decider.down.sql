@@ -1,0 +1,1 @@
+ALTER TABLE email_proposals DROP COLUMN decided_matrix_user;
