@@ -114,14 +114,16 @@ def test_down_scripts_undo_the_core_schema(conn):
 
 def test_every_namespace_applies_in_order_and_the_email_schema_rolls_back_on_its_own(conn):
     applied = migrate.apply_all(conn)
-    assert applied[0] == "core/1" and applied[-1] == "email/2" and applied.index("email/1") > applied.index("core/6")
+    emails = [a for a in applied if a.startswith("email/")]
+    assert applied[0] == "core/1" and applied.index("email/1") > applied.index("core/6")
+    assert emails == [f"email/{n}" for n in range(1, len(emails) + 1)] and len(emails) >= 2
     tables = lambda: {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"emails", "email_accounts", "email_threads", "users"} <= tables()
     email = dict(migrate.NAMESPACES)["email"]
-    assert migrate.roll_back(conn, 0, email, "email") == [2, 1]
+    assert migrate.roll_back(conn, 0, email, "email") == [int(a[6:]) for a in reversed(emails)]
     assert not {t for t in tables() if t.startswith("email")} and "users" in tables()
     assert migrate.pending_all(conn) == migrate.pending(conn, email, "email") != []
-    assert migrate.apply_all(conn) == ["email/1", "email/2"] and migrate.pending_all(conn) == []
+    assert migrate.apply_all(conn) == emails and migrate.pending_all(conn) == []
 
 
 def test_bad_file_names_are_refused(tmp_path):
