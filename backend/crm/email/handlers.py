@@ -18,6 +18,7 @@ from . import draft_store, drafts, proposals, queries, store
 from .client import GmailClient
 from .crypto import seal
 from .errors import GmailError
+from .html import sanitize
 from .quota import TokenBucket
 
 ENROLL = Body(Field("user_id", max_length=64, doc="the user whose mailbox to capture"),
@@ -284,6 +285,57 @@ def _hash(state: str) -> str:
 
 
 # -- the activity panel (activity: queries.py) ------------------------------------------------------
+
+DIRECTIONS = ("inbound", "outbound")
+PARTY = obj(name=maybe(STRING), email=maybe(STRING))
+ACTIVITY = obj(**{
+    "id": STRING, "subject": STRING, "from": PARTY, "to": array(PARTY), "cc": array(PARTY), "sent_at": STRING,
+    "snippet": maybe(STRING), "direction": STRING, "mailboxes": array(STRING),
+    "investors": array(obj(id=STRING, name=maybe(STRING))), "thread_id": STRING, "has_body": BOOLEAN})
+ACTIVITY_DETAIL = obj(**ACTIVITY["properties"], body_text=maybe(STRING), body_html=maybe(STRING))
+ACTIVITY_INVESTOR = obj(id=STRING, name=maybe(STRING), email_count=INTEGER)
+
+
+def activity(req):
+    """Captured email tied to known investors, newest first, over every mailbox: the admin's audit surface."""
+    capture(req)
+    limit, offset = page_params(req.query)
+    found, total = queries.activity_page(req.db, _activity_filters(req.query), limit, offset)
+    return Page(found, total, limit, offset)
+
+
+def _activity_filters(query: dict) -> dict:
+    """The panel's filters from the query string; a bad direction or date is a 422 naming it."""
+    filters = {name: (query.get(name) or "").strip() or None for name in ("investor_id", "account_id", "q")}
+    errors = {}
+    filters["direction"] = query.get("direction") or None
+    if filters["direction"] not in (None, *DIRECTIONS):
+        errors["direction"] = "must be inbound or outbound"
+    for name in ("since", "until"):
+        try:
+            filters[name] = queries.sent_at_bound(query[name]) if query.get(name) else None
+        except ValueError:
+            errors[name] = "must be an ISO-8601 date or date-time"
+    if errors:
+        raise Invalid(errors)
+    return filters
+
+
+def activity_investors(req):
+    """The panel's investor picker: investors with captured email, and how many; the graveyard is left out."""
+    capture(req)
+    return queries.activity_investors(req.db)
+
+
+def activity_detail(req):
+    """One email of the panel: from, to, cc, date, subject, text body, and the HTML body for a sandboxed frame.
+
+    The HTML was sanitised when it was captured and is sanitised again here, with today's allow-list."""
+    capture(req)
+    found = queries.activity_email(req.db, req.params["id"])
+    if not found:
+        raise NotFound("the activity panel lists no email with that id")
+    return {**found, "body_html": sanitize(found["body_html"]) if found["body_html"] else None}
 
 
 # -- proposed notes and the Matrix review bridge (proposals.py) --------------------------------------

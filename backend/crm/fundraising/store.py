@@ -254,3 +254,20 @@ def investors_of_organizations(conn) -> list:
     """(organization id, investor id) for live investors linked to a classic organization."""
     return [(r["organization_id"], r["id"]) for r in conn.execute(
         "SELECT id, organization_id FROM fundraising_investors WHERE organization_id IS NOT NULL AND archived_at IS NULL")]
+
+
+def investor_names(conn, ids) -> dict:
+    """{id: name} of these investors, archived and graveyard ones too (a record linked to one
+    still names it); ids of no investor are left out."""
+    ids, names = list(ids), {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        names.update((r["id"], r["name"]) for r in conn.execute(
+            f"SELECT id, name FROM fundraising_investors WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    return names
+
+
+def pickable_investors(conn) -> dict:
+    """{id: name} of the investors a filter may offer: live (not archived) and not in the graveyard."""
+    return {r["id"]: r["name"] for r in conn.execute(
+        "SELECT id, name FROM fundraising_investors WHERE archived_at IS NULL AND graveyard = 0")}

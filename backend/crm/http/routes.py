@@ -179,6 +179,15 @@ ROUTES = [
     route("GET", "/api/email/oauth/callback", email.oauth_callback, "public", query=(
         Query("state"), Query("code"), Query("error")), returns=redirect()),
     # the activity panel (admin)
+    route("GET", "/api/email/activity", email.activity, "admin", query=PAGE + (
+        Query("investor_id", doc="a grid investor"), Query("account_id", doc="a mailbox that holds it"),
+        Query("direction", doc="inbound, or outbound (from one of our mailboxes)"),
+        Query("q", doc="words of the subject, snippet or sender (prefixes)"),
+        Query("since", doc="ISO-8601, inclusive"), Query("until", doc="ISO-8601, exclusive"),
+    ), returns=page(email.ACTIVITY)),
+    route("GET", "/api/email/activity/investors", email.activity_investors, "admin",
+          returns=one(array(email.ACTIVITY_INVESTOR))),
+    route("GET", "/api/email/detail/{id}", email.activity_detail, "admin", returns=one(email.ACTIVITY_DETAIL)),
     # proposed notes, and the Matrix review bridge (bot_or_admin)
     route("GET", "/api/email/proposals", email.list_proposals, "admin", query=PAGE + (
         Query("status", doc="proposed (default), approved, rejected or all"), Query("investor_id", doc="a grid investor")),
