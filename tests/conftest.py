@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from crm import config as crm_config  # noqa: E402
 from crm.app import create_server  # noqa: E402
+from fakes.google import FakeGoogle  # noqa: E402
 from helpers import Client  # noqa: E402
 
 QUIET_LIMITS = dict(login_rate_limit=10_000, write_rate_limit=100_000, get_rate_limit=100_000,
@@ -97,3 +98,10 @@ def server(make_server) -> RunningServer:
 @pytest.fixture
 def admin(server) -> Client:
     return server.register_admin()
+
+
+@pytest.fixture
+def google():
+    """A stand-in Google (tests/fakes/google.py) for the length of the test."""
+    with FakeGoogle() as fake:
+        yield fake

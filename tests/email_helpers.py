@@ -45,3 +45,12 @@ def grant(google, *users):
     for user in users:
         google.grant(user, [READONLY])
 
+
+def add_investor(client, name, *people) -> str:
+    """A grid investor with contacts [(name, email)]; returns its row id."""
+    state = client.get("/api/fundraising/state").json()["data"]
+    key = {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
+    cells = {key["name"]: name, key["contacts"]: [{"name": n, "email": e} for n, e in people]}
+    r = client.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [{"op": "add_row", "cells": cells}]})
+    assert r.status_code == 200, r.text
+    return next(iter(r.json()["data"]["rows"]))  # the new row's id

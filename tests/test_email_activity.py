@@ -312,12 +312,6 @@ def test_every_filtered_page_and_count_reads_indexes_never_every_email(team):
 # -- what changes the panel -------------------------------------------------------------------
 
 @pytest.fixture
-def google():
-    with FakeGoogle() as fake:
-        yield fake
-
-
-@pytest.fixture
 def start(make_server, google, tmp_path):
     """start() → (server, admin) with capture on against the stand-in, "Acme LP" (Jane) in the grid."""
     def started():

@@ -8,17 +8,10 @@ import time
 import pytest
 
 from crm.http.routes import ROUTES
-from email_helpers import DOMAIN, capture_config, eventually, grant, mail
-from fakes.google import FakeGoogle
+from email_helpers import DOMAIN, add_investor, capture_config, eventually, grant, mail
 
 ADMIN, MEMBER = f"admin@{DOMAIN}", f"maria@{DOMAIN}"
 LP = "jane@acme.example"  # a grid contact of the investor "Acme LP"
-
-
-@pytest.fixture
-def google():
-    with FakeGoogle() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -46,15 +39,6 @@ def with_acme(start, google):
     return ready
 
 
-def add_investor(client, name, *people) -> str:
-    """A grid investor with contacts [(name, email)]; returns its row id."""
-    state = client.get("/api/fundraising/state").json()["data"]
-    key = {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
-    cells = {key["name"]: name, key["contacts"]: [{"name": n, "email": e} for n, e in people]}
-    r = client.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [{"op": "add_row", "cells": cells}]})
-    assert r.status_code == 200, r.text
-    rows = client.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
-    return next(row["id"] for row in rows if row["cells"].get(key["name"]) == name)
 
 
 def enroll(admin, *emails) -> dict:

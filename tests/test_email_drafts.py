@@ -8,19 +8,13 @@ from email import policy
 import pytest
 
 from email_helpers import DOMAIN, capture_config, mail
-from fakes.google import COMPOSE, READONLY, FakeGoogle
+from fakes.google import COMPOSE, READONLY
 from test_email_capture import add_investor, enroll, sync
 
 ADMIN, MEMBER = f"admin@{DOMAIN}", f"maria@{DOMAIN}"
 LP = "jane@acme.example"  # a grid contact of the investor "Acme LP"
 NOW = datetime.now(timezone.utc)
 BODY = "Thanks Jane, the side letter is attached.\n\nBest, Ada"
-
-
-@pytest.fixture
-def google():
-    with FakeGoogle() as fake:
-        yield fake
 
 
 @pytest.fixture

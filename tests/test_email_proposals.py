@@ -10,8 +10,7 @@ import pytest
 from crm.email.handlers import DECIDED, PROPOSAL, WORK_LISTS
 from crm.email.proposals import first_meaningful_line
 from crm.http.routes import ROUTES
-from email_helpers import DOMAIN, capture_config, grant, mail
-from fakes.google import FakeGoogle
+from email_helpers import DOMAIN, add_investor, capture_config, grant, mail
 from fakes.spark import FakeSpark
 
 ADMIN, MEMBER = f"admin@{DOMAIN}", f"maria@{DOMAIN}"
@@ -28,12 +27,6 @@ def days_ago(n: float) -> datetime:
 
 def day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
-
-
-@pytest.fixture
-def google():
-    with FakeGoogle() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -60,13 +53,6 @@ def start(make_server, google, tmp_path):
     return started
 
 
-def add_investor(client, name, *people) -> str:
-    state = client.get("/api/fundraising/state").json()["data"]
-    key = {c["key"]: c["id"] for c in state["grid"]["columns"] if c["key"]}
-    cells = {key["name"]: name, key["contacts"]: [{"name": n, "email": e} for n, e in people]}
-    r = client.post("/api/fundraising/ops", {"base_version": state["version"], "ops": [{"op": "add_row", "cells": cells}]})
-    assert r.status_code == 200, r.text
-    return next(row_id for row_id in r.json()["data"]["rows"])
 
 
 def account_of(admin, email) -> str:

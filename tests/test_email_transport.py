@@ -50,12 +50,6 @@ class FakeClock:
 
 
 @pytest.fixture
-def google():
-    with FakeGoogle() as fake:
-        yield fake
-
-
-@pytest.fixture
 def session():
     with requests.Session() as shared:
         yield shared
