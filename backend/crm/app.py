@@ -14,6 +14,8 @@ from .db.connection import enable_wal
 from .db.migrate import MigrationError, apply_all
 from .background import Loop
 from .backups import scheduler as backup_scheduler
+from .digest import policy as digest_policy
+from .digest import runner as digest_runner
 from .db.gate import Gate
 from .db.pool import ConnectionPool
 from .email import listeners as email_listeners
@@ -133,6 +135,7 @@ def prepare_database(config) -> list:
     try:
         applied = apply_all(conn)
         ensure_defaults(conn)
+        digest_policy.seed(conn, config)
         if config.seed_demo_data:
             created = demo.seed(conn)
             if created:
@@ -148,7 +151,8 @@ def create_server(config) -> CRMServer:
 
 
 def start_background(app: App) -> list:
-    """The daemon loops: the daily automation trigger, backups and (when on) Gmail capture."""
+    """The daemon loops: the daily automation trigger, backups, the evening digest (always: it
+    reads its policy every minute) and (when on) Gmail capture."""
     def daily_rules():
         conn = app.pool.acquire()
         try:
@@ -157,7 +161,8 @@ def start_background(app: App) -> list:
             app.pool.release(conn)
 
     loops = [Loop("automations-daily", 60, daily_rules, app.stopping),
-             Loop("backups", 60, lambda: backup_scheduler.step(app), app.stopping)]
+             Loop("backups", 60, lambda: backup_scheduler.step(app), app.stopping),
+             Loop("digest", 60, lambda: digest_runner.step(app), app.stopping)]
     if app.email is not None:  # Gmail capture: each mailbox every CRM_GMAIL_SYNC_INTERVAL_MIN
         loops.append(Loop("gmail-sync", 60, app.email.step, app.stopping))
     for loop in loops:

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .clock import zone
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -84,11 +86,15 @@ VARIABLES = [
     # The SMTP_* names are the ones docker_entrypoint.sh exports from the StartOS package's SMTP setting.
     Var("CRM_DIGEST_SENDER", "digest_sender", str, None, "the mailbox the digest is sent as through Gmail (domain-wide delegation, `gmail.compose`); default: the first active admin"),
     Var("SMTP_HOST", "smtp_host", str, None, "the SMTP server the digest falls back to when Gmail cannot send it (unset: no SMTP)"),
-    Var("SMTP_PORT", "smtp_port", int, None, "its port (default 587 for `starttls`, 465 for `tls`)"),
-    Var("SMTP_SECURITY", "smtp_security", str, "starttls", "`starttls` or `tls` (the certificate is always verified)"),
+    Var("SMTP_PORT", "smtp_port", int, None, "its port (default 587 for `starttls`, 465 for `tls`, 25 for `none`)"),
+    Var("SMTP_SECURITY", "smtp_security", str, "starttls", "`starttls` or `tls` (the certificate is always verified), or `none` for a relay on a trusted network that needs no sign-in"),
     Var("SMTP_USER", "smtp_user", str, None, "the SMTP sign-in name (unset: no sign-in)"),
     Var("SMTP_PASS", "smtp_pass", str, None, "its password (never logged)"),
     Var("SMTP_FROM", "smtp_from", str, None, "the sender, e.g. `Venture CRM <digest@fund.example>`; required with `SMTP_HOST`"),
+    # The evening digest (backend/crm/digest, docs/DIGEST.md). Its policy lives in the database; these seed it once.
+    Var("CRM_DIGEST_ENABLED", "digest_enabled", bool, None, "first boot only: whether the daily digest starts switched on (afterwards Settings → Admin decides)"),
+    Var("CRM_DIGEST_SEND_HOUR", "digest_send_hour", int, None, "first boot only: the local hour (0-23) it is sent at"),
+    Var("CRM_TIMEZONE", "timezone", str, None, "the IANA time zone the digest's hour and day are in, e.g. `Europe/Berlin`"),
 ]
 AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold",
                 "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec",
@@ -154,6 +160,9 @@ class Config:
     smtp_user: str = None
     smtp_pass: str = field(default=None, repr=False)
     smtp_from: str = None
+    digest_enabled: bool = None
+    digest_send_hour: int = None
+    timezone: str = None
     # Not from the environment: whether the secret came from CRM_SECRET_KEY.
     secret_from_env: bool = field(default=False, compare=False)
 
@@ -234,6 +243,7 @@ def _finish(config: Config) -> Config:
         changes["gmail_sa_key_path"] = Path(config.data_dir) / "secrets" / "gmail-service-account.json"
     _check_gmail(config)
     changes.update(_check_smtp(config))
+    _check_digest(config)
     return _replace(config, **changes)
 
 
@@ -263,10 +273,25 @@ def _check_gmail(config: Config) -> None:
             raise ConfigError("CRM_GMAIL_SECRET_KEY must be base64 of exactly 32 bytes") from None
 
 
+SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}  # each security's usual port
+
+
+def _check_digest(config: Config) -> None:
+    if config.digest_send_hour is not None and not 0 <= config.digest_send_hour <= 23:
+        raise ConfigError(f"CRM_DIGEST_SEND_HOUR must be an hour from 0 to 23, not {config.digest_send_hour}")
+    if config.timezone:
+        try:
+            zone(config.timezone)
+        except ValueError as exc:
+            raise ConfigError(f"CRM_TIMEZONE: {exc}") from None
+
+
 def _check_smtp(config: Config) -> dict:
     """The same rules docker_entrypoint.sh applies, for a server started without it; the port's default."""
-    if config.smtp_security not in ("starttls", "tls"):
-        raise ConfigError(f"SMTP_SECURITY must be starttls or tls, not {config.smtp_security!r}")
+    if config.smtp_security not in SMTP_PORTS:
+        raise ConfigError(f"SMTP_SECURITY must be starttls, tls or none, not {config.smtp_security!r}")
+    if config.smtp_security == "none" and config.smtp_user:
+        raise ConfigError("SMTP_SECURITY=none would send SMTP_PASS unencrypted: use starttls or tls to sign in")
     if config.digest_sender and "@" not in config.digest_sender:
         raise ConfigError(f"CRM_DIGEST_SENDER must be an email address, not {config.digest_sender!r}")
     if not config.smtp_host:
@@ -274,7 +299,7 @@ def _check_smtp(config: Config) -> dict:
     if not config.smtp_from or "@" not in config.smtp_from:
         raise ConfigError("SMTP_FROM must be a sender address (Name <digest@fund.example>) when SMTP_HOST is set")
     if config.smtp_port is None:
-        return {"smtp_port": 465 if config.smtp_security == "tls" else 587}
+        return {"smtp_port": SMTP_PORTS[config.smtp_security]}
     if not 1 <= config.smtp_port <= 65535:
         raise ConfigError(f"SMTP_PORT must be between 1 and 65535, not {config.smtp_port}")
     return {}

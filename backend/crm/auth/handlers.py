@@ -45,10 +45,14 @@ UPDATE_USER = Body(
     Field("is_active", "boolean"),
     Field("reset_password", "boolean", doc="true: issue a one-time password-reset link"),
 )
+UPDATE_ME = Body(
+    Field("display_name", max_length=120),
+    Field("digest_opt_out", "boolean", doc="true: do not send me the evening digest (admins receive it)"),
+)
 
 # What these routes answer (the OpenAPI document shows it).
 USER = obj(id=STRING, username=STRING, email=maybe(STRING), display_name=maybe(STRING), role=STRING, is_active=BOOLEAN,
-           last_login_at=maybe(STRING), created_at=STRING, updated_at=maybe(STRING), has_password=BOOLEAN)
+           digest_opt_out=BOOLEAN, last_login_at=maybe(STRING), created_at=STRING, updated_at=maybe(STRING), has_password=BOOLEAN)
 SESSION = obj(token=STRING, user=USER)
 INVITE = obj(url=STRING, token=STRING, expires_at=STRING, purpose=STRING)
 SETUP = obj(setup_required=BOOLEAN)
@@ -133,6 +137,21 @@ def login(req):
 def me(req):
     """The signed-in user."""
     return users.public(req.user)
+
+
+def update_me(req):
+    """Change your own display name or whether the evening digest is sent to you."""
+    data = req.validated(partial=True)
+    if "display_name" in data and not (data["display_name"] or "").strip():
+        raise Invalid({"display_name": "must not be blank"})
+    if "digest_opt_out" in data:
+        data["digest_opt_out"] = int(data["digest_opt_out"])
+    with transaction(req.db):
+        before = users.get(req.db, req.user["id"])
+        user = users.update(req.db, before["id"], data, by=before["id"])
+        audit.record(req.db, req, "user", user["id"], "update",
+                     audit.diff(users.public(before), users.public(user), ["display_name", "digest_opt_out"]))
+    return users.public(user)
 
 
 def logout(req):

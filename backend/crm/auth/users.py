@@ -4,7 +4,7 @@ import secrets
 
 from ..clock import iso_in, new_id, now_iso
 
-PUBLIC_COLUMNS = "id, username, email, display_name, role, is_active, last_login_at, created_at, updated_at"
+PUBLIC_COLUMNS = "id, username, email, display_name, role, is_active, digest_opt_out, last_login_at, created_at, updated_at"
 ROLES = ("admin", "member", "bot")
 
 
@@ -14,6 +14,7 @@ def public(user: dict) -> dict:
         return None
     shown = {k: user[k] for k in PUBLIC_COLUMNS.split(", ")}
     shown["is_active"] = bool(shown["is_active"])
+    shown["digest_opt_out"] = bool(shown["digest_opt_out"])
     shown["has_password"] = bool(user.get("password_hash"))
     return shown
 
@@ -58,6 +59,19 @@ def active_admin_addresses(conn) -> list:
     return [r["email"] for r in found]
 
 
+def digest_recipients(conn) -> list:
+    """Whom the evening digest goes to: the active admins' addresses, less those who opted out."""
+    found = conn.execute("SELECT lower(email) AS email FROM users WHERE role = 'admin' AND is_active = 1"
+                         " AND digest_opt_out = 0 AND email IS NOT NULL AND email != '' ORDER BY created_at, id").fetchall()
+    return [r["email"] for r in found]
+
+
+def active_people(conn) -> dict:
+    """{id: display name (else username)} of the active users who are people (not bots), earliest first."""
+    return {r["id"]: r["display_name"] or r["username"] for r in conn.execute(
+        "SELECT id, username, display_name FROM users WHERE is_active = 1 AND role != 'bot' ORDER BY created_at, id")}
+
+
 def taken(conn, username: str, email: str, except_id=None) -> dict:
     """Which of username/email already belong to another user (field → message)."""
     errors = {}
@@ -80,7 +94,7 @@ def create(conn, *, username, email, display_name, role, password_hash=None, cre
 
 
 def update(conn, user_id, changes: dict, by=None) -> dict:
-    allowed = {"display_name", "role", "is_active", "password_hash", "email", "last_login_at"}
+    allowed = {"display_name", "role", "is_active", "password_hash", "email", "last_login_at", "digest_opt_out"}
     assert set(changes) <= allowed, set(changes) - allowed
     if changes:
         assignments = ", ".join(f"{name} = ?" for name in changes)

@@ -60,3 +60,10 @@ def known_addresses(conn) -> list:
         addresses = [contact["email"], *json.loads(contact["other_emails"] or "[]")]
         found += [(a.lower(), contact["id"], contact["organization_id"]) for a in addresses if a]
     return found
+
+
+def live_names(conn, ids) -> dict:
+    """{id: "First Last"} of the live contacts among `ids` (a deleted one is left out)."""
+    ids = [i for i in set(ids) if i]
+    return {r["id"]: f"{r['first_name']} {r['last_name']}".strip()
+            for r in records.live_rows(conn, "contacts", ids, "id, first_name, last_name")}

@@ -9,7 +9,8 @@ Cc, no Bcc, no caller's header), so Gmail and the SMTP server see no one else.
 
 Transport: Gmail (users.messages.send with the gmail.compose scope, impersonating
 CRM_DIGEST_SENDER or else the first active admin) when capture is on; when Google refuses that
-delegation, SMTP (SMTP_HOST ..., STARTTLS or TLS, the certificate verified) if it is configured.
+delegation, SMTP (SMTP_HOST ..., STARTTLS or TLS with the certificate verified, or `none` for a
+relay on a trusted network, never with a password) if it is configured.
 Any other Gmail failure is not retried by SMTP: the mail may have gone, and twice is worse than
 late. Failures are logged and raised as one `MailError` in plain words, never with a password,
 a token or the mail's text.
@@ -35,11 +36,12 @@ SMTP_TIMEOUT = 30  # seconds
 
 
 class MailError(Exception):
-    """Mail was not sent; `.message` says why in plain words (no credential, no mail text)."""
+    """Mail was not sent; `.message` says why in plain words (no credential, no mail text).
+    `.maybe_sent`: the transport failed mid-call, so the mail may have gone all the same."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, maybe_sent: bool = False):
         super().__init__(message)
-        self.message = message
+        self.message, self.maybe_sent = message, maybe_sent
 
 
 class RecipientRefused(MailError):
@@ -69,11 +71,18 @@ def send_internal(conn, config, recipients, subject: str, text: str, html: str |
                 raise MailError(f"Gmail cannot send as {sender} ({exc.message}) and SMTP_HOST is not set") from None
         except GmailError as exc:
             log.warning("internal mail: Gmail did not send it (%s)", exc.message)
-            raise MailError(f"Gmail did not send the mail: {exc.message}") from None
+            # A refusal (4xx) sent nothing; without an answer, or with a server error, it may have gone.
+            maybe_sent = exc.status is None or exc.status >= 500
+            raise MailError(f"Gmail did not send the mail: {exc.message}", maybe_sent) from None
     if not config.smtp_host:
         raise MailError("no way to send mail: Gmail capture is off and SMTP_HOST is not set")
     _send_smtp(config, to, _message(config.smtp_from, to, subject, text, html))
     return "smtp"
+
+
+def transports(config, gmail) -> list:
+    """The transports this server would try, in order: "gmail" (capture on), "smtp" (SMTP_HOST set)."""
+    return [name for name, ready in (("gmail", gmail is not None), ("smtp", bool(config.smtp_host))) if ready]
 
 
 def check_recipients(conn, recipients) -> list:

@@ -250,6 +250,26 @@ def contact_addresses(conn) -> list:
         " WHERE c.deleted_at IS NULL AND c.email IS NOT NULL AND c.email != '' AND i.archived_at IS NULL")]
 
 
+def investors_with_open_interest(conn, today: str, contact_ids=(), organization_ids=()) -> list:
+    """Live investors outside the graveyard with something still open: a commitment to a fund
+    that has not closed by `today` (YYYY-MM-DD), or an open classic opportunity of their
+    organization or one of their contacts (the ids given). id, name, committed (the open sum)."""
+    found = conn.execute(
+        "SELECT i.id, i.name, i.organization_id, (SELECT sum(c.amount) FROM fundraising_commitments c"
+        "   JOIN fundraising_funds f ON f.id = c.fund_id AND f.deleted_at IS NULL"
+        "   AND (f.close_date IS NULL OR f.close_date = '' OR f.close_date >= ?)"
+        "   WHERE c.investor_id = i.id AND c.amount > 0) AS committed"
+        " FROM fundraising_investors i WHERE i.archived_at IS NULL AND i.graveyard = 0", (today,)).fetchall()
+    people = {}
+    if contact_ids:
+        for r in conn.execute("SELECT investor_id, contact_id FROM fundraising_contacts"
+                              " WHERE deleted_at IS NULL AND contact_id IS NOT NULL"):
+            if r["contact_id"] in contact_ids:
+                people[r["investor_id"]] = True
+    return [{"id": r["id"], "name": r["name"], "committed": r["committed"] or 0}
+            for r in found if r["committed"] or r["organization_id"] in organization_ids or r["id"] in people]
+
+
 def investors_of_organizations(conn) -> list:
     """(organization id, investor id) for live investors linked to a classic organization."""
     return [(r["organization_id"], r["id"]) for r in conn.execute(

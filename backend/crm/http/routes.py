@@ -12,6 +12,7 @@ from ..backups import handlers as backups
 from ..communications import handlers as communications
 from ..contacts import handlers as contacts
 from ..contacts import transfer
+from ..digest import handlers as digest
 from ..email import handlers as email
 from ..feature_requests import handlers as feature_requests
 from ..fundraising import handlers as grid
@@ -63,6 +64,7 @@ ROUTES = [
     route("POST", "/api/auth/login", auth.login, "public", auth.LOGIN, returns=one(auth.SESSION)),
     route("POST", "/api/auth/accept-invite", auth.accept_invite, "public", auth.ACCEPT_INVITE, returns=one(auth.SESSION)),
     route("GET", "/api/auth/me", auth.me, "any", returns=one(auth.USER)),
+    route("PATCH", "/api/me", auth.update_me, "user", auth.UPDATE_ME, returns=one(auth.USER)),
     route("POST", "/api/auth/logout", auth.logout, "any", returns=one(auth.SIGNED_OUT)),
     route("POST", "/api/auth/change-password", auth.change_password, "user", auth.CHANGE_PASSWORD, returns=one(auth.SESSION)),
     route("GET", "/api/users", auth.list_users, "user", query=PAGE, returns=page(auth.USER)),
@@ -205,6 +207,14 @@ ROUTES = [
     route("POST", "/api/email/drafts", email.create_draft, "user", email.DRAFT_BODY, returns=created(email.DRAFT)),
     route("GET", "/api/email/drafts", email.list_drafts, "user", query=PAGE + (
         Query("all", "flag", "1: everyone's drafts (admins)"),), returns=page(email.DRAFT)),
+    # The evening digest (admins; the only routes that send mail, and only to active admins)
+    route("GET", "/api/admin/digest/policy", digest.get_policy, "admin", returns=one(digest.POLICY_SHOWN)),
+    route("PATCH", "/api/admin/digest/policy", digest.update_policy, "admin", digest.POLICY,
+          returns=one(digest.POLICY_SHOWN)),
+    route("GET", "/api/admin/digest/status", digest.status, "admin", returns=one(digest.STATUS)),
+    route("GET", "/api/admin/digest/preview", digest.preview, "admin", returns=one(digest.PREVIEW)),
+    route("POST", "/api/admin/digest/send-now", digest.send_now, "admin", returns=one(digest.SENT)),
+    route("POST", "/api/admin/digest/test-email", digest.test_email, "admin", digest.TEST_EMAIL, returns=one(digest.TESTED)),
     # Administration
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET, returns=one(reset.DONE)),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (

@@ -5,6 +5,7 @@ from ..validation import Body, Field
 
 # In pipeline order; enforced on every write, not only on the stage route.
 PIPELINE_STAGES = ("prospect", "contacted", "meeting", "due_diligence", "soft_commit", "committed", "closed", "lost")
+OPEN_STAGES = PIPELINE_STAGES[:-2]  # neither closed nor lost
 AMOUNT = dict(type="number", min=0, nullable=True)
 
 OPPORTUNITY = records.Kind(
@@ -29,3 +30,12 @@ OPPORTUNITY = records.Kind(
     search_related=(("contact_id", CONTACT),),
     references={"contact_id": "contacts", "organization_id": "organizations", "owner_id": "users"},
 )
+
+
+def open_parties(conn) -> tuple:
+    """(contact ids, organization ids) of live opportunities still open (neither closed nor lost)."""
+    found = conn.execute(
+        f"SELECT o.contact_id, o.organization_id FROM opportunities o JOIN contacts c ON c.id = o.contact_id"
+        f" WHERE o.deleted_at IS NULL AND c.deleted_at IS NULL AND o.stage IN ({','.join('?' * len(OPEN_STAGES))})",
+        OPEN_STAGES).fetchall()
+    return {r["contact_id"] for r in found}, {r["organization_id"] for r in found if r["organization_id"]}

@@ -76,3 +76,9 @@ def known_domains(conn) -> list:
     """(domain, organization id) for every live organization with a domain."""
     return [(r["domain"], r["id"]) for r in conn.execute(
         "SELECT id, domain FROM organizations WHERE deleted_at IS NULL AND domain IS NOT NULL")]
+
+
+def live_names(conn, ids) -> dict:
+    """{id: name} of the live organizations among `ids` (a deleted one is left out)."""
+    ids = [i for i in set(ids) if i]
+    return {r["id"]: r["name"] for r in records.live_rows(conn, "organizations", ids, "id, name")}
