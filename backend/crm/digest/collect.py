@@ -89,6 +89,8 @@ def collect(conn, since: datetime, until: datetime, cold_after_days: int, today:
     mails = _mails(conn, since, until)
     seen = window.sightings(conn, list(mails))
     people = _people(conn, mails, seen)
+    held = {s["email_id"] for s in seen if s["user_id"] in people}
+    mails = {i: m for i, m in mails.items() if i in held}  # mail only deactivated members hold is not the team's
     investors = _team_view(mails, seen, people)
     cold, more = going_cold(conn, until, cold_after_days, today, people)
     return Activity(since, until, list(people.values()), investors, cold, more, len(mails), cold_after_days)
@@ -152,8 +154,6 @@ def _team_view(mails: dict, seen: list, people: dict) -> list:
             holders.setdefault(sighting["email_id"], set()).add(people[sighting["user_id"]].name)
     team = {}
     for mail in mails.values():
-        if mail.id not in holders:  # only deactivated members hold it
-            continue
         for key, name in mail.parties:
             dealings = team.setdefault(key, Dealings(name))
             dealings.sent += mail.outbound
@@ -170,13 +170,13 @@ def going_cold(conn, now: datetime, cold_after_days: int, today: str, people: di
         return [], 0
     open_contacts, open_organizations = open_parties(conn)
     candidates = investors_with_open_interest(conn, today, open_contacts, open_organizations)
-    last = window.last_contact(conn, [c["id"] for c in candidates])
+    last = window.last_contact(conn, [c["id"] for c in candidates], iso(now))
     cutoff = iso(now - timedelta(days=cold_after_days))
     cold = {c["id"]: Cold(c["id"], c["name"] or "(unnamed investor)", c["committed"], last.get(c["id"]),
                           _days_since(now, last.get(c["id"])), None)
             for c in candidates if last.get(c["id"]) is None or last[c["id"]] < cutoff}
     best = {}
-    for t in window.team_contact(conn, list(cold), iso(now - CONNECTION_WINDOW)):
+    for t in window.team_contact(conn, list(cold), iso(now - CONNECTION_WINDOW), iso(now)):
         if t["user_id"] not in people:
             continue
         score = t["sent"] + t["received"] + min(t["sent"], t["received"])  # both ways counts more than one way

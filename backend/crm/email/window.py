@@ -52,19 +52,19 @@ def links(conn, email_ids: list) -> list:
     return found
 
 
-def last_contact(conn, investor_ids) -> dict:
-    """{grid investor id: when the latest listed email with them was sent}, for those that have one."""
+def last_contact(conn, investor_ids, until: str) -> dict:
+    """{grid investor id: when the latest listed email with them up to `until` was sent}, for those that have one."""
     found = {}
     for chunk in _chunks(list(investor_ids)):
         found.update((r["investor_id"], r["at"]) for r in rows(conn, f"""
             SELECT i.investor_id, max(a.sent_at) AS at
-            FROM email_activity_investors i JOIN email_activity a ON a.email_id = i.email_id
-            WHERE i.investor_id IN ({','.join('?' * len(chunk))}) GROUP BY i.investor_id""", chunk))
+            FROM email_activity_investors i JOIN email_activity a ON a.email_id = i.email_id AND a.sent_at <= ?
+            WHERE i.investor_id IN ({','.join('?' * len(chunk))}) GROUP BY i.investor_id""", (until, *chunk)))
     return found
 
 
-def team_contact(conn, investor_ids, since: str) -> list:
-    """Per grid investor and team member, the listed emails since `since` their mailboxes hold:
+def team_contact(conn, investor_ids, since: str, until: str) -> list:
+    """Per grid investor and team member, the listed emails sent in (since, until] their mailboxes hold:
     investor_id, user_id, sent (in their Sent), received, last_at."""
     found = []
     for chunk in _chunks(list(investor_ids)):
@@ -72,11 +72,11 @@ def team_contact(conn, investor_ids, since: str) -> list:
             SELECT i.investor_id, acc.user_id, sum(m.is_sent) AS sent, count(*) - sum(m.is_sent) AS received,
                    max(x.sent_at) AS last_at
             FROM email_activity_investors i
-            JOIN email_activity x ON x.email_id = i.email_id AND x.sent_at > ?
+            JOIN email_activity x ON x.email_id = i.email_id AND x.sent_at > ? AND x.sent_at <= ?
             JOIN email_account_messages m ON m.email_id = i.email_id AND m.deleted_at IS NULL
             JOIN email_accounts acc ON acc.id = m.account_id
             WHERE i.investor_id IN ({','.join('?' * len(chunk))})
-            GROUP BY i.investor_id, acc.user_id""", (since, *chunk))
+            GROUP BY i.investor_id, acc.user_id""", (since, until, *chunk))
     return found
 
 
