@@ -68,7 +68,10 @@ if [ -n "${SMTP_HOST:-}" ]; then
   case "$SMTP_SECURITY" in
     tls) SMTP_PORT="${SMTP_PORT:-465}" ;;
     starttls) SMTP_PORT="${SMTP_PORT:-587}" ;;
-    *) fail "SMTP_SECURITY must be tls or starttls, not '$SMTP_SECURITY'" ;;
+    none)  # a relay on a trusted network: never with a password in the clear
+      SMTP_PORT="${SMTP_PORT:-25}"
+      [ -z "${SMTP_USER:-}" ] || fail "SMTP_SECURITY=none would send SMTP_PASS unencrypted: use starttls or tls to sign in" ;;
+    *) fail "SMTP_SECURITY must be tls, starttls or none, not '$SMTP_SECURITY'" ;;
   esac
   case "$SMTP_PORT" in
     ''|*[!0-9]*) fail "SMTP_PORT must be a port number, not '$SMTP_PORT'" ;;

@@ -238,6 +238,8 @@ def test_smtp_disabled_in_the_package_ignores_files(boot, tmp_path):
 def test_smtp_port_defaults_follow_the_security(boot, tmp_path):
     env = boot(tmp_path / "data", SMTP_HOST="smtp.fund.example", SMTP_SECURITY="tls", SMTP_FROM="d@fund.example").environ()
     assert env["SMTP_PORT"] == "465"
+    env = boot(tmp_path / "data", SMTP_HOST="relay.fund.example", SMTP_SECURITY="none", SMTP_FROM="d@fund.example").environ()
+    assert (env["SMTP_PORT"], env["SMTP_SECURITY"]) == ("25", "none")
 
 
 # --- bad configuration: one clear line, nothing started ------------------------
@@ -254,8 +256,10 @@ BAD_CONFIGURATIONS = [
     ("short kept secret", lambda d: (d.mkdir(), (d / ".crm-secret").write_text("short\n")), {}, "at least 32 characters"),
     ("smtp port not a number", None, {"SMTP_HOST": "h", "SMTP_FROM": "a@b.example", "SMTP_PORT": "smtp"}, "SMTP_PORT must be a port number"),
     ("smtp port out of range", None, {"SMTP_HOST": "h", "SMTP_FROM": "a@b.example", "SMTP_PORT": "70000"}, "between 1 and 65535"),
-    ("smtp security unknown", None, {"SMTP_HOST": "h", "SMTP_FROM": "a@b.example", "SMTP_SECURITY": "ssl"}, "SMTP_SECURITY must be tls or starttls"),
+    ("smtp security unknown", None, {"SMTP_HOST": "h", "SMTP_FROM": "a@b.example", "SMTP_SECURITY": "ssl"}, "SMTP_SECURITY must be tls, starttls or none"),
     ("smtp without a sender", None, {"SMTP_HOST": "h"}, "SMTP_FROM must be a sender address"),
+    ("smtp password in the clear", None, {"SMTP_HOST": "h", "SMTP_FROM": "a@b.example", "SMTP_SECURITY": "none",
+                                          "SMTP_USER": "u"}, "would send SMTP_PASS unencrypted"),
     ("digest sender not an address", None, {"CRM_DIGEST_SENDER": "partners"}, "CRM_DIGEST_SENDER must be an email address"),
     ("gmail key not json", lambda d: bad_key(d, "{not json"), {"CRM_GMAIL_WORKSPACE_DOMAIN": "fund.example"}, "is not readable JSON"),
     ("gmail key of the wrong type", lambda d: bad_key(d, json.dumps({**SERVICE_ACCOUNT, "type": "authorized_user"})),
