@@ -16,8 +16,8 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
                                  status_code_conformance)
 
 from conftest import serving
-from email_helpers import DOMAIN, capture_config, grant
-from fakes.google import FakeGoogle
+from email_helpers import DOMAIN, capture_config
+from fakes.google import COMPOSE, READONLY, FakeGoogle
 from crm.http.routes import ROUTES
 from crm.validation import Body
 
@@ -33,13 +33,14 @@ CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [(m, p, Gener
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A server with a little of everything, so generated requests meet real records too; Gmail
-    capture is on, against the stand-in Google, so the /api/email routes answer for real."""
+    capture is on, against the stand-in Google, so the /api/email routes answer for real, and the
+    admin's mailbox may send (gmail.compose), so the digest's sending routes do too."""
     data = tmp_path_factory.mktemp("conformance")
     with FakeGoogle() as google:
         google.write_key_file(data / "sa.json")
         with serving(data, seed_demo_data=True, **capture_config(google, data / "sa.json")) as server:
             admin = server.register_admin()
-            grant(google, "admin@" + DOMAIN)
+            google.grant("admin@" + DOMAIN, [READONLY, COMPOSE])
             r = admin.post("/api/fundraising/backup", {"kind": "grid"})
             assert r.status_code == 201, r.text
             assert admin.post("/api/email/accounts/enroll-all").status_code == 200
