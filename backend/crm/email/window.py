@@ -16,7 +16,7 @@ def emails_captured(conn, since: str, until: str, sent_after: str) -> list:
     """The window's emails, oldest first: id, subject, snippet, body (its first BODY_CHARS),
     from_email, from_name, sent_at, outbound (from one of our mailboxes: the email's direction)."""
     return rows(conn, """
-        WITH recent AS (
+        WITH recent AS MATERIALIZED (  -- else SQLite inlines it and finds each first sighting twice
             SELECT a.email_id, a.sent_at, a.outbound, (SELECT min(m.seen_at) FROM email_account_messages m
                                                        WHERE m.email_id = a.email_id AND m.deleted_at IS NULL) AS first_seen
             FROM email_activity a WHERE a.sent_at > ?)
