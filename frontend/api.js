@@ -30,7 +30,16 @@ export function unauthorized() {
 }
 
 /** `quiet`: a 401 is only thrown, not turned into a sign-out (for background calls such as presence). */
-export async function api(method, url, body, { quiet = false } = {}) {
+export async function api(method, url, body, options = {}) {
+  return (await request(method, url, body, options)).data;
+}
+
+/** A list route's whole answer: {data, total, limit, offset}. */
+export async function apiPage(url, options = {}) {
+  return request("GET", url, undefined, options);
+}
+
+async function request(method, url, body, { quiet = false } = {}) {
   const hadToken = Boolean(token());
   const headers = authHeaders(body === undefined ? {} : { "Content-Type": "application/json" });
   const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -39,5 +48,5 @@ export async function api(method, url, body, { quiet = false } = {}) {
     if (response.status === 401 && hadToken && !quiet) unauthorized();
     throw new ApiError(response.status, payload);
   }
-  return payload.data;
+  return payload;
 }

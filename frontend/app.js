@@ -1,4 +1,6 @@
 // Entry point and router: pages are chosen by URL path and changed with history.pushState.
+// PAGES is the one table of signed-in pages: its path, the sidebar's label, who may see it, and
+// the module's mount(root, ctx). A path ending in "/" also takes an id after it (ctx.id).
 import { api, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
@@ -6,6 +8,12 @@ import * as auth from "./pages/auth.js";
 import * as contactPage from "./pages/contact.js";
 import * as gridPage from "./pages/grid.js";
 import { mentionsWidget } from "./widgets/mentions.js";
+
+const PAGES = [
+  { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
+  { path: ROUTES.contact, mount: contactPage.mount, name: "contact" },
+  { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
+];
 
 const root = document.querySelector(SEL.app);
 let current = null;   // the mounted page's unmount function
@@ -33,6 +41,23 @@ async function signOut() {
   navigate(ROUTES.login, { replace: true });
 }
 
+function sidebar(page) {
+  const shown = PAGES.filter((p) => p.nav && (!p.admin || me.role === "admin"));
+  const toggle = h("button.sidebar-toggle", { type: "button", "aria-label": "Collapse the sidebar",
+    "aria-expanded": "true", onclick: () => setSidebar(document.body.dataset.sidebar === "rail" ? "open" : "rail") }, "☰");
+  return h("aside.sidebar", { "aria-label": "Sections" }, toggle, h("nav", {},
+    ...shown.map((p) => h("a", { href: p.path, dataset: { link: "", initial: p.nav[0] }, title: p.nav,
+      "aria-current": page === p.name ? "page" : null }, h("span.label", {}, p.nav)))));
+}
+
+// The sidebar is a narrow rail below 1400 px unless the reader opened it (remembered per browser).
+function setSidebar(mode) {
+  if (mode) localStorage.setItem(STORAGE.sidebar, mode);
+  const chosen = localStorage.getItem(STORAGE.sidebar) || (innerWidth >= 1400 ? "open" : "rail");
+  document.body.dataset.sidebar = chosen;
+  document.querySelector(".sidebar-toggle")?.setAttribute("aria-expanded", String(chosen === "open"));
+}
+
 function shell(page) {
   const menu = h("details.user-menu", {},
     h("summary", { "aria-label": "Account menu" }, h("span.avatar.me", {}, initials(me)), h("span", {}, me.display_name || me.username)),
@@ -41,14 +66,21 @@ function shell(page) {
       h("button", { type: "button", role: "menuitem", onclick: signOut }, "Sign out")));
   const header = h("header.topbar", {},
     h("a.brand", { href: ROUTES.grid, dataset: { link: "" } }, "Venture CRM"),
-    h("nav", { "aria-label": "Sections" }, h("a", { href: ROUTES.grid, dataset: { link: "" }, "aria-current": page === "grid" ? "page" : null }, "Fundraising")),
     h("div.presence", { "aria-label": "People in the grid" }),
     mentionsWidget({ navigate }),
     menu);
   const body = h("div.page", {});
-  root.replaceChildren(header, body);
+  root.replaceChildren(header, h("div.frame", {}, sidebar(page), body));
   root.className = "signed-in";
+  setSidebar();
   return body;
+}
+
+function pageFor(path) {
+  const exact = PAGES.find((p) => p.path === path);
+  if (exact) return { page: exact };
+  const prefixed = PAGES.find((p) => p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
+  return prefixed ? { page: prefixed, id: decodeURIComponent(path.slice(prefixed.path.length)) } : {};
 }
 
 async function render() {
@@ -84,16 +116,14 @@ async function render() {
     history.replaceState(null, "", ROUTES.grid);
     return render();
   }
-  if (path === ROUTES.account) {
-    current = auth.changePassword(shell("account"), ctx);
-    return;
+  let { page, id } = pageFor(path);
+  if (page?.admin && me.role !== "admin") page = null;  // the server refuses anyway; show the grid instead
+  if (!page) {
+    history.replaceState(null, "", ROUTES.grid);
+    page = PAGES[0];
   }
-  if (path.startsWith(ROUTES.contact) && path.length > ROUTES.contact.length) {
-    current = contactPage.mount(shell("contact"), { ...ctx, me, id: decodeURIComponent(path.slice(ROUTES.contact.length)) });
-    return;
-  }
-  if (path !== ROUTES.grid) history.replaceState(null, "", ROUTES.grid);
-  current = gridPage.mount(shell("grid"), { ...ctx, me });
+  document.title = page.nav ? `${page.nav} · Venture CRM` : "Venture CRM";
+  current = page.mount(shell(page.name), { ...ctx, me, id });
 }
 
 // Links marked data-link change the page without a reload.

@@ -5,6 +5,7 @@ export const STORAGE = {
   token: "crm.token",             // sessionStorage: a tab's sign-in ends with the tab
   pendingOps: "crm.pending-ops",  // sessionStorage: unsaved edits survive a 401 or reload
   afterSignIn: "crm.after-sign-in",
+  sidebar: "crm.sidebar",         // localStorage: "open" or "rail"
 };
 
 export const ROUTES = {
