@@ -8,6 +8,7 @@ import * as auth from "./pages/auth.js";
 import * as contactPage from "./pages/contact.js";
 import * as gridPage from "./pages/grid.js";
 import { mentionsWidget } from "./widgets/mentions.js";
+import { searchBox } from "./widgets/search.js";
 
 const PAGES = [
   { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
@@ -18,6 +19,7 @@ const PAGES = [
 const root = document.querySelector(SEL.app);
 let current = null;   // the mounted page's unmount function
 let me = null;        // the signed-in user, fetched once per token
+let features = null;  // what the server has switched on (GET /api/features), fetched with `me`
 
 export function navigate(path, { replace = false } = {}) {
   if (replace) history.replaceState(null, "", path);
@@ -43,7 +45,7 @@ async function signOut() {
 
 function sidebar(page) {
   const shown = PAGES.filter((p) => p.nav && (!p.admin || me.role === "admin"));
-  const toggle = h("button.sidebar-toggle", { type: "button", "aria-label": "Collapse the sidebar",
+  const toggle = h("button.sidebar-toggle", { type: "button", "aria-label": "Sidebar",
     "aria-expanded": "true", onclick: () => setSidebar(document.body.dataset.sidebar === "rail" ? "open" : "rail") }, "☰");
   return h("aside.sidebar", { "aria-label": "Sections" }, toggle, h("nav", {},
     ...shown.map((p) => h("a", { href: p.path, dataset: { link: "", initial: p.nav[0] }, title: p.nav,
@@ -66,6 +68,7 @@ function shell(page) {
       h("button", { type: "button", role: "menuitem", onclick: signOut }, "Sign out")));
   const header = h("header.topbar", {},
     h("a.brand", { href: ROUTES.grid, dataset: { link: "" } }, "Venture CRM"),
+    searchBox({ me, navigate, features: features || {} }),
     h("div.presence", { "aria-label": "People in the grid" }),
     mentionsWidget({ navigate }),
     menu);
@@ -87,14 +90,16 @@ async function render() {
   current?.();
   current = null;
   const path = location.pathname;
-  const ctx = { navigate, signedIn, signOut };
+  const ctx = { navigate, signedIn, signOut, get features() { return features; } };
   if (path === ROUTES.acceptInvite) {
     root.className = "signed-out";
     current = auth.acceptInvite(root, ctx, new URLSearchParams(location.hash.slice(1)).get("token"));
     return;
   }
-  if (token() && !me) {
-    try { me = await api("GET", API.me); } catch { setToken(null); }
+  if (token() && !(me && features)) {
+    try {
+      [me, features] = await Promise.all([me || api("GET", API.me), api("GET", API.features)]);
+    } catch { setToken(null); me = null; }
   }
   if (!token()) {
     me = null;

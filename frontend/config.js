@@ -22,6 +22,7 @@ export const API = {
   register: "/api/auth/register",
   login: "/api/auth/login",
   me: "/api/auth/me",
+  features: "/api/features",
   logout: "/api/auth/logout",
   changePassword: "/api/auth/change-password",
   acceptInvite: "/api/auth/accept-invite",

@@ -493,3 +493,12 @@ def test_the_whole_grid_save_takes_a_larger_body_but_only_from_a_signed_in_user(
     assert b"Connection: close" in reply
     # And the small limit still holds everywhere else.
     assert admin.post("/api/fundraising/views", raw=b"x" * 3000, headers=JSON).status_code == 413
+
+
+def test_features_say_what_is_switched_on_to_signed_in_users_only(make_server):
+    server = make_server(smtp_host="127.0.0.1", smtp_port=2525, smtp_security="none", smtp_from="d@fund.example")
+    admin = server.register_admin()
+    assert admin.get("/api/features").json()["data"] == {"email_capture": False, "local_model": False, "smtp": True}
+    assert server.client().get("/api/features").status_code == 401
+    member = server.add_user(admin, "maria")
+    assert member.get("/api/features").status_code == 200

@@ -58,6 +58,7 @@ ROUTES = [
     route("GET", "/api/health", system.health, "public", returns=one(system.STATUS)),
     route("GET", "/api/ready", system.ready, "public", returns=one(system.STATUS)),
     route("GET", "/api/openapi.json", system.openapi, "public", returns=bare(system.DOCUMENT)),
+    route("GET", "/api/features", system.features, "user", returns=one(system.FEATURES)),
     # Sign-in and users
     route("GET", "/api/bootstrap/status", auth.bootstrap_status, "public", returns=one(auth.SETUP)),
     route("POST", "/api/auth/register", auth.register, "public", auth.REGISTER, returns=created(auth.SESSION)),

@@ -1,10 +1,11 @@
-"""Liveness, readiness and the API document."""
+"""Liveness, readiness, what is switched on, and the API document."""
 from ..db import migrate
 from ..http.openapi import build_document
 from ..http.responses import json_response
-from ..shapes import OBJECT, STRING, obj
+from ..shapes import BOOLEAN, OBJECT, STRING, obj
 
 STATUS = obj(status=STRING)
+FEATURES = obj(email_capture=BOOLEAN, local_model=BOOLEAN, smtp=BOOLEAN)
 DOCUMENT = obj(openapi=STRING, info=OBJECT, paths=OBJECT)
 
 
@@ -23,6 +24,13 @@ def ready(req):
     if waiting:
         return json_response({"error": "migrations pending", "pending": waiting}, status=503)
     return {"status": "ready"}
+
+
+def features(req):
+    """What this server has switched on, so the browser asks only for what answers (never a setting's value)."""
+    config = req.config
+    return {"email_capture": req.app.email is not None, "local_model": bool(config.spark_base_url),
+            "smtp": bool(config.smtp_host)}
 
 
 def openapi(req):
