@@ -39,11 +39,22 @@ export async function apiPage(url, options = {}) {
   return request("GET", url, undefined, options);
 }
 
+// While any request is out, <html data-busy>: the stylesheet shows a progress bar after a moment,
+// and tests and the page benchmark wait for it to go.
+let inflight = 0;
+const busy = (change) => document.documentElement.toggleAttribute("data-busy", (inflight += change) > 0);
+
 async function request(method, url, body, { quiet = false } = {}) {
   const hadToken = Boolean(token());
   const headers = authHeaders(body === undefined ? {} : { "Content-Type": "application/json" });
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const payload = await response.json().catch(() => ({}));
+  busy(+1);
+  let response, payload;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    payload = await response.json().catch(() => ({}));
+  } finally {
+    busy(-1);
+  }
   if (!response.ok) {
     if (response.status === 401 && hadToken && !quiet) unauthorized();
     throw new ApiError(response.status, payload);
