@@ -62,14 +62,15 @@ function setSidebar(mode) {
 
 function shell(page) {
   const menu = h("details.user-menu", {},
-    h("summary", { "aria-label": "Account menu" }, h("span.avatar.me", {}, initials(me)), h("span", {}, me.display_name || me.username)),
+    h("summary", {}, h("span.avatar.me", { "aria-hidden": "true" }, initials(me)), h("span", {}, me.display_name || me.username),
+      h("span.sr-only", {}, " (account menu)")),
     h("div.menu", { role: "menu" },
       h("a", { href: ROUTES.account, role: "menuitem", dataset: { link: "" } }, "Change password"),
       h("button", { type: "button", role: "menuitem", onclick: signOut }, "Sign out")));
   const header = h("header.topbar", {},
     h("a.brand", { href: ROUTES.grid, dataset: { link: "" } }, "Venture CRM"),
     searchBox({ me, navigate, features: features || {} }),
-    h("div.presence", { "aria-label": "People in the grid" }),
+    h("div.presence", { role: "group", "aria-label": "People in the grid" }),
     mentionsWidget({ navigate }),
     menu);
   const body = h("div.page", {});

@@ -356,6 +356,7 @@ export function mount(root, { me }) {
     const built = new Promise((resolve) => table.on("tableBuilt", resolve));
     table.on("tableBuilt", () => {
       gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
+      gridEl.querySelector(".tabulator-table")?.setAttribute("role", "presentation");  // so the rows are the rowgroup's own
       fillHandle(grid, record);
       grid.emit("tableBuilt");
     });
