@@ -1,6 +1,6 @@
 // Entry point and router: pages are chosen by URL path and changed with history.pushState.
 // PAGES is the one table of signed-in pages: its path, the sidebar's label, who may see it, and
-// the module's mount(root, ctx). A path ending in "/" also takes an id after it (ctx.id).
+// the module's mount(root, ctx). A path ending in "/" (but "/" itself) also takes an id after it (ctx.id).
 import { api, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
@@ -84,7 +84,7 @@ function shell(page) {
 function pageFor(path) {
   const exact = PAGES.find((p) => p.path === path);
   if (exact) return { page: exact };
-  const prefixed = PAGES.find((p) => p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
+  const prefixed = PAGES.find((p) => p.path !== "/" && p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
   return prefixed ? { page: prefixed, id: decodeURIComponent(path.slice(prefixed.path.length)) } : {};
 }
 
