@@ -151,7 +151,8 @@ function boardMode(section, status) {
     } catch (error) {
       if (stopped) return;
       o.stage = before;
-      status.textContent = `Could not move ${nameOf(o)} to ${STAGE_LABELS[stage]}: ${error.message}. It is back in ${STAGE_LABELS[before]}.`;
+      const why = error.status === 404 ? "it was deleted meanwhile (reload the board)" : error.message;
+      status.textContent = `Could not move ${nameOf(o)} to ${STAGE_LABELS[stage]}: ${why}. It is back in ${STAGE_LABELS[before]}.`;
       status.classList.add("error");
     }
     redraw(id);

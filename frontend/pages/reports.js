@@ -68,10 +68,10 @@ function figures(d) {
 }
 
 function table(caption, heads, rows) {
-  return h("table.list.report-table", {}, h("caption", {}, caption),
+  return h("div.list-scroll", {}, h("table.list.report-table", {}, h("caption", {}, caption),
     h("thead", {}, h("tr", {}, ...heads.map((head, i) => h(i ? "th.num" : "th", { scope: "col" }, head)))),
     h("tbody", {}, ...(rows.length ? rows.map((cells) => h("tr", {}, ...cells.map((c, i) => (i ? h("td.num", {}, c) : h("th", { scope: "row" }, c)))))
-      : [h("tr.empty", {}, h("td", { colSpan: heads.length }, "Nothing yet."))])));
+      : [h("tr.empty", {}, h("td", { colSpan: heads.length }, "Nothing yet."))]))));
 }
 
 function pipeline(stages) {

@@ -12,10 +12,10 @@ function s(tag, attrs = {}, ...children) {
 
 /** Horizontal bars: items [{label, value, text}] (text is the shown value), one row each. */
 export function barChart(items, { label, className = "" } = {}) {
-  const row = 28, labelWidth = 130, valueWidth = 150, barWidth = 420;
+  const row = 26, labelWidth = 110, valueWidth = 140, barWidth = 300;
   const width = labelWidth + barWidth + valueWidth, height = Math.max(row, items.length * row);
   const max = Math.max(0, ...items.map((i) => Number(i.value) || 0));
-  const svg = s("svg", { class: `chart bar-chart ${className}`.trim(), viewBox: `0 0 ${width} ${height}`, role: "img",
+  const svg = s("svg", { class: `chart bar-chart ${className}`.trim(), viewBox: `0 0 ${width} ${height}`, width, role: "img",
     "aria-label": `${label}: ${items.map((i) => `${i.label} ${i.text}`).join("; ")}` });
   items.forEach((item, n) => {
     const y = n * row;
@@ -33,7 +33,7 @@ export function columnChart(items, { label, className = "" } = {}) {
   const height = 180, bottom = 36, top = 18, slot = 44;
   const width = Math.max(slot, items.length * slot);
   const max = Math.max(0, ...items.map((i) => Number(i.value) || 0));
-  const svg = s("svg", { class: `chart column-chart ${className}`.trim(), viewBox: `0 0 ${width} ${height}`, role: "img",
+  const svg = s("svg", { class: `chart column-chart ${className}`.trim(), viewBox: `0 0 ${width} ${height}`, width, role: "img",
     "aria-label": `${label}: ${items.map((i) => `${i.label} ${i.text}`).join("; ")}` });
   const room = height - bottom - top;
   svg.append(s("line", { class: "axis", x1: 0, x2: width, y1: height - bottom, y2: height - bottom }));

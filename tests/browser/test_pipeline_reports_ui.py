@@ -2,6 +2,8 @@
 opportunity editor, and the reports dashboard. Data goes in through the real API."""
 from datetime import datetime, timedelta, timezone
 
+from playwright.sync_api import expect
+
 from .browser_helpers import OUTPUT, eventually
 
 PASSWORD = "correct horse battery"
@@ -159,12 +161,13 @@ def test_list_view_and_the_opportunity_editor(pages, server, admin):
     page.get_by_label("Fund", exact=True).fill("Fund V")
     page.get_by_label("Expected amount (USD)").fill("-5")
     page.get_by_role("button", name="Create opportunity").click()
-    page.wait_for_function("document.querySelector('#contact-picker-error').textContent.length > 0")
-    page.get_by_label("Contact", exact=True).fill("Okafor")
+    expect(page.locator("#contact-picker-error")).not_to_be_empty()
+    expect(page.get_by_role("searchbox", name="Contact", exact=True)).to_be_focused()
+    page.get_by_role("searchbox", name="Contact", exact=True).fill("Okafor")
     page.get_by_role("button", name="James Okafor").click()
     assert page.locator(".picked-contact").inner_text().startswith("James Okafor")
     page.get_by_role("button", name="Create opportunity").click()
-    page.wait_for_function("document.querySelector('#field-expected_amount-error').textContent.length > 0")
+    expect(page.locator("#field-expected_amount-error")).not_to_be_empty()
     assert page.get_by_label("Expected amount (USD)").get_attribute("aria-invalid") == "true"
     assert page.locator("#contact-picker-error").inner_text() == ""
     refused(pages, 422, 2)
@@ -180,9 +183,9 @@ def test_list_view_and_the_opportunity_editor(pages, server, admin):
     # A reload shows the saved opportunity; an edit is a PATCH.
     page.reload()
     page.get_by_label("Expected amount (USD)").wait_for()
-    page.wait_for_function("document.querySelector('#field-fund_name')?.value === 'Fund V'")
+    expect(page.get_by_label("Fund", exact=True)).to_have_value("Fund V")
     assert page.locator(".picked-contact").inner_text().startswith("James Okafor")
-    page.get_by_label("Stage", exact=True).select_option("meeting")
+    page.get_by_role("combobox", name="Stage", exact=True).select_option("meeting")
     page.get_by_label("Next step").fill("Send the data room link")
     page.get_by_role("button", name="Save").click()
     page.get_by_role("status").filter(has_text="Saved at").wait_for()
@@ -200,7 +203,7 @@ def test_list_view_and_the_opportunity_editor(pages, server, admin):
     # A card's link opens its editor; an unknown id says so instead of a blank page.
     card(page, opps["chen"]["id"]).get_by_role("link", name="Maya Chen").click()
     page.wait_for_url(f"**/opportunities/{opps['chen']['id']}")
-    page.wait_for_function("document.querySelector('#field-fund_name')?.value === 'Fund IV'")
+    expect(page.get_by_label("Fund", exact=True)).to_have_value("Fund IV")
     page.goto("/opportunities/nope")
     page.get_by_role("heading", name="Opportunity not found").wait_for()
     page.get_by_text("This opportunity no longer exists.").wait_for()
@@ -222,8 +225,8 @@ def test_reports_dashboard_charts_and_tables(pages, server, admin):
 
     figures = page.locator("#report-figures")
     figures.locator(".figure[data-figure='Contacts'] dd").first.filter(has_text="4").wait_for()
-    assert figures.locator(".figure[data-figure='Open opportunities'] dd").first.inner_text() == "4"
-    assert figures.locator(".figure[data-figure='Open pipeline, expected'] dd").first.inner_text() == "$12,000,000"
+    assert figures.locator(".figure[data-figure='Open opportunities'] dd").first.inner_text() == "5"
+    assert figures.locator(".figure[data-figure='Open pipeline, expected'] dd").first.inner_text() == "$12,500,000"
     assert figures.locator(".figure[data-figure='LP commitments'] dd").first.inner_text() == "$3,750,000"
     assert figures.locator(".figure[data-figure='Communications, last 30 days'] dd").first.inner_text() == "3"
 
