@@ -134,35 +134,45 @@ function boardMode(section, status) {
     }
   }
 
-  // Optimistic: the card moves at once; a refusal puts it back and says why.
-  async function move(id, stage) {
+  // Optimistic: the card moves at once; a refusal puts it back and says why. A card's moves are sent
+  // one after another (quick keyboard moves must reach the server in order); only the card's latest
+  // move decides where it ends up on screen.
+  const sending = new Map();  // id → {chain, latest}
+  function move(id, stage) {
     const o = cards.get(id);
     if (!o || o.stage === stage) return;
     const before = o.stage;
     o.stage = stage;
-    redraw(id);
+    redraw();
     status.classList.remove("error");
     status.textContent = `Moving ${nameOf(o)} to ${STAGE_LABELS[stage]}…`;
-    try {
-      const saved = await api("PATCH", `${OPPORTUNITIES}/${encodeURIComponent(id)}/stage`, { stage });
-      if (stopped) return;
-      Object.assign(o, saved);
-      status.textContent = `Moved ${nameOf(o)} to ${STAGE_LABELS[stage]}.`;
-    } catch (error) {
-      if (stopped) return;
-      o.stage = before;
-      const why = error.status === 404 ? "it was deleted meanwhile (reload the board)" : error.message;
-      status.textContent = `Could not move ${nameOf(o)} to ${STAGE_LABELS[stage]}: ${why}. It is back in ${STAGE_LABELS[before]}.`;
-      status.classList.add("error");
-    }
-    redraw(id);
+    const entry = sending.get(id) || { chain: Promise.resolve(), latest: 0 };
+    const mine = ++entry.latest;
+    sending.set(id, entry);
+    entry.chain = entry.chain.then(async () => {
+      try {
+        const saved = await api("PATCH", `${OPPORTUNITIES}/${encodeURIComponent(id)}/stage`, { stage });
+        if (stopped || mine !== entry.latest) return;
+        Object.assign(o, saved);
+        status.textContent = `Moved ${nameOf(o)} to ${STAGE_LABELS[stage]}.`;
+      } catch (error) {
+        if (stopped || mine !== entry.latest) return;
+        o.stage = before;
+        const why = error.status === 404 ? "it was deleted meanwhile (reload the board)" : error.message;
+        status.textContent = `Could not move ${nameOf(o)} to ${STAGE_LABELS[stage]}: ${why}. It is back in ${STAGE_LABELS[before]}.`;
+        status.classList.add("error");
+      }
+      redraw();
+    });
   }
 
-  // Drawing replaces the cards: a card's select that had the focus (a keyboard move) gets it back.
-  function redraw(id) {
-    const focused = document.activeElement?.closest?.(".board-card")?.dataset.id === id && document.activeElement.classList.contains("move-to");
+  // Drawing replaces the cards: the focused card's link or select (a keyboard move) gets the focus back.
+  function redraw() {
+    const active = document.activeElement;
+    const id = board.contains(active) ? active.closest(".board-card")?.dataset.id : null;
+    const part = active?.classList?.contains("move-to") ? "select" : "a";
     draw();
-    if (focused) board.querySelector(`.board-card[data-id="${CSS.escape(id)}"] select`)?.focus();
+    if (id) board.querySelector(`.board-card[data-id="${CSS.escape(id)}"] ${part}`)?.focus();
   }
 
   (async () => {

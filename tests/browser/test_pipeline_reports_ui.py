@@ -87,9 +87,11 @@ def test_board_counts_drag_keyboard_move_and_rollback(pages, server, admin):
     page.get_by_role("status").filter(has_text="Moved Maya Chen to Meeting").wait_for()
 
     # The keyboard way: the card's "Move to…" select; the focus stays on it in its new column.
-    move = page.get_by_label("Move James Okafor to")
-    move.focus()
-    move.select_option("due_diligence")
+    card(page, opps["okafor"]["id"]).get_by_role("link", name="James Okafor").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Move James Okafor to")).to_be_focused()
+    for _ in range(3):  # Prospect → Contacted → Meeting → Due diligence, each sent in turn
+        page.keyboard.press("ArrowDown")
     column(page, "due_diligence").locator(f".board-card[data-id='{opps['okafor']['id']}']").wait_for()
     eventually(lambda: admin.get(f"/api/opportunities/{opps['okafor']['id']}").json()["data"]["stage"] == "due_diligence")
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Move James Okafor to"
