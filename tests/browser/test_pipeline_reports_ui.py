@@ -118,6 +118,7 @@ def test_board_counts_drag_keyboard_move_and_rollback(pages, server, admin):
     page.set_viewport_size({"width": 820, "height": 1180})
     card(page, opps["chen"]["id"]).get_by_label("Move Maya Chen to").select_option("contacted")
     column(page, "contacted").locator(f".board-card[data-id='{opps['chen']['id']}']").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820  # the board scrolls, not the page
     page.screenshot(path=str(OUTPUT / "pipeline-tablet.png"), full_page=True)
 
 
@@ -206,6 +207,12 @@ def test_list_view_and_the_opportunity_editor(pages, server, admin):
     card(page, opps["chen"]["id"]).get_by_role("link", name="Maya Chen").click()
     page.wait_for_url(f"**/opportunities/{opps['chen']['id']}")
     expect(page.get_by_label("Fund", exact=True)).to_have_value("Fund IV")
+    # A deep link from a contact: the contact is already picked.
+    page.goto(f"/opportunities/new?contact={people['Raman']['id']}")
+    expect(page.locator(".picked-contact")).to_contain_text("Priya Raman")
+    page.get_by_role("button", name="Create opportunity").click()
+    page.get_by_role("status").filter(has_text="Opportunity created.").wait_for()
+    assert admin.get(page.url.replace(server.url, "/api")).json()["data"]["contact_id"] == people["Raman"]["id"]
     page.goto("/opportunities/nope")
     page.get_by_role("heading", name="Opportunity not found").wait_for()
     page.get_by_text("This opportunity no longer exists.").wait_for()
@@ -263,6 +270,7 @@ def test_reports_dashboard_charts_and_tables(pages, server, admin):
     page.go_back()
     page.locator("#report-pipeline svg").wait_for()
     page.set_viewport_size({"width": 820, "height": 1180})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820  # nothing runs off the side
     page.screenshot(path=str(OUTPUT / "reports-tablet.png"), full_page=True)
 
 
