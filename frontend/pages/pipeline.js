@@ -231,6 +231,8 @@ export function mountEditor(root, { id, navigate }) {
       const contact = contactId ? await api("GET", `/api/contacts/${encodeURIComponent(contactId)}`).catch(() => null) : null;
       if (stopped) return;
       message.textContent = "";
+      const who = contact ? [contact.first_name, contact.last_name].filter(Boolean).join(" ") : "";
+      document.title = `${record ? `${who || "Opportunity"}${record.fund_name ? `, ${record.fund_name}` : ""}` : "New opportunity"} · Venture CRM`;
       build(users.filter((u) => u.is_active || u.id === record?.owner_id), record, contact);
     } catch (error) {
       if (stopped) return;
