@@ -7,12 +7,17 @@ import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
 import * as contactPage from "./pages/contact.js";
 import * as gridPage from "./pages/grid.js";
+import * as pipelinePage from "./pages/pipeline.js";
+import * as reportsPage from "./pages/reports.js";
 import { mentionsWidget } from "./widgets/mentions.js";
 import { searchBox } from "./widgets/search.js";
 
 const PAGES = [
   { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
   { path: ROUTES.contact, mount: contactPage.mount, name: "contact" },
+  { path: ROUTES.pipeline, nav: "Pipeline", mount: pipelinePage.mount, name: "pipeline" },
+  { path: ROUTES.opportunity, mount: pipelinePage.mountEditor, name: "pipeline" },
+  { path: ROUTES.reports, nav: "Reports", mount: reportsPage.mount, name: "reports" },
   { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 

@@ -15,6 +15,9 @@ export const ROUTES = {
   acceptInvite: "/accept-invite",
   account: "/account",
   contact: "/contacts/",  // + a classic contact's id: the SPA's contact page (pages/contact.js)
+  pipeline: "/pipeline",  // the board; ?view=list the list (pages/pipeline.js)
+  opportunity: "/opportunities/",  // + an id, or "new": the opportunity editor (pages/pipeline.js)
+  reports: "/reports",    // the dashboard (pages/reports.js)
 };
 
 export const API = {

@@ -6,12 +6,22 @@ from ..results import Created
 from ..validation import Body, Field
 from .model import OPPORTUNITY, PIPELINE_STAGES
 
+# The board and list show whose opportunity it is: the contact's name and organization, joined on
+# unique keys (they add columns, never rows), as the contacts list adds organization_name.
+WITH_NAMES = dict(
+    select="opportunities.*, trim(coalesce(contacts.first_name, '') || ' ' || coalesce(contacts.last_name, '')) AS contact_name, "
+           "organizations.name AS organization_name",
+    joins="LEFT JOIN contacts ON contacts.id = opportunities.contact_id "
+          "LEFT JOIN organizations ON organizations.id = opportunities.organization_id AND organizations.deleted_at IS NULL",
+)
+
 STAGE = Body(Field("stage", "enum", required=True, choices=PIPELINE_STAGES), Field("lost_reason", max_length=2000, nullable=True))
 
 
 def list_opportunities(req):
-    """Opportunities: filter by `stage`, contact, organization, owner, fund; search `q`; paginated."""
-    return records.list_page(req, OPPORTUNITY)
+    """Opportunities: filter by `stage`, contact, organization, owner, fund; search `q`; paginated.
+    Each includes `contact_name` and `organization_name`."""
+    return records.list_page(req, OPPORTUNITY, **WITH_NAMES)
 
 
 def create_opportunity(req):
