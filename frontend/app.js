@@ -6,12 +6,18 @@ import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
 import * as contactPage from "./pages/contact.js";
+import * as contactsPage from "./pages/contacts.js";
+import * as organizationPage from "./pages/organization.js";
+import * as organizationsPage from "./pages/organizations.js";
 import * as gridPage from "./pages/grid.js";
 import { mentionsWidget } from "./widgets/mentions.js";
 
 const PAGES = [
   { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
+  { path: ROUTES.contacts, nav: "Contacts", mount: contactsPage.mount, name: "contacts" },
   { path: ROUTES.contact, mount: contactPage.mount, name: "contact" },
+  { path: ROUTES.organizations, nav: "Organizations", mount: organizationsPage.mount, name: "organizations" },
+  { path: ROUTES.organization, mount: organizationPage.mount, name: "organization" },
   { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 
