@@ -85,7 +85,8 @@ function shell(page) {
 function pageFor(path) {
   const exact = PAGES.find((p) => p.path === path);
   if (exact) return { page: exact };
-  const prefixed = PAGES.find((p) => p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
+  // "/" (the grid) is no prefix: without this, every deep link such as /contacts/<id> opened the grid.
+  const prefixed = PAGES.find((p) => p.path !== "/" && p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
   return prefixed ? { page: prefixed, id: decodeURIComponent(path.slice(prefixed.path.length)) } : {};
 }
 

@@ -137,7 +137,9 @@ export function mount(root, ctx) {
         prepare: (values) => {
           const local = values.communication_date;
           const moment = local ? new Date(local) : null;  // datetime-local: the reader's time → ISO in UTC
-          return { ...values, contact_id: contact.id, communication_date: moment && !Number.isNaN(moment.getTime()) ? moment.toISOString() : local };
+          const out = { ...values, contact_id: contact.id, communication_date: moment && !Number.isNaN(moment.getTime()) ? moment.toISOString() : local };
+          if (!local) delete out.communication_date;  // left out, the server says it "is required"
+          return out;
         },
         save: (values) => api("POST", API.communications, values),
         onDone: () => { formSlot.replaceChildren(); logButton.setAttribute("aria-expanded", "false"); paged.reload(); logButton.focus(); },

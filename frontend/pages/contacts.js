@@ -11,8 +11,8 @@ export const CONTACT_STATUSES = ["active", "inactive", "do_not_contact"];
 
 /** The contact form's fields (the new-contact form and the dossier's editor). */
 export const CONTACT_FIELDS = [
-  { name: "first_name", label: "First name", required: true },
-  { name: "last_name", label: "Last name", required: true },
+  { name: "first_name", label: "First name", required: true, blank: "" },
+  { name: "last_name", label: "Last name", required: true, blank: "" },
   { name: "email", label: "Email", type: "email" },
   { name: "phone", label: "Phone" },
   { name: "title", label: "Title" },
@@ -90,7 +90,7 @@ export function mount(root, ctx) {
     { key: "updated_at", label: "Updated", sort: "updated_at", render: (c) => when(c.updated_at, { dateOnly: true }) },
   ];
   if (admin) columns.push({ key: "restore", label: "", render: (c) => c.deleted_at
-    ? restoreButton(`${API.contacts}/${encodeURIComponent(c.id)}`, () => list.reload()) : null });
+    ? restoreButton(`${API.contacts}/${encodeURIComponent(c.id)}`, () => list.reload()) : h("span") });
   const list = listView({ url: API.contacts, columns, label: "Contacts", params: params(), empty: "No contacts match." });
   const refilter = () => list.setParams(params());
 

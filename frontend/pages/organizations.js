@@ -10,7 +10,7 @@ export const ORGANIZATION_TYPES = ["family_office", "fund_of_funds", "endowment"
   "wealth_manager", "individual", "venture_fund", "service_provider", "other"];
 
 export const ORGANIZATION_FIELDS = [
-  { name: "name", label: "Name", required: true },
+  { name: "name", label: "Name", required: true, blank: "" },
   { name: "type", label: "Type", type: "select", options: ORGANIZATION_TYPES, required: true },
   { name: "website", label: "Website" },
   { name: "domain", label: "Domain" },
@@ -18,7 +18,11 @@ export const ORGANIZATION_FIELDS = [
   { name: "description", label: "Description", type: "textarea" },
 ];
 
-export const organizationValues = (values) => ({ ...values, tags: tagList(values.tags) });
+export function organizationValues(values) {
+  const out = { ...values, tags: tagList(values.tags) };
+  if (!out.domain && out.website) delete out.domain;  // left out, the server reads it from the website
+  return out;
+}
 
 export function mount(root, ctx) {
   const admin = ctx.me?.role === "admin";
@@ -40,7 +44,7 @@ export function mount(root, ctx) {
     { key: "updated_at", label: "Updated", sort: "updated_at", render: (o) => when(o.updated_at, { dateOnly: true }) },
   ];
   if (admin) columns.push({ key: "restore", label: "", render: (o) => o.deleted_at
-    ? restoreButton(`${API.organizations}/${encodeURIComponent(o.id)}`, () => list.reload()) : null });
+    ? restoreButton(`${API.organizations}/${encodeURIComponent(o.id)}`, () => list.reload()) : h("span") });
   const list = listView({ url: API.organizations, columns, label: "Organizations", params: params(), empty: "No organizations match." });
   const refilter = () => list.setParams(params());
   const newButton = h("button.primary", { type: "button", "aria-expanded": "false" }, "New organization");
