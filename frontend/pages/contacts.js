@@ -142,13 +142,13 @@ export function mount(root, ctx) {
       const problems = dry.errors.length;
       const commit = h("button.primary", { type: "button", disabled: problems > 0 }, "Import");
       const cancel = h("button", { type: "button", onclick: () => { panel.replaceChildren(); importButton.focus(); } }, "Cancel");
-      report.replaceChildren(
+      report.replaceChildren(...[
         h("p.import-summary", {}, `This file would create ${dry.created}, update ${dry.updated} and leave ${dry.unchanged} unchanged.`),
         ...dry.warnings.map((w) => h("p.muted", {}, w)),
         problems ? h("div", {}, h("p.error", {}, `${problems} problem(s): fix the file and choose it again; nothing is imported while any remains.`),
           h("table.list.import-errors", { "aria-label": "Problems" }, h("thead", {}, h("tr", {}, h("th", {}, "Row"), h("th", {}, "Field"), h("th", {}, "Problem"))),
             h("tbody", {}, ...dry.errors.map((e) => h("tr", {}, h("td", {}, e.row), h("td", {}, e.field ? words(e.field) : "—"), h("td", {}, e.message)))))) : null,
-        h("div.form-actions", {}, commit, cancel));
+        h("div.form-actions", {}, commit, cancel)].filter(Boolean));
       commit.addEventListener("click", async () => {
         commit.disabled = true;
         commit.textContent = "Importing…";
