@@ -94,7 +94,8 @@ export function deletedBanner(url, onRestored) {
     try {
       onRestored(await api("POST", `${url}/restore`));
     } catch (error) {
-      message.textContent = `Could not restore: ${error.message}`;
+      const why = Object.entries(error.payload?.fields || {}).map(([field, text]) => `${words(field.replace(/_id$/, ""))} ${text}`);
+      message.textContent = `Could not restore: ${error.message}${why.length ? ` (${why.join("; ")})` : ""}`;
       button.disabled = false;
       button.textContent = "Restore";
     }
