@@ -6,6 +6,9 @@ import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
 import * as contactPage from "./pages/contact.js";
+import * as contactsPage from "./pages/contacts.js";
+import * as organizationPage from "./pages/organization.js";
+import * as organizationsPage from "./pages/organizations.js";
 import * as gridPage from "./pages/grid.js";
 import * as pipelinePage from "./pages/pipeline.js";
 import * as reportsPage from "./pages/reports.js";
@@ -14,7 +17,10 @@ import { searchBox } from "./widgets/search.js";
 
 const PAGES = [
   { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
-  { path: ROUTES.contact, mount: contactPage.mount, name: "contact" },
+  { path: ROUTES.contacts, nav: "Contacts", mount: contactsPage.mount, name: "contacts" },
+  { path: ROUTES.contact, mount: contactPage.mount, name: "contacts" },  // a record marks its list in the sidebar
+  { path: ROUTES.organizations, nav: "Organizations", mount: organizationsPage.mount, name: "organizations" },
+  { path: ROUTES.organization, mount: organizationPage.mount, name: "organizations" },
   { path: ROUTES.pipeline, nav: "Pipeline", mount: pipelinePage.mount, name: "pipeline" },
   { path: ROUTES.opportunity, mount: pipelinePage.mountEditor, name: "pipeline" },
   { path: ROUTES.reports, nav: "Reports", mount: reportsPage.mount, name: "reports" },
@@ -88,6 +94,7 @@ function shell(page) {
 function pageFor(path) {
   const exact = PAGES.find((p) => p.path === path);
   if (exact) return { page: exact };
+  // "/" (the grid) is no prefix: without this, every deep link such as /contacts/<id> opened the grid.
   const prefixed = PAGES.find((p) => p.path !== "/" && p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
   return prefixed ? { page: prefixed, id: decodeURIComponent(path.slice(prefixed.path.length)) } : {};
 }

@@ -15,6 +15,9 @@ export const ROUTES = {
   acceptInvite: "/accept-invite",
   account: "/account",
   contact: "/contacts/",  // + a classic contact's id: the SPA's contact page (pages/contact.js)
+  contacts: "/contacts",  // part A: the contacts list (pages/contacts.js)
+  organizations: "/organizations",
+  organization: "/organizations/",  // + an organization's id (pages/organization.js)
   pipeline: "/pipeline",  // the board; ?view=list the list (pages/pipeline.js)
   opportunity: "/opportunities/",  // + an id, or "new": the opportunity editor (pages/pipeline.js)
   reports: "/reports",    // the dashboard (pages/reports.js)
@@ -40,6 +43,13 @@ export const API = {
   mentionsUnread: "/api/fundraising/mentions/unread",
   mentionsRead: "/api/fundraising/mentions/read",
   contacts: "/api/contacts",
+  // part A (contacts and organizations)
+  organizations: "/api/organizations",
+  communications: "/api/communications",
+  opportunities: "/api/opportunities",
+  lpProfiles: "/api/lp-profiles",
+  exportContacts: "/api/export/contacts",
+  importContacts: "/api/import/csv",
   views: "/api/fundraising/views",
 };
 
