@@ -5,6 +5,8 @@ import { api, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
+import * as communicationsPage from "./pages/communications.js";
+import * as emailCapturePage from "./pages/emailcapture.js";
 import * as contactPage from "./pages/contact.js";
 import * as gridPage from "./pages/grid.js";
 import { mentionsWidget } from "./widgets/mentions.js";
@@ -12,6 +14,8 @@ import { mentionsWidget } from "./widgets/mentions.js";
 const PAGES = [
   { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
   { path: ROUTES.contact, mount: contactPage.mount, name: "contact" },
+  { path: ROUTES.communications, nav: "Communications", mount: communicationsPage.mount, name: "communications", admin: true },
+  { path: ROUTES.emailCapture, nav: "Email Capture", mount: emailCapturePage.mount, name: "email-capture", admin: true },
   { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 

@@ -15,6 +15,8 @@ export const ROUTES = {
   acceptInvite: "/accept-invite",
   account: "/account",
   contact: "/contacts/",  // + a classic contact's id: the SPA's contact page (pages/contact.js)
+  communications: "/communications",  // admins: the email-activity panel (pages/communications.js)
+  emailCapture: "/email-capture",     // admins: proposed notes from email (pages/emailcapture.js)
 };
 
 export const API = {
@@ -37,6 +39,13 @@ export const API = {
   mentionsRead: "/api/fundraising/mentions/read",
   contacts: "/api/contacts",
   views: "/api/fundraising/views",
+  emailActivity: "/api/email/activity",
+  emailActivityInvestors: "/api/email/activity/investors",
+  emailAccounts: "/api/email/accounts",
+  emailDetail: "/api/email/detail",      // + /{id}
+  emailThreads: "/api/email/threads",    // + /{id}
+  emailProposals: "/api/email/proposals",  // + /{id}/decide
+  emailDrafts: "/api/email/drafts",
 };
 
 export const TIMING = {

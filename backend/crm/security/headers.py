@@ -6,7 +6,10 @@ CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    # Remote images in captured email, only inside its sandboxed srcdoc frame (which inherits this
+    # policy) and only after the reader asks: the frame's own policy and the page hold them back
+    # until then (frontend/widgets/emailview.js). Our own pages never build an image from data.
+    "img-src 'self' data: https: http:",
     "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",
