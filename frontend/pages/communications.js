@@ -38,8 +38,11 @@ export function mount(root) {
 
   const detail = h("section.comm-detail", { "aria-label": "Email", tabindex: "-1" },
     h("p.muted", {}, "Choose an email to read it here."));
+  // listView's setParams adds to the params it was made with; they are emptied first so that a
+  // cleared filter is really gone (the same object, which listView keeps).
+  const initial = sent(chosen);
   const list = listView({
-    url: API.emailActivity, label: "Captured email", pageSize: 25, params: sent(chosen),
+    url: API.emailActivity, label: "Captured email", pageSize: 25, params: initial,
     empty: "No captured email matches these filters.",
     columns: [
       { key: "subject", label: "Subject", render: (e) => e.subject || "(no subject)" },
@@ -100,6 +103,7 @@ export function mount(root) {
     for (const key of FILTERS) { if (chosen[key]) shown.set(key, chosen[key]); else shown.delete(key); }
     shown.delete("offset");
     history.replaceState(null, "", `${location.pathname}${shown.size ? `?${shown}` : ""}`);
+    for (const key of Object.keys(initial)) delete initial[key];
     list.setParams(sent(chosen));
   }
 

@@ -27,11 +27,10 @@ export function localTime(iso) {
 
 /** 503 from /api/email/*: capture is switched off. Plain words instead of an error. */
 export function captureOffNotice(error) {
+  const how = (error?.message || "").replace(/^Gmail capture is off:\s*/i, "").trim();
   return h("div.notice.capture-off", { role: "status" },
-    h("strong", {}, "Gmail capture is off: "),
-    "no email is captured on this server, so there is nothing to show here. ",
-    "An administrator turns it on with CRM_GMAIL_INTEGRATION_ENABLED=1 and the Gmail settings (docs/EMAIL.md).",
-    error?.message ? h("span.muted.small", {}, ` (${error.message})`) : null);
+    h("p", {}, h("strong", {}, "Gmail capture is off: "), "no email is captured on this server, so there is nothing to show here."),
+    h("p.muted", {}, "An administrator turns it on on the server: ", how || "CRM_GMAIL_INTEGRATION_ENABLED=1 and the Gmail settings (docs/EMAIL.md)", "."));
 }
 
 /** The header block: from, to, cc, date, subject (and mailboxes / investors when given). */

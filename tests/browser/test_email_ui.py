@@ -66,7 +66,7 @@ def sync(server, admin):
 
 def open_signed_in(pages, admin, path, viewport=(1280, 800)):
     """A page signed in as `admin` (the token in sessionStorage, as the sign-in screen leaves it) at `path`."""
-    page = pages.open("/favicon.svg", viewport=viewport)
+    page = pages.open("/login", viewport=viewport)
     page.evaluate("token => sessionStorage.setItem('crm.token', token)", admin.token)
     page.goto(path)
     return page
@@ -295,7 +295,7 @@ def test_cards_decided_elsewhere_leave_on_refresh_and_a_late_decision_says_who_d
     acme, beta = proposals["Acme LP"], proposals["Beta Capital"]
     maria = server.add_user(crm, "maria", role="admin")
 
-    page = pages.open("/favicon.svg")
+    page = pages.open("/login")
     page.clock.install()
     page.evaluate("token => sessionStorage.setItem('crm.token', token)", crm.token)
     page.goto("/email-capture")
@@ -345,3 +345,4 @@ def test_capture_off_is_said_in_plain_words_and_members_never_see_these_pages(pa
     page.wait_for_selector("#grid.tabulator")
     assert page.url.endswith("/")
     assert member.get("/api/email/proposals").status_code in (403, 503)
+
