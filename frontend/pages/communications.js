@@ -126,13 +126,13 @@ export function mount(root) {
         detailAsked += 1;
         detail.replaceChildren(h("p.muted", {}, "Choose an email to read it here."));
       } }, "×");
-      detail.replaceChildren(
+      detail.replaceChildren(...[
         h("div.comm-detail-head", {}, h("h2", {}, email.subject || "(no subject)"), close),
         emailFields(email, [["Direction", email.direction === "outbound" ? "Sent" : "Received"],
           ["Investors", investors.length ? h("span", {}, ...investors) : ""],
           ["Mailboxes", String(email.mailboxes.length)]]),
         attachmentList(attachments),
-        emailBody(email, { title: `Body of “${email.subject || "(no subject)"}”` }));
+        emailBody(email, { title: `Body of “${email.subject || "(no subject)"}”` })].filter(Boolean));
       if (focus) detail.focus({ preventScroll: false });
     } catch (error) {
       if (stopped || mine !== detailAsked) return;
