@@ -6,6 +6,7 @@
 import { api, ApiError } from "../api.js";
 import { API } from "../config.js";
 import { h } from "../dom.js";
+import { draftReply } from "../widgets/draftreply.js";
 import { listView } from "../widgets/listview.js";
 import { attachmentList, captureOffNotice, emailBody, emailFields, localTime, person } from "../widgets/emailview.js";
 
@@ -126,8 +127,10 @@ export function mount(root) {
         detailAsked += 1;
         detail.replaceChildren(h("p.muted", {}, "Choose an email to read it here."));
       } }, "×");
+      const reply = draftReply(email.id, "comm-reply");
       detail.replaceChildren(...[
-        h("div.comm-detail-head", {}, h("h2", {}, email.subject || "(no subject)"), close),
+        h("div.comm-detail-head", {}, h("h2", {}, email.subject || "(no subject)"), h("div.page-actions", {}, reply.button, close)),
+        reply.element,
         emailFields(email, [["Direction", email.direction === "outbound" ? "Sent" : "Received"],
           ["Investors", investors.length ? h("span", {}, ...investors) : ""],
           ["Mailboxes", String(email.mailboxes.length)]]),

@@ -6,11 +6,13 @@
 import { api, apiPage } from "../api.js";
 import { API } from "../config.js";
 import { h } from "../dom.js";
+import { draftReply, ownIds } from "../widgets/draftreply.js";
 import { formFields } from "../widgets/form.js";
 import { captureOffNotice, emailBody, emailFields, localTime, person } from "../widgets/emailview.js";
 
 const PAGE = 20;
 const REFRESH_MS = 25_000;
+const ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)/g;  // times in the server's words
 
 export function mount(root) {
   let stopped = false, timer = null, asked = 0;
@@ -117,28 +119,7 @@ export function mount(root) {
     } }, "View email");
 
     // Draft reply: a reply-all draft in the reader's own Gmail, never sent from here.
-    const replyForm = formFields([{ name: "body", label: "Reply (reply-all, saved as a Gmail draft, not sent)", type: "textarea", rows: 4 }]);
-    ownIds(replyForm, "body", `proposal-${proposal.id}-reply`);
-    const replyResult = h("p.reply-result", { role: "status" });
-    const makeDraft = h("button.primary", { type: "button", onclick: async () => {
-      replyForm.clearErrors();
-      makeDraft.disabled = true;
-      replyResult.textContent = "Creating the Gmail draft…";
-      try {
-        const made = await api("POST", API.emailDrafts, { email_id: email.id, body: replyForm.read().body || "" });
-        replyResult.replaceChildren("Draft saved in ", made.mailbox, ". ",
-          h("a", { href: made.open_url, target: "_blank", rel: "noopener noreferrer" }, "Open the draft in Gmail"));
-      } catch (error) {
-        replyResult.textContent = "";
-        replyForm.showErrors(error);
-      } finally { makeDraft.disabled = false; }
-    } }, "Create Gmail draft");
-    const reply = h("div.proposal-reply", { hidden: true }, replyForm.element, h("div.page-actions", {}, makeDraft), replyResult);
-    const replyButton = h("button", { type: "button", "aria-expanded": "false", onclick: () => {
-      reply.hidden = !reply.hidden;
-      replyButton.setAttribute("aria-expanded", String(!reply.hidden));
-      if (!reply.hidden) replyForm.input("body").focus();
-    } }, "Draft reply");
+    const reply = draftReply(email.id, `proposal-${proposal.id}-reply`);
 
     const approve = button("Approve", () => decide("approve"), ".primary");
     const editButton = button("Edit…", () => { edit.hidden = false; editButton.hidden = true; editForm.input("text").focus(); });
@@ -158,8 +139,8 @@ export function mount(root) {
       proposal.snippet ? h("p.proposal-snippet.muted", {}, proposal.snippet) : null,
       h("div.proposal-note", {}, h("h3", {}, "Proposed note",
         h("span.muted.small", {}, proposal.drafted_by === "template" ? " (from the email's first line)" : ` (drafted by ${proposal.drafted_by})`)), draft),
-      h("div.page-actions.proposal-actions", {}, approve, editButton, reject, view, replyButton),
-      edit, message, reply, source);
+      h("div.page-actions.proposal-actions", {}, approve, editButton, reject, view, reply.button),
+      edit, message, reply.element, source);
     card.element = element;
 
     async function decide(action) {
@@ -183,7 +164,7 @@ export function mount(root) {
         card.busy = false;
         if (error.status === 409) {
           // Someone decided first (another admin, or the review room): say who, and let it go.
-          message.textContent = `Not changed: ${error.message}.`;
+          message.textContent = `Not changed: ${error.message.replace(ISO, (iso) => localTime(iso))}.`;
           element.classList.add("decided");
           card.busy = true;
           setTimeout(() => { element.remove(); cards.delete(proposal.id); }, 8000);
@@ -201,12 +182,3 @@ export function mount(root) {
   return () => { stopped = true; clearTimeout(timer); };
 }
 
-// formFields names its ids after the field; several cards hold the same field, so each gets its own.
-function ownIds(form, name, id) {
-  const input = form.input(name);
-  const error = form.element.querySelector(`#field-${name}-error`);
-  input.id = id;
-  error.id = `${id}-error`;
-  input.setAttribute("aria-describedby", error.id);
-  form.element.querySelector(`label[for="field-${name}"]`).htmlFor = id;
-}

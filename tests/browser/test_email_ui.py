@@ -130,6 +130,16 @@ def test_communications_filters_pages_opens_an_email_and_keeps_it_all_in_the_url
     assert detail.locator("dd[data-field='direction']").inner_text() == "Sent"
     assert "data room link" in detail.locator(".email-text").inner_text()
     assert "email=" in page.url and "null" not in detail.inner_text()
+    # Draft reply from the pane: an empty reply is refused beside the field, then the draft is linked.
+    detail.get_by_role("button", name="Draft reply").click()
+    detail.get_by_role("button", name="Create Gmail draft").click()
+    detail.locator("#comm-reply-error").filter(has_text="must not be empty").wait_for()
+    expect_noise(pages, "status of 422", 1)
+    detail.get_by_label("Reply (reply-all, saved as a Gmail draft, not sent)").fill("Bob, the data room is open until Friday.")
+    detail.get_by_role("button", name="Create Gmail draft").click()
+    detail.get_by_role("link", name="Open the draft in Gmail").wait_for()
+    [draft] = google.drafts
+    assert draft["user"] == ADMIN and "bob@beta.example" in message_from_bytes(draft["raw"])["To"]
 
     # A deep link survives a reload: same filters, same list, same email.
     page.reload()
