@@ -15,6 +15,7 @@ const FILTERS = ["investor_id", "account_id", "direction", "since", "until"];
 export function mount(root) {
   let stopped = false;
   let detailAsked = 0;
+  const mailboxNames = new Map();  // account id -> its address, from the mailbox picker
   const query = new URLSearchParams(location.search);
   const chosen = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) || ""]));
 
@@ -88,6 +89,7 @@ export function mount(root) {
       investor.append(h("option", { value: chosen.investor_id }, "(an investor not in the picker)"));
     }
     investor.value = chosen.investor_id;
+    if (Array.isArray(accounts)) for (const a of accounts) mailboxNames.set(a.id, a.email);
     if (Array.isArray(accounts)) mailbox.append(...accounts.map((a) => h("option", { value: a.id }, a.email)));
     if (chosen.account_id && ![...mailbox.options].some((o) => o.value === chosen.account_id)) {
       mailbox.append(h("option", { value: chosen.account_id }, "(a mailbox no longer listed)"));
@@ -133,7 +135,7 @@ export function mount(root) {
         reply.element,
         emailFields(email, [["Direction", email.direction === "outbound" ? "Sent" : "Received"],
           ["Investors", investors.length ? h("span", {}, ...investors) : ""],
-          ["Mailboxes", String(email.mailboxes.length)]]),
+          ["Mailboxes", email.mailboxes.map((id) => mailboxNames.get(id) || id).join(", ")]]),
         attachmentList(attachments),
         emailBody(email, { title: `Body of “${email.subject || "(no subject)"}”` })].filter(Boolean));
       if (focus) detail.focus({ preventScroll: false });

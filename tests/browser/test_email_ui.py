@@ -128,6 +128,7 @@ def test_communications_filters_pages_opens_an_email_and_keeps_it_all_in_the_url
     assert detail.locator("dd[data-field='to']").inner_text() == "Bob Roe <bob@beta.example>"
     assert detail.locator("dd[data-field='cc']").inner_text() == "Jane Doe <jane@acme.example>"
     assert detail.locator("dd[data-field='direction']").inner_text() == "Sent"
+    assert detail.locator("dd[data-field='mailboxes']").inner_text() == ADMIN
     assert "data room link" in detail.locator(".email-text").inner_text()
     assert "email=" in page.url and "null" not in detail.inner_text()
     # Draft reply from the pane: an empty reply is refused beside the field, then the draft is linked.
@@ -276,8 +277,10 @@ def test_email_capture_approve_edit_reject_view_and_draft_a_reply(pages, server,
     page.get_by_text("1–1 of 1 waiting").wait_for()
 
     # Edit-then-approve: the server's 422 beside the field, then the edited line.
-    card_b.get_by_role("button", name="Edit…").click()
+    card_b.get_by_role("button", name="Edit…").focus()  # by keyboard: Enter opens the editor, focus moves into it
+    page.keyboard.press("Enter")
     text = card_b.get_by_label("Note as it should read (one line)")
+    assert text.evaluate("el => el === document.activeElement")
     assert text.input_value() == beta["draft"]
     text.fill("two\nlines")
     card_b.get_by_role("button", name="Approve edited note").click()
