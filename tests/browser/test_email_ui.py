@@ -323,6 +323,12 @@ def test_cards_decided_elsewhere_leave_on_refresh_and_a_late_decision_says_who_d
     page.clock.run_for(6_000)
     card_b.wait_for(state="detached")
     page.get_by_text("1–1 of 1 waiting").wait_for()
+    # New mail is proposed meanwhile: its card arrives with the next refresh, on top.
+    google.add_message(ADMIN, mail(BOB, ADMIN, "Revisiting Fund II", "We could do 1m after all.", date=days_ago(0.5)))
+    sync(server, crm)
+    page.clock.run_for(26_000)
+    page.get_by_text("1–2 of 2 waiting").wait_for()
+    assert page.locator("article.proposal-card h2").all_inner_texts() == ["Beta Capital", "Acme LP"]
 
     # Maria approves Jane's card first; approving here says who did.
     assert maria.post(f"/api/email/proposals/{acme['id']}/decide", {"action": "approve"}).status_code == 200
@@ -363,3 +369,21 @@ def test_capture_off_is_said_in_plain_words_and_members_never_see_these_pages(pa
     assert page.url.endswith("/")
     assert member.get("/api/email/proposals").status_code == 403  # and the server refuses
 
+
+
+def test_email_capture_pages_its_cards_in_the_url(pages, server, crm, google):
+    for n in range(22):
+        google.add_message(ADMIN, mail(JANE, ADMIN, f"Update {n:02d}", f"Update number {n}.", date=days_ago(3 - n / 10)))
+    sync(server, crm)
+    assert crm.get("/api/email/proposals").json()["total"] == 22
+    page = open_signed_in(pages, crm, "/email-capture")
+    page.get_by_text("1–20 of 22 waiting").wait_for()
+    assert page.locator("article.proposal-card").count() == 20
+    page.get_by_role("button", name="Next →").click()
+    page.get_by_text("21–22 of 22 waiting").wait_for()
+    assert page.locator("article.proposal-card").count() == 2 and "offset=20" in page.url
+    page.reload()
+    page.get_by_text("21–22 of 22 waiting").wait_for()
+    page.go_back()
+    page.get_by_text("1–20 of 22 waiting").wait_for()
+    assert page.get_by_role("button", name="← Previous").is_disabled()
