@@ -5,6 +5,8 @@ import { api, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
+import * as communicationsPage from "./pages/communications.js";
+import * as emailCapturePage from "./pages/emailcapture.js";
 import * as contactPage from "./pages/contact.js";
 import * as contactsPage from "./pages/contacts.js";
 import * as organizationPage from "./pages/organization.js";
@@ -24,6 +26,8 @@ const PAGES = [
   { path: ROUTES.pipeline, nav: "Pipeline", mount: pipelinePage.mount, name: "pipeline" },
   { path: ROUTES.opportunity, mount: pipelinePage.mountEditor, name: "pipeline" },
   { path: ROUTES.reports, nav: "Reports", mount: reportsPage.mount, name: "reports" },
+  { path: ROUTES.communications, nav: "Communications", mount: communicationsPage.mount, name: "communications", admin: true },
+  { path: ROUTES.emailCapture, nav: "Email Capture", mount: emailCapturePage.mount, name: "email-capture", admin: true },
   { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 

@@ -21,6 +21,8 @@ export const ROUTES = {
   pipeline: "/pipeline",  // the board; ?view=list the list (pages/pipeline.js)
   opportunity: "/opportunities/",  // + an id, or "new": the opportunity editor (pages/pipeline.js)
   reports: "/reports",    // the dashboard (pages/reports.js)
+  communications: "/communications",  // admins: the email-activity panel (pages/communications.js)
+  emailCapture: "/email-capture",     // admins: proposed notes from email (pages/emailcapture.js)
 };
 
 export const API = {
@@ -51,6 +53,13 @@ export const API = {
   exportContacts: "/api/export/contacts",
   importContacts: "/api/import/csv",
   views: "/api/fundraising/views",
+  emailActivity: "/api/email/activity",
+  emailActivityInvestors: "/api/email/activity/investors",
+  emailAccounts: "/api/email/accounts",
+  emailDetail: "/api/email/detail",      // + /{id}
+  emailThreads: "/api/email/threads",    // + /{id}
+  emailProposals: "/api/email/proposals",  // + /{id}/decide
+  emailDrafts: "/api/email/drafts",
 };
 
 export const TIMING = {

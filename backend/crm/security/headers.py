@@ -6,7 +6,12 @@ CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    # http(s) images: for captured email's remote images, shown only inside its sandboxed srcdoc
+    # frame and only after the reader presses "Load images". A srcdoc frame inherits this policy
+    # (its own <meta> policy can only narrow it), so without these no remote image could ever
+    # load there; until the click the page strips them and the frame's own policy blocks them
+    # (frontend/widgets/emailview.js). Our pages never build an image from data.
+    "img-src 'self' data: https: http:",
     "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",
