@@ -113,7 +113,7 @@ def test_communications_filters_pages_opens_an_email_and_keeps_it_all_in_the_url
     assert "offset=25" in page.url
 
     # Filters: investor (the picker names each with its count), then direction; all of it in the URL.
-    picker = page.get_by_label("Investor")
+    picker = page.get_by_label("Investor", exact=True)
     assert picker.locator("option").all_inner_texts() == ["All investors", "Acme LP (27)", "Beta Capital (2)"]
     picker.select_option(label="Beta Capital (2)")
     page.get_by_text("1–2 of 2").wait_for()
@@ -146,7 +146,7 @@ def test_communications_filters_pages_opens_an_email_and_keeps_it_all_in_the_url
     page.reload()
     page.locator(".comm-detail").get_by_role("heading", name="Fund II data room").wait_for()
     page.get_by_text("1–1 of 1").wait_for()
-    assert page.get_by_label("Investor").input_value() == crm.beta
+    assert page.get_by_label("Investor", exact=True).input_value() == crm.beta
     assert page.get_by_label("Direction").input_value() == "outbound"
     # Back closes the email opened from the list; the filters stay.
     page.go_back()
