@@ -6,12 +6,17 @@ import { API, ROUTES, SEL, STORAGE } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
 import * as contactPage from "./pages/contact.js";
+import * as featureRequestsPage from "./pages/feature_requests.js";
 import * as gridPage from "./pages/grid.js";
+import * as settingsPage from "./pages/settings.js";
 import { mentionsWidget } from "./widgets/mentions.js";
 
 const PAGES = [
   { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
   { path: ROUTES.contact, mount: contactPage.mount, name: "contact" },
+  { path: ROUTES.featureRequests, nav: "Feature requests", mount: featureRequestsPage.mount, name: "feature-requests" },
+  { path: ROUTES.settings, nav: "Settings", mount: settingsPage.mount, name: "settings" },
+  { path: `${ROUTES.settings}/`, mount: settingsPage.mount, name: "settings" },  // /settings/<tab>: ctx.id is the tab
   { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 

@@ -15,6 +15,8 @@ export const ROUTES = {
   acceptInvite: "/accept-invite",
   account: "/account",
   contact: "/contacts/",  // + a classic contact's id: the SPA's contact page (pages/contact.js)
+  settings: "/settings",  // + "/<tab>": pages/settings.js
+  featureRequests: "/feature-requests",
 };
 
 export const API = {
@@ -37,6 +39,29 @@ export const API = {
   mentionsRead: "/api/fundraising/mentions/read",
   contacts: "/api/contacts",
   views: "/api/fundraising/views",
+  // Settings and Feature requests (pages/settings.js, settings_admin.js, feature_requests.js)
+  updateMe: "/api/me",
+  users: "/api/users",
+  adminUsers: "/api/admin/users",
+  digestPolicy: "/api/admin/digest/policy",
+  digestStatus: "/api/admin/digest/status",
+  digestPreview: "/api/admin/digest/preview",
+  digestSendNow: "/api/admin/digest/send-now",
+  digestTest: "/api/admin/digest/test-email",
+  backups: "/api/fundraising/backups",
+  backupTake: "/api/fundraising/backup",
+  backupVerify: "/api/fundraising/backup-verify",
+  backupPolicy: "/api/fundraising/backup-policy",
+  restorePreview: "/api/fundraising/restore-preview",
+  restore: "/api/fundraising/restore",
+  emailStatus: "/api/email/status",
+  emailEnrollAll: "/api/email/accounts/enroll-all",
+  emailRunNow: "/api/email/sync/run-now",
+  blocklist: "/api/email/blocklist",
+  securityStatus: "/api/security/status",
+  auditLog: "/api/audit-log",
+  resetAll: "/api/admin/reset-all-data",
+  featureRequests: "/api/feature-requests",
 };
 
 export const TIMING = {
