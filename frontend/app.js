@@ -84,7 +84,9 @@ function shell(page) {
 function pageFor(path) {
   const exact = PAGES.find((p) => p.path === path);
   if (exact) return { page: exact };
-  const prefixed = PAGES.find((p) => p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length);
+  // The longest prefix wins: the grid's "/" would otherwise take every path (/settings/me, /contacts/7).
+  const prefixed = PAGES.filter((p) => p.path.endsWith("/") && path.startsWith(p.path) && path.length > p.path.length)
+    .sort((a, b) => b.path.length - a.path.length)[0];
   return prefixed ? { page: prefixed, id: decodeURIComponent(path.slice(prefixed.path.length)) } : {};
 }
 

@@ -24,7 +24,9 @@ export function digest(panel, ctx, life) {
     if (life.stopped) return s;
     const last = s.last_send;
     state.replaceChildren(facts([
-      ["Last sent", s.last_sent_at ? `${when(s.last_sent_at)}${last?.kind ? ` (${last.kind.replace(/_/g, " ")}, by ${last.transport})` : ""}` : "Never", "last-sent"],
+      ["Last sent", last ? `${when(last.at)} (${last.kind === "send_now" ? "sent by hand" : "on schedule"}, by ${last.transport}, ${last.email_count} emails)`
+        : s.last_sent_at ? when(s.last_sent_at) : "Never", "last-sent"],
+      ["Last evening digest", s.last_sent_date || "None yet", "last-sent-date"],
       ["Last error", s.last_error ? `${when(s.last_error.at)}: ${s.last_error.message}` : "None", "last-error"],
       ["Next due", s.policy.enabled ? (s.next_due_at ? when(s.next_due_at) : "—") : "Not scheduled: the digest is off", "next-due"],
       ["Recipients", s.recipients.length ? s.recipients.join(", ") : "No one: no active admin with an email address has kept it on", "recipients"],
