@@ -73,9 +73,9 @@ function meTab(panel, ctx, life) {
       profile.showErrors(error);
     }
   });
-  if (ctx.me?.role === "admin") {
-    profile.element.append(h("p.muted.form-note", {}, "The digest goes to active admins with an email address, unless they opt out here."));
-  }
+  profile.element.append(h("p.muted.form-note", {}, ctx.me?.role === "admin"
+    ? "The evening digest goes to active admins with an email address, unless they opt out here."
+    : "The evening digest goes to admins only; this matters if you become one."));
 
   const pw = formFields([
     { name: "current_password", label: "Current password", required: true },

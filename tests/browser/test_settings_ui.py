@@ -294,6 +294,19 @@ def test_gmail_status_in_words_enroll_run_now_and_the_blocklist_for_everyone(mak
         blocked = admin.get("/api/email/blocklist").json()["data"]
         assert [(b["pattern"], b["scope"]) for b in blocked] == [("@spam.example", "all")]
         shot(page, "settings-gmail")
+
+        # A member's own blocklist (Me): the admin's entry shows, theirs is added as "mine".
+        server.add_user(admin, "maya", password=MEMBER_PASSWORD)
+        theirs = signed_in(browser_pages, "/settings/me", "maya", MEMBER_PASSWORD)
+        mine = theirs.get_by_role("list", name="My blocklist")
+        expect(mine).to_contain_text("@spam.example")
+        expect(mine.get_by_role("button", name="Remove @spam.example")).to_have_count(0)
+        theirs.get_by_label("Address or domain").fill("Banker@Bank.example")
+        theirs.get_by_label("Note").fill("personal")
+        theirs.get_by_role("button", name="Block").click()
+        expect(mine.locator("li", has_text="banker@bank.example")).to_contain_text("mine")
+        assert [(b["pattern"], b["scope"]) for b in admin.get("/api/email/blocklist").json()["data"]] == [("@spam.example", "all")]
+        theirs.close()
         entries.get_by_role("button", name="Remove @spam.example").click()
         expect(entries).to_contain_text("Nothing blocked yet.")
         assert admin.get("/api/email/blocklist").json()["data"] == []
