@@ -130,11 +130,23 @@ export function blocklist(box, { scope, isAdmin, life }) {
       form.showErrors(error);
     }
   });
+  const PAGE = 50;
+  let offset = 0;
+  const count = h("span.count", { role: "status" });
+  const prev = h("button.small", { type: "button", onclick: () => { offset = Math.max(0, offset - PAGE); load(); } }, "← Previous");
+  const next = h("button.small", { type: "button", onclick: () => { offset += PAGE; load(); } }, "Next →");
+  const pager = h("div.pager", {}, count, prev, next);
   box.replaceChildren(h("p.muted", { role: "status" }, "Loading…"));
   async function load() {
     try {
-      const entries = await api("GET", `${API.blocklist}?limit=500`);
+      const page = await apiPage(`${API.blocklist}?limit=${PAGE}&offset=${offset}`);
       if (life.stopped) return;
+      if (!page.data.length && offset > 0) { offset = Math.max(0, offset - PAGE); return load(); }
+      const entries = page.data;
+      count.textContent = page.total ? `${offset + 1}–${offset + entries.length} of ${page.total}` : "";
+      prev.disabled = offset === 0;
+      next.disabled = offset + entries.length >= page.total;
+      pager.hidden = page.total <= PAGE;
       const lead = scope === "all"
         ? "Mail to or from these is never captured from any mailbox; what was captured already loses its body."
         : "Mail to or from these is never captured from your mailbox. Entries marked \u201cfor everyone\u201d were set by an admin.";
@@ -151,7 +163,7 @@ export function blocklist(box, { scope, isAdmin, life }) {
             } catch (error) { said.set(error.message, "error"); }
           } }, "Remove") : null))
         : [h("li.muted", {}, "Nothing blocked yet.")]));
-      box.replaceChildren(h("p.muted", {}, lead), list, addForm);
+      box.replaceChildren(h("p.muted", {}, lead), list, pager, addForm);
     } catch (error) {
       if (life.stopped) return;
       box.replaceChildren(h("p.muted", { role: "status" }, error.status === 503

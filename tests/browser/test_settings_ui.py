@@ -311,6 +311,16 @@ def test_gmail_status_in_words_enroll_run_now_and_the_blocklist_for_everyone(mak
         expect(entries).to_contain_text("Nothing blocked yet.")
         assert admin.get("/api/email/blocklist").json()["data"] == []
 
+        # The blocklist paginates (50 a page).
+        for n in range(51):
+            assert admin.post("/api/email/blocklist", {"pattern": f"@spam{n:02d}.example", "scope": "all"}).status_code == 201
+        page.reload()
+        expect(entries.locator("li")).to_have_count(50)
+        expect(page.get_by_text("1–50 of 51")).to_be_visible()
+        page.get_by_role("button", name="Next →").click()
+        expect(entries.locator("li")).to_have_count(1)
+        expect(page.get_by_text("51–51 of 51")).to_be_visible()
+
 
 def test_gmail_off_says_how_to_turn_it_on(pages, server, admin):
     page = signed_in(pages, "/settings/gmail")
@@ -405,3 +415,32 @@ def test_feature_requests_submit_vote_and_admins_set_the_status(pages, server, a
     shot(admin_page, "feature-requests")
     statuses = {f["title"]: f["status"] for f in admin.get("/api/feature-requests").json()["data"]}
     assert statuses == {"Dark mode": "planned", "Export the pipeline to PDF": "open"}
+
+
+# -- every tab at a tablet's width ------------------------------------------------------------------
+
+TABS = {"me": "Me", "users": "Users", "digest": "Daily digest", "backups": "Backups", "gmail": "Gmail",
+        "security": "Security", "audit": "Audit log", "reset": "Reset all data"}
+
+
+def test_every_tab_fits_a_tablet_and_is_reached_by_keyboard(pages, server, admin):
+    page = signed_in(pages, "/settings/me", viewport=(820, 1180))
+    for tab, name in TABS.items():
+        page.goto(f"/settings/{tab}")
+        expect(page.get_by_role("heading", name=name, exact=True, level=2)).to_be_visible()
+        expect(page.get_by_role("navigation", name="Settings sections").get_by_role("link", name=name)).to_have_attribute("aria-current", "page")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), f"{tab} scrolls sideways"
+        shot(page, f"settings-{tab}-tablet")
+    refused(pages, 503, 3)  # Gmail is off here: Me's blocklist, Gmail's status and its blocklist
+    # The tabs are links in the tab order, with a visible focus ring.
+    page.goto("/settings/me")
+    tabs = page.get_by_role("navigation", name="Settings sections")
+    tabs.get_by_role("link", name="Me").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]")
+    assert focused == ["Users", "solid"], focused
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/settings/users")
+    expect(page.get_by_role("table", name="Users")).to_be_visible()
+    refused(pages, 503, 1)
