@@ -148,6 +148,7 @@ def test_an_invite_link_lets_a_new_user_sign_in_and_a_member_cannot_reach_admin_
         theirs.wait_for_url("**/settings/me")
         expect(theirs.get_by_text("That section is for admins.")).to_be_visible()
         expect(theirs.get_by_role("heading", name="Me", exact=True)).to_be_visible()
+        expect(theirs.get_by_text("Email capture is off on this server")).to_be_visible()  # its refusal is logged
     assert tab_names(theirs) == ["Me"]
     refused(pages, 503, 8)  # "Me" asked for the blocklist each time; Gmail capture is off here
     # ...and the server refuses a member anyway.
@@ -214,6 +215,7 @@ def test_me_saves_the_name_and_digest_opt_out_and_changes_the_password(pages, se
     page.reload()
     expect(page.get_by_label("Display name")).to_have_value("Alex A.")
     assert server.client().post("/api/auth/login", {"username": "admin", "password": "a new password 2"}).status_code == 200
+    expect(page.get_by_text("Email capture is off on this server")).to_be_visible()
     refused(pages, 503, 1)
     shot(page, "settings-me")
 
@@ -358,6 +360,12 @@ def test_security_checklist_audit_filters_and_reset_all_data(pages, server, admi
     expect(log).to_contain_text("No entries match.")
     page.get_by_role("button", name="Clear").click()
     expect(log.locator("tbody tr").first).not_to_have_class("empty")
+    page.get_by_label("Who").select_option(label="admin")
+    page.get_by_label("Action").fill("create")
+    page.get_by_role("button", name="Filter").click()
+    expect(log.locator("tbody tr")).to_have_count(1)
+    expect(log).to_contain_text("feature_request")
+    assert "actor_id=" in page.url and "action=create" in page.url
     shot(page, "settings-audit")
 
     page.go_back()  # back to Security
@@ -435,6 +443,7 @@ def test_every_tab_fits_a_tablet_and_is_reached_by_keyboard(pages, server, admin
     refused(pages, 503, 3)  # Gmail is off here: Me's blocklist, Gmail's status and its blocklist
     # The tabs are links in the tab order, with a visible focus ring.
     page.goto("/settings/me")
+    expect(page.get_by_text("Email capture is off on this server")).to_be_visible()
     tabs = page.get_by_role("navigation", name="Settings sections")
     tabs.get_by_role("link", name="Me").focus()
     page.keyboard.press("Tab")
@@ -442,5 +451,5 @@ def test_every_tab_fits_a_tablet_and_is_reached_by_keyboard(pages, server, admin
     assert focused == ["Users", "solid"], focused
     page.keyboard.press("Enter")
     page.wait_for_url("**/settings/users")
-    expect(page.get_by_role("table", name="Users")).to_be_visible()
+    expect(page.get_by_role("table", name="Users").locator("tbody tr")).to_have_count(1)
     refused(pages, 503, 1)
