@@ -30,9 +30,10 @@ export function mount(root, ctx) {
       list.reload();
     }
   }
-  const list = listView({
+  // A new list for each status filter (a list's own params stay as they were made).
+  const makeList = (status) => listView({
     url: API.featureRequests, label: "Feature requests", pageSize: 25, empty: "No feature requests yet: be the first.",
-    params: initial ? { status: initial } : {},
+    params: status ? { status } : {},
     columns: [
       { key: "title", label: "Request", sort: "title", render: (r) => h("div.fr-title", {}, h("strong", {}, r.title),
         r.body ? h("p.fr-body", {}, r.body) : null) },
@@ -51,12 +52,16 @@ export function mount(root, ctx) {
           `Voted for \u201c${r.title}\u201d.`) }, "▲ Vote") },
     ],
   });
+  let list = makeList(initial);
   filter.addEventListener("change", () => {
     const shown = new URLSearchParams(location.search);
     if (filter.value) shown.set("status", filter.value); else shown.delete("status");
     shown.delete("offset");
     history.replaceState(null, "", `${location.pathname}${shown.size ? `?${shown}` : ""}`);
-    list.setParams(filter.value ? { status: filter.value } : {});
+    list.stop();
+    const old = list.element;
+    list = makeList(filter.value);
+    old.replaceWith(list.element);
   });
 
   const form = formFields([

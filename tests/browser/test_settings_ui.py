@@ -420,6 +420,11 @@ def test_feature_requests_submit_vote_and_admins_set_the_status(pages, server, a
     admin_page.reload()
     expect(admin_page.get_by_label("Show")).to_have_value("planned")
     expect(admin_page.get_by_role("table", name="Feature requests").locator("tbody tr")).to_have_count(1)
+    admin_page.get_by_label("Show").select_option("")  # after a reload with a filter, "Any status" shows all again
+    expect(admin_page.get_by_role("table", name="Feature requests").locator("tbody tr")).to_have_count(2)
+    assert "status=" not in admin_page.url
+    admin_page.get_by_label("Search Feature requests").fill("dark")
+    expect(admin_page.get_by_role("table", name="Feature requests").locator("tbody tr")).to_have_count(1)
     shot(admin_page, "feature-requests")
     statuses = {f["title"]: f["status"] for f in admin.get("/api/feature-requests").json()["data"]}
     assert statuses == {"Dark mode": "planned", "Export the pipeline to PDF": "open"}
