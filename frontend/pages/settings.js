@@ -169,7 +169,7 @@ function usersTab(panel, ctx, life) {
       { label: "Status", key: "is_active", render: (u) => u.is_active ? (u.has_password ? "Active" : "Invited") : "Deactivated" },
       { label: "Last sign-in", key: "last_login_at", render: (u) => when(u.last_login_at) },
       { label: "Actions", key: "actions", render: (u) => h("div.row-actions", {},
-        h("button.small", { type: "button", "aria-label": `${u.is_active ? "Deactivate" : "Reactivate"} ${u.username}`,
+        u.id === ctx.me?.id ? null : h("button.small", { type: "button", "aria-label": `${u.is_active ? "Deactivate" : "Reactivate"} ${u.username}`,
           onclick: (e) => change(u, { is_active: !u.is_active }, e.currentTarget, "…") },
           u.is_active ? `Deactivate` : `Reactivate`),
         u.is_active ? h("button.small", { type: "button", "aria-label": `Reset password of ${u.username}`,

@@ -170,6 +170,7 @@ def test_an_invite_link_lets_a_new_user_sign_in_and_a_member_cannot_reach_admin_
     row.get_by_role("button", name="Deactivate maya").click()
     expect(row).to_contain_text("Deactivated")
     assert next(u for u in admin.get("/api/users").json()["data"] if u["username"] == "maya")["is_active"] is False
+    expect(users.get_by_role("button", name="Deactivate admin")).to_have_count(0)  # not yourself: that would sign you out
     # The last active admin cannot demote themself: the server's reason is shown.
     users.get_by_role("row", name=re.compile("admin.*you")).get_by_label("Role of admin").select_option("member")
     expect(page.get_by_text("this is the last active admin; promote another admin first")).to_be_visible()
