@@ -14,6 +14,8 @@ import * as organizationsPage from "./pages/organizations.js";
 import * as gridPage from "./pages/grid.js";
 import * as pipelinePage from "./pages/pipeline.js";
 import * as reportsPage from "./pages/reports.js";
+import * as featureRequestsPage from "./pages/feature_requests.js";
+import * as settingsPage from "./pages/settings.js";
 import { mentionsWidget } from "./widgets/mentions.js";
 import { searchBox } from "./widgets/search.js";
 
@@ -28,6 +30,9 @@ const PAGES = [
   { path: ROUTES.reports, nav: "Reports", mount: reportsPage.mount, name: "reports" },
   { path: ROUTES.communications, nav: "Communications", mount: communicationsPage.mount, name: "communications", admin: true },
   { path: ROUTES.emailCapture, nav: "Email Capture", mount: emailCapturePage.mount, name: "email-capture", admin: true },
+  { path: ROUTES.featureRequests, nav: "Feature requests", mount: featureRequestsPage.mount, name: "feature-requests" },
+  { path: ROUTES.settings, nav: "Settings", mount: settingsPage.mount, name: "settings" },
+  { path: `${ROUTES.settings}/`, mount: settingsPage.mount, name: "settings" },  // /settings/<tab>: ctx.id is the tab
   { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 

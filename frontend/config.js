@@ -23,6 +23,8 @@ export const ROUTES = {
   reports: "/reports",    // the dashboard (pages/reports.js)
   communications: "/communications",  // admins: the email-activity panel (pages/communications.js)
   emailCapture: "/email-capture",     // admins: proposed notes from email (pages/emailcapture.js)
+  settings: "/settings",  // + "/<tab>": pages/settings.js
+  featureRequests: "/feature-requests",
 };
 
 export const API = {
@@ -60,6 +62,29 @@ export const API = {
   emailThreads: "/api/email/threads",    // + /{id}
   emailProposals: "/api/email/proposals",  // + /{id}/decide
   emailDrafts: "/api/email/drafts",
+  // Settings and Feature requests (pages/settings.js, settings_admin.js, feature_requests.js)
+  updateMe: "/api/me",
+  users: "/api/users",
+  adminUsers: "/api/admin/users",
+  digestPolicy: "/api/admin/digest/policy",
+  digestStatus: "/api/admin/digest/status",
+  digestPreview: "/api/admin/digest/preview",
+  digestSendNow: "/api/admin/digest/send-now",
+  digestTest: "/api/admin/digest/test-email",
+  backups: "/api/fundraising/backups",
+  backupTake: "/api/fundraising/backup",
+  backupVerify: "/api/fundraising/backup-verify",
+  backupPolicy: "/api/fundraising/backup-policy",
+  restorePreview: "/api/fundraising/restore-preview",
+  restore: "/api/fundraising/restore",
+  emailStatus: "/api/email/status",
+  emailEnrollAll: "/api/email/accounts/enroll-all",
+  emailRunNow: "/api/email/sync/run-now",
+  blocklist: "/api/email/blocklist",
+  securityStatus: "/api/security/status",
+  auditLog: "/api/audit-log",
+  resetAll: "/api/admin/reset-all-data",
+  featureRequests: "/api/feature-requests",
 };
 
 export const TIMING = {
