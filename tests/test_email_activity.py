@@ -459,3 +459,16 @@ def test_the_migration_fills_in_mail_captured_before_it_and_rolls_back_cleanly(s
     assert panel(admin) == before and [i["direction"] for i in before["data"]] == ["outbound", "inbound"]
     assert subjects(admin, q="panel") == ["Before the panel"]
     assert_indexes_follow_the_tables(server)
+
+
+def test_threads_filter_by_classic_contact(team):
+    """A grid contact's mail links its classic contact too: the contact page lists its threads."""
+    admin = team["admin"]
+    state = admin.get("/api/fundraising/state").json()["data"]
+    jane = admin.get(f"/api/fundraising/rows/{team['investors']['acme']}").json()["data"]["contacts"][0]["contact_id"]
+    assert jane and state
+    found = admin.get("/api/email/threads", params={"contact_id": jane}).json()
+    subjects = {t["subject"] for t in found["data"]}
+    assert found["total"] == len(found["data"]) >= 1 and all("Diligence" not in s for s in subjects)
+    assert any("Fund II close" in s for s in subjects)
+    assert admin.get("/api/email/threads", params={"contact_id": "no-such-contact"}).json()["total"] == 0

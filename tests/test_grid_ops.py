@@ -744,3 +744,14 @@ def test_bad_puts_change_nothing(saved, case, body, status):
     r = admin.put(STATE, body(state))
     assert r.status_code == status, r.text
     assert get_state(admin) == state and ids_in_db(server) == ids
+
+
+def test_contact_rows_name_the_grid_rows_a_classic_contact_is_on(server, admin):
+    from email_helpers import add_investor
+    row = add_investor(admin, "Acme LP", ("Jane Doe", "jane@acme.example"))
+    add_investor(admin, "Beta Capital", ("Bob Stone", "bob@beta.example"))
+    contact_id = admin.get(f"/api/fundraising/rows/{row}").json()["data"]["contacts"][0]["contact_id"]
+    r = admin.get("/api/fundraising/contact-rows", params={"contact_id": contact_id})
+    assert r.status_code == 200 and r.json()["data"] == [{"id": row, "name": "Acme LP"}], r.text
+    r = admin.get("/api/fundraising/contact-rows")
+    assert r.status_code == 422 and "contact_id" in r.json()["fields"]

@@ -148,10 +148,10 @@ def rematch(req):
 # -- threads ---------------------------------------------------------------------------------------
 
 def list_threads(req):
-    """Matched threads, newest first; `investor_id` keeps those touching one grid investor."""
+    """Matched threads, newest first; `investor_id` keeps those touching one grid investor, `contact_id` one classic contact."""
     capture(req)
     limit, offset = page_params(req.query)
-    found, total = queries.threads_page(req.db, req.query.get("investor_id"), limit, offset)
+    found, total = queries.threads_page(req.db, req.query.get("investor_id"), limit, offset, req.query.get("contact_id"))
     return Page(found, total, limit, offset)
 
 

@@ -33,11 +33,14 @@ def mailbox_status(conn, account: dict) -> dict:
     }
 
 
-def threads_page(conn, investor_id, limit, offset) -> tuple:
+def threads_page(conn, investor_id, limit, offset, contact_id=None) -> tuple:
     where, params = [LIVE_MATCHED], []
     if investor_id:
         where.append("EXISTS (SELECT 1 FROM email_investor_links l WHERE l.email_id = e.id AND l.fundraising_investor_id = ?)")
         params.append(investor_id)
+    if contact_id:
+        where.append("EXISTS (SELECT 1 FROM email_investor_links l WHERE l.email_id = e.id AND l.contact_id = ?)")
+        params.append(contact_id)
     inner = f"SELECT DISTINCT e.thread_id FROM emails e WHERE {' AND '.join(where)}"
     total = row(conn, f"SELECT count(*) AS n FROM ({inner})", params)["n"]
     found = rows(conn, f"SELECT t.* FROM email_threads t WHERE t.id IN ({inner}) ORDER BY t.last_at DESC, t.id"

@@ -48,6 +48,7 @@ STATE = obj(grid=GRID, views=array(VIEW_SHOWN), version=INTEGER, updated_at=mayb
 APPLIED = obj(version=INTEGER, applied=INTEGER)
 OP = obj(version=INTEGER, kind=STRING, row_id=maybe(STRING), column_id=maybe(STRING), before=ANY, after=ANY, at=STRING)
 CHANGES = obj(version=INTEGER, reset=BOOLEAN, ops=array(OP))
+CONTACT_ROW = obj(id=STRING, name=maybe(STRING))
 ROW_DETAIL = obj(id=STRING, cells=OBJECT, contacts=array(OBJECT), commitments=array(OBJECT), communications=array(OBJECT))
 PRESENT = obj(user_id=STRING, username=STRING, color=STRING)
 LEFT = obj(left=BOOLEAN)
@@ -151,6 +152,14 @@ def list_rows(req):
 def get_row(req):
     """One row with its contacts, commitments by fund and the communications of its linked contacts."""
     return grid.row_detail(req.db, req.params["id"])
+
+
+def contact_rows(req):
+    """The grid rows (live investors) whose contacts include this classic contact: the way from a contact to the grid."""
+    contact_id = req.query.get("contact_id")
+    if not contact_id:
+        raise Invalid({"contact_id": "is required"})
+    return store.investors_of_contact(req.db, contact_id)
 
 
 def row_history(req):

@@ -270,6 +270,14 @@ def investors_with_open_interest(conn, today: str, contact_ids=(), organization_
             for r in found if r["committed"] or r["organization_id"] in organization_ids or r["id"] in people]
 
 
+def investors_of_contact(conn, contact_id) -> list:
+    """{id, name} of the live investors whose contacts include this classic contact, by name."""
+    return [{"id": r["id"], "name": r["name"]} for r in conn.execute(
+        "SELECT DISTINCT i.id, i.name FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id"
+        " WHERE c.contact_id = ? AND c.deleted_at IS NULL AND i.archived_at IS NULL ORDER BY i.name COLLATE NOCASE, i.id",
+        (contact_id,))]
+
+
 def investors_of_organizations(conn) -> list:
     """(organization id, investor id) for live investors linked to a classic organization."""
     return [(r["organization_id"], r["id"]) for r in conn.execute(

@@ -119,6 +119,8 @@ ROUTES = [
         Query("version", "integer", "cut the page from this version (the first page's); 409 once the server no longer holds it")),
         returns=page(grid.ROW)),
     route("GET", "/api/fundraising/rows/{id}", grid.get_row, "user", returns=one(grid.ROW_DETAIL)),
+    route("GET", "/api/fundraising/contact-rows", grid.contact_rows, "user", query=(Query("contact_id", doc="a classic contact"),),
+          returns=one(array(grid.CONTACT_ROW))),
     route("GET", "/api/fundraising/rows/{id}/history", grid.row_history, "user", query=PAGE, returns=page(grid.OP)),
     route("GET", "/api/fundraising/rows/{id}/comments", grid.list_comments, "user", returns=one(array(grid.COMMENT_SHOWN))),
     route("POST", "/api/fundraising/rows/{id}/comments", grid.create_comment, "user", grid.COMMENT,
@@ -172,7 +174,8 @@ ROUTES = [
     route("POST", "/api/email/accounts/enroll", email.enroll, "admin", email.ENROLL, returns=created(email.ACCOUNT)),
     route("POST", "/api/email/sync/run-now", email.run_now, "admin", email.RUN_NOW, returns=one(email.STARTED, status=202)),
     route("POST", "/api/email/rematch", email.rematch, "admin", returns=one(email.REMATCHED)),
-    route("GET", "/api/email/threads", email.list_threads, "user", query=PAGE + (Query("investor_id", doc="a grid investor"),),
+    route("GET", "/api/email/threads", email.list_threads, "user", query=PAGE + (
+        Query("investor_id", doc="a grid investor"), Query("contact_id", doc="a classic contact")),
           returns=page(email.THREAD)),
     route("GET", "/api/email/threads/{id}", email.get_thread, "user", returns=one(email.THREAD_DETAIL)),
     route("GET", "/api/email/blocklist", email.list_blocklist, "user", query=PAGE, returns=page(email.BLOCK_ENTRY)),
