@@ -52,6 +52,7 @@ export const API = {
   communications: "/api/communications",
   opportunities: "/api/opportunities",
   lpProfiles: "/api/lp-profiles",
+  contactRows: "/api/fundraising/contact-rows",
   exportContacts: "/api/export/contacts",
   importContacts: "/api/import/csv",
   views: "/api/fundraising/views",

@@ -79,7 +79,8 @@ export function mount(root, ctx) {
     });
     actions.replaceChildren(...(contact.deleted_at ? [] : [edit, remove]));
     details.replaceChildren(fieldList(contact));
-    sections.replaceChildren(...(contact.deleted_at ? [] : [communications(contact), opportunities(), lpProfile()]));
+    sections.replaceChildren(...(contact.deleted_at ? [] : [gridRows(), communications(contact), opportunities(), lpProfile(),
+      ctx.features.email_capture ? emailThreads() : null].filter(Boolean)));
   }
 
   function editor(contact) {
@@ -157,12 +158,39 @@ export function mount(root, ctx) {
       h("div.section-head", {}, h("h2", { id: "comms-title" }, "Communications"), logButton), formSlot, paged.element);
   }
 
+  /** The grid rows this contact is a person of: the way back to the fundraising grid. */
+  function gridRows() {
+    const list = h("ul.grid-rows", { "aria-label": "Grid rows" }, h("li.muted", {}, "Loading…"));
+    api("GET", `${API.contactRows}?contact_id=${encodeURIComponent(id)}`).then((found) => {
+      if (stopped) return;
+      list.replaceChildren(...(found.length ? found.map((r) => h("li", {},
+        h("a", { href: `${ROUTES.grid}?row=${encodeURIComponent(r.id)}`, dataset: { link: "" } }, r.name || "Unnamed investor")))
+        : [h("li.muted", {}, "Not on any grid row.")]));
+    }).catch((error) => { if (!stopped) list.replaceChildren(h("li.error", {}, `Could not load: ${error.message}`)); });
+    return h("section.dossier-section", { dataset: { section: "grid-rows" }, "aria-labelledby": "rows-title" },
+      h("h2", { id: "rows-title" }, "In the grid"), list);
+  }
+
+  /** Captured email threads with this contact (capture on): an admin opens them in Communications. */
+  function emailThreads() {
+    const list = h("ol.email-threads", { "aria-label": "Email threads" });
+    const paged = pagedList(`${API.emailThreads}?contact_id=${encodeURIComponent(id)}`, 10, list, (t) => h("li.email-thread", {},
+      admin
+        ? h("a", { href: `/communications?q=${encodeURIComponent(t.subject || "")}`, dataset: { link: "" } }, t.subject || "(no subject)")
+        : h("span", {}, t.subject || "(no subject)"),
+      h("span.muted", {}, ` · ${t.message_count} message${t.message_count === 1 ? "" : "s"} · last `,
+        when(t.last_at))), "No captured email with this contact.");
+    return h("section.dossier-section", { dataset: { section: "email" }, "aria-labelledby": "email-title" },
+      h("h2", { id: "email-title" }, "Email"), paged.element);
+  }
+
   function opportunities() {
     const body = h("tbody");
     const table = h("table.list", { "aria-label": "Opportunities" }, h("thead", {}, h("tr", {},
       ...["Fund", "Stage", "Expected", "Committed", "Probability", "Next step"].map((t) => h("th", { scope: "col" }, t)))), body);
     const paged = pagedList(`${API.opportunities}?contact_id=${encodeURIComponent(id)}`, 20, body, (o) => h("tr", { dataset: { id: o.id } },
-      h("td", {}, o.fund_name || "—"), h("td", {}, words(o.stage)), h("td", {}, money(o.expected_amount)), h("td", {}, money(o.commitment_amount)),
+      h("td", {}, h("a", { href: `/opportunities/${encodeURIComponent(o.id)}`, dataset: { link: "" } }, o.fund_name || "Opportunity")),
+      h("td", {}, words(o.stage)), h("td", {}, money(o.expected_amount)), h("td", {}, money(o.commitment_amount)),
       h("td", {}, o.probability === null || o.probability === undefined ? "—" : `${o.probability}%`), h("td", {}, o.next_step || "—")),
     "No opportunities.", (text) => h("tr.empty", {}, h("td", { colSpan: 6 }, text)), h("div.list-scroll", {}, table));
     return h("section.dossier-section", { dataset: { section: "opportunities" }, "aria-labelledby": "opps-title" },
