@@ -82,7 +82,7 @@ function setSidebar(mode) {
 
 function shell(page) {
   const menu = h("details.user-menu", {},
-    h("summary", {}, h("span.avatar.me", { "aria-hidden": "true" }, initials(me)), h("span", {}, me.display_name || me.username),
+    h("summary", {}, h("span.avatar.me", { "aria-hidden": "true" }, initials(me)), h("span.me-name", {}, me.display_name || me.username),
       h("span.sr-only", {}, " (account menu)")),
     h("div.menu", { role: "menu" },
       h("a", { href: ROUTES.account, role: "menuitem", dataset: { link: "" } }, "Change password"),

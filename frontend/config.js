@@ -15,7 +15,7 @@ export const ROUTES = {
   acceptInvite: "/accept-invite",
   account: "/account",
   contact: "/contacts/",  // + a classic contact's id: the SPA's contact page (pages/contact.js)
-  contacts: "/contacts",  // part A: the contacts list (pages/contacts.js)
+  contacts: "/contacts",  // the contacts list (pages/contacts.js)
   organizations: "/organizations",
   organization: "/organizations/",  // + an organization's id (pages/organization.js)
   pipeline: "/pipeline",  // the board; ?view=list the list (pages/pipeline.js)
@@ -47,7 +47,7 @@ export const API = {
   mentionsUnread: "/api/fundraising/mentions/unread",
   mentionsRead: "/api/fundraising/mentions/read",
   contacts: "/api/contacts",
-  // part A (contacts and organizations)
+  // contacts and organizations
   organizations: "/api/organizations",
   communications: "/api/communications",
   opportunities: "/api/opportunities",

@@ -38,7 +38,7 @@ export function mount(root, ctx) {
       { key: "title", label: "Request", sort: "title", render: (r) => h("div.fr-title", {}, h("strong", {}, r.title),
         r.body ? h("p.fr-body", {}, r.body) : null) },
       { key: "status", label: "Status", sort: "status", render: (r) => {
-        if (!isAdmin) return h("span.tag", { dataset: { status: r.status } }, label(r.status));
+        if (!isAdmin) return h("span.status-tag", { dataset: { status: r.status } }, label(r.status));
         const select = h("select", { "aria-label": `Status of ${r.title}` }, ...STATUSES.map(([v, l]) => h("option", { value: v }, l)));
         select.value = r.status;
         select.addEventListener("change", () => act(select, "", () => api("PATCH", `${API.featureRequests}/${encodeURIComponent(r.id)}`,

@@ -66,7 +66,7 @@ function meTab(panel, ctx, life) {
     try {
       const user = await busy(save, "Saving…", () => api("PATCH", API.updateMe, { display_name: display_name ?? "", digest_opt_out }));
       if (ctx.me) Object.assign(ctx.me, user);
-      const name = document.querySelector(".user-menu summary span:last-child");
+      const name = document.querySelector(".user-menu .me-name");
       if (name) name.textContent = user.display_name || user.username;
       saved.set("Saved.");
     } catch (error) {
@@ -107,7 +107,7 @@ function meTab(panel, ctx, life) {
     h("h3", {}, "Profile"), profileForm,
     h("h3", {}, "Password"), h("p.muted", {}, "Your other sessions end when the password changes."), pwForm,
     h("h3", {}, "My email blocklist"), block);
-  blocklist(block, { scope: "mine", isAdmin: ctx.me?.role === "admin", life });
+  blocklist(block, { scope: "mine", isAdmin: ctx.me?.role === "admin", life, capture: ctx.features.email_capture });
   return () => {};
 }
 

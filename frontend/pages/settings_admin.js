@@ -228,6 +228,11 @@ const ACCOUNT_WORDS = {
 };
 
 export function gmail(panel, ctx, life) {
+  if (!ctx.features.email_capture) {  // its routes would answer 503: say so without asking
+    panel.replaceChildren(h("p.settings-notice", { role: "status" }, "Gmail capture is off on this server. To turn it on: set "
+      + "CRM_GMAIL_INTEGRATION_ENABLED=1 with the Gmail settings (docs/EMAIL.md)."));
+    return;
+  }
   const result = statusLine();
   const accounts = h("div.gmail-accounts");
   const blocks = h("div.blocklist");
@@ -248,7 +253,7 @@ export function gmail(panel, ctx, life) {
     const words = ACCOUNT_WORDS[a.status] || a.status;
     const backlog = a.backlog || {};
     return h("section.gmail-account", { "aria-label": a.email, dataset: { status: a.status } },
-      h("h3", {}, a.email, " ", h("span.tag", { dataset: { status: a.status } }, words)),
+      h("h3", {}, a.email, " ", h("span.status-tag", { dataset: { status: a.status } }, words)),
       facts([
         ["Last successful sync", a.last_success_at ? when(a.last_success_at) : "Never yet", "last-success"],
         ["Last error", a.last_error ? `${a.last_error}${a.last_error_at ? ` (${when(a.last_error_at)})` : ""}` : "None", "last-error"],

@@ -21,7 +21,7 @@ const SOURCES = [
 
 export function searchBox({ me, navigate, features }) {
   const input = h("input.global-search", { type: "search", placeholder: "Search  (Ctrl K)", role: "combobox",
-    "aria-label": "Search investors, contacts and organizations", "aria-expanded": "false", "aria-controls": "global-search-results",
+    "aria-label": "Search everything: investors, contacts, organizations", "aria-expanded": "false", "aria-controls": "global-search-results",
     "aria-autocomplete": "list", autocomplete: "off" });
   const list = h("ul.search-results", { id: "global-search-results", role: "listbox", "aria-label": "Search results", hidden: true });
   const element = h("div.search", { role: "search" }, input, list);

@@ -105,9 +105,13 @@ function shown(column, item) {
   return value === null || value === undefined || value === "" ? "—" : value;
 }
 
-/** The email blocklist: entries for everyone and one's own; add (scope `scope`) and remove. Hidden
- *  behind one line when Gmail capture is off (the routes answer 503). */
-export function blocklist(box, { scope, isAdmin, life }) {
+/** The email blocklist: entries for everyone and one's own; add (scope `scope`) and remove. One line
+ *  instead when Gmail capture is off (`capture` false: its routes would answer 503, so none is asked). */
+export function blocklist(box, { scope, isAdmin, life, capture = true }) {
+  if (!capture) {
+    box.replaceChildren(h("p.muted", { role: "status" }, "Email capture is off on this server, so there is no blocklist to keep."));
+    return;
+  }
   const list = h("ul.block-entries", { "aria-label": scope === "all" ? "Blocklist for every mailbox" : "My blocklist" });
   const said = statusLine();
   const form = formFields([
@@ -152,7 +156,7 @@ export function blocklist(box, { scope, isAdmin, life }) {
         : "Mail to or from these is never captured from your mailbox. Entries marked \u201cfor everyone\u201d were set by an admin.";
       list.replaceChildren(...(entries.length ? entries.map((e) => h("li", { dataset: { id: e.id } },
         h("span.pattern", {}, e.pattern), " ",
-        h("span.tag", {}, e.scope === "all" ? "for everyone" : "mine"),
+        h("span.status-tag", {}, e.scope === "all" ? "for everyone" : "mine"),
         e.note ? h("span.muted", {}, ` ${e.note}`) : null,
         (e.scope === scope || (isAdmin && e.scope === "all"))
           ? h("button.small", { type: "button", "aria-label": `Remove ${e.pattern}`, onclick: async (ev) => {

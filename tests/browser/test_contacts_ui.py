@@ -1,4 +1,4 @@
-"""Contacts and organizations in the browser (issue 19, part A): the lists, the contact dossier,
+"""Contacts and organizations in the browser (issue 19): the lists, the contact dossier,
 the organization page, CSV export and import, soft delete with restore, and what a member sees."""
 import re
 

@@ -1,4 +1,4 @@
-"""Part B in a real browser: the pipeline board (drag, keyboard move, rollback), its list view, the
+"""Pipeline and Reports in a real browser: the pipeline board (drag, keyboard move, rollback), its list view, the
 opportunity editor, and the reports dashboard. Data goes in through the real API."""
 from datetime import datetime, timedelta, timezone
 
