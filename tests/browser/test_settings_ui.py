@@ -292,6 +292,10 @@ def test_gmail_status_in_words_enroll_run_now_and_the_blocklist_for_everyone(mak
         expect(page.get_by_text("Sync started for 1 mailbox.")).to_be_visible()
         expect(mailbox.locator("[data-fact='last-run']")).to_contain_text("finished", timeout=15_000)
         expect(mailbox.locator("[data-fact='last-success']")).not_to_have_text("Never yet")
+        mailbox.get_by_text(re.compile(r"Recent runs \(\d+\)")).click()
+        runs = mailbox.get_by_role("table", name="Recent runs of admin@fund.example")
+        expect(runs.locator("tbody tr").first).to_contain_text("finished")
+        expect(runs.locator("tbody tr").first).to_contain_text("listed")
 
         page.get_by_label("Address or domain").fill("nonsense")
         page.get_by_role("button", name="Block").click()

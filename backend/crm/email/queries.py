@@ -19,7 +19,7 @@ LIVE_MATCHED = ("e.is_matched = 1 AND EXISTS (SELECT 1 FROM email_account_messag
 def mailbox_status(conn, account: dict) -> dict:
     pending = row(conn, "SELECT count(*) AS n FROM email_attachments WHERE account_id = ? AND status = 'pending'",
                   (account["id"],))["n"]
-    last = store.runs(conn, account["id"], limit=1)
+    recent = store.runs(conn, account["id"], limit=10)
     return {
         "id": account["id"], "email": account["email"], "user_id": account["user_id"], "status": account["status"],
         "auth_method": account["auth_method"], "last_run_at": account["last_run_at"],
@@ -29,7 +29,8 @@ def mailbox_status(conn, account: dict) -> dict:
         "backlog": {"backfill_done": account["backfill_done_at"] is not None,
                     "backfill_started_at": account["backfill_started_at"], "attachments_pending": pending,
                     "bodies_pending": len(store.matched_without_body(conn, account["id"], limit=100_000))},
-        "last_run": last[0] if last else None,
+        "last_run": recent[0] if recent else None,
+        "recent_runs": recent,  # newest first: what each of the last ten runs did, and why one failed
     }
 
 
