@@ -8,18 +8,12 @@ import { API } from "../config.js";
 import { h } from "../dom.js";
 import { draftReply } from "../widgets/draftreply.js";
 import { listView } from "../widgets/listview.js";
-import { attachmentList, captureOffNotice, emailBody, emailFields, localTime, person } from "../widgets/emailview.js";
+import { attachmentList, captureOffNotice, captureOffPage, emailBody, emailFields, localTime, person } from "../widgets/emailview.js";
 
 const FILTERS = ["investor_id", "account_id", "direction", "since", "until"];
 
-function captureOff(root, title) {
-  root.replaceChildren(h("section.records-page", { "aria-labelledby": "page-title" },
-    h("h1", { id: "page-title", tabindex: "-1" }, title), captureOffNotice()));
-  return () => {};
-}
-
 export function mount(root, ctx) {
-  if (!ctx.features.email_capture) return captureOff(root, "Communications");  // nothing to ask: the routes answer 503
+  if (!ctx.features.email_capture) return captureOffPage(root, "Communications");  // nothing to ask: the routes answer 503
   let stopped = false;
   let detailAsked = 0;
   const mailboxNames = new Map();  // account id -> its address, from the mailbox picker

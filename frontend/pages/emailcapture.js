@@ -8,20 +8,14 @@ import { API } from "../config.js";
 import { h } from "../dom.js";
 import { draftReply, ownIds } from "../widgets/draftreply.js";
 import { formFields } from "../widgets/form.js";
-import { captureOffNotice, emailBody, emailFields, localTime, person } from "../widgets/emailview.js";
+import { captureOffNotice, captureOffPage, emailBody, emailFields, localTime, person } from "../widgets/emailview.js";
 
 const PAGE = 20;
 const REFRESH_MS = 25_000;
 const ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)/g;  // times in the server's words
 
-function captureOff(root, title) {
-  root.replaceChildren(h("section.records-page", { "aria-labelledby": "page-title" },
-    h("h1", { id: "page-title", tabindex: "-1" }, title), captureOffNotice()));
-  return () => {};
-}
-
 export function mount(root, ctx) {
-  if (!ctx.features.email_capture) return captureOff(root, "Email Capture");  // nothing to ask: the routes answer 503
+  if (!ctx.features.email_capture) return captureOffPage(root, "Email Capture");  // nothing to ask: the routes answer 503
   let stopped = false, timer = null, asked = 0;
   let offset = Number(new URLSearchParams(location.search).get("offset")) || 0;
   const cards = new Map();  // proposal id -> {element, proposal}

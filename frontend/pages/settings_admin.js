@@ -90,18 +90,6 @@ export function digest(panel, ctx, life) {
     }
   })();
 
-  // The last ten runs of a mailbox, newest first: when, what kind, how it ended, its counts and its error.
-  function recentRuns(a) {
-    const runs = a.recent_runs || [];
-    if (!runs.length) return null;
-    const counts = (r) => `${r.listed} listed, ${r.fetched} fetched, ${r.stored} stored, ${r.matched} matched, ${r.deleted} deleted`;
-    return h("details.recent-runs", {}, h("summary", {}, `Recent runs (${runs.length})`),
-      h("div.list-scroll", {}, h("table.list", { "aria-label": `Recent runs of ${a.email}` },
-        h("thead", {}, h("tr", {}, ...["Started", "Kind", "Result", "Counts", "Error"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, ...runs.map((r) => h("tr", { dataset: { status: r.status } }, h("td", {}, when(r.started_at)),
-          h("td", {}, r.kind), h("td", {}, r.status === "ok" ? "finished" : r.status), h("td", {}, counts(r)),
-          h("td", {}, r.error || "—")))))));
-  }
   async function act(button, working, run) {
     result.set("");
     try {
@@ -182,18 +170,6 @@ export function backups(panel, ctx, life) {
     }
   }
 
-  // The last ten runs of a mailbox, newest first: when, what kind, how it ended, its counts and its error.
-  function recentRuns(a) {
-    const runs = a.recent_runs || [];
-    if (!runs.length) return null;
-    const counts = (r) => `${r.listed} listed, ${r.fetched} fetched, ${r.stored} stored, ${r.matched} matched, ${r.deleted} deleted`;
-    return h("details.recent-runs", {}, h("summary", {}, `Recent runs (${runs.length})`),
-      h("div.list-scroll", {}, h("table.list", { "aria-label": `Recent runs of ${a.email}` },
-        h("thead", {}, h("tr", {}, ...["Started", "Kind", "Result", "Counts", "Error"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, ...runs.map((r) => h("tr", { dataset: { status: r.status } }, h("td", {}, when(r.started_at)),
-          h("td", {}, r.kind), h("td", {}, r.status === "ok" ? "finished" : r.status), h("td", {}, counts(r)),
-          h("td", {}, r.error || "—")))))));
-  }
   async function act(button, working, run) {
     result.set("");
     try {

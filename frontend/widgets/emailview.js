@@ -33,6 +33,13 @@ export function captureOffNotice(error) {
     h("p.muted", {}, "An administrator turns it on on the server: ", how || "CRM_GMAIL_INTEGRATION_ENABLED=1 and the Gmail settings (docs/EMAIL.md)", "."));
 }
 
+/** A whole page that only says capture is off (`ctx.features.email_capture` false: nothing is asked). */
+export function captureOffPage(root, title) {
+  root.replaceChildren(h("section.records-page", { "aria-labelledby": "page-title" },
+    h("h1", { id: "page-title", tabindex: "-1" }, title), captureOffNotice()));
+  return () => {};
+}
+
 /** The header block: from, to, cc, date, subject (and mailboxes / investors when given). */
 export function emailFields(email, extra = []) {
   const rows = [["From", person(email.from)], ["To", people(email.to)], ["Cc", people(email.cc)],

@@ -28,21 +28,24 @@ def mailbox_status(conn, account: dict) -> dict:
         "next_attempt_at": account["next_attempt_at"],
         "backlog": {"backfill_done": account["backfill_done_at"] is not None,
                     "backfill_started_at": account["backfill_started_at"], "attachments_pending": pending,
-                    "bodies_pending": len(store.matched_without_body(conn, account["id"], limit=100_000))},
+                    "bodies_pending": store.count_matched_without_body(conn, account["id"])},
         "last_run": recent[0] if recent else None,
         "recent_runs": recent,  # newest first: what each of the last ten runs did, and why one failed
     }
 
 
 def threads_page(conn, investor_id, limit, offset, contact_id=None) -> tuple:
-    where, params = [LIVE_MATCHED], []
-    if investor_id:
-        where.append("EXISTS (SELECT 1 FROM email_investor_links l WHERE l.email_id = e.id AND l.fundraising_investor_id = ?)")
-        params.append(investor_id)
-    if contact_id:
-        where.append("EXISTS (SELECT 1 FROM email_investor_links l WHERE l.email_id = e.id AND l.contact_id = ?)")
-        params.append(contact_id)
-    inner = f"SELECT DISTINCT e.thread_id FROM emails e WHERE {' AND '.join(where)}"
+    # A filter starts from the links (indexed by investor and by contact), not from every email.
+    where, params, source = [LIVE_MATCHED], [], "emails e"
+    linked = [(column, value) for column, value in (("fundraising_investor_id", investor_id), ("contact_id", contact_id)) if value]
+    if linked:
+        source = "email_investor_links l JOIN emails e ON e.id = l.email_id"
+        where.insert(0, f"l.{linked[0][0]} = ?")
+        params.append(linked[0][1])
+        for column, value in linked[1:]:
+            where.append(f"EXISTS (SELECT 1 FROM email_investor_links l2 WHERE l2.email_id = e.id AND l2.{column} = ?)")
+            params.append(value)
+    inner = f"SELECT DISTINCT e.thread_id FROM {source} WHERE {' AND '.join(where)}"
     total = row(conn, f"SELECT count(*) AS n FROM ({inner})", params)["n"]
     found = rows(conn, f"SELECT t.* FROM email_threads t WHERE t.id IN ({inner}) ORDER BY t.last_at DESC, t.id"
                        " LIMIT ? OFFSET ?", (*params, limit, offset))

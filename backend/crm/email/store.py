@@ -209,6 +209,12 @@ def matched_without_body(conn, account_id, limit=500) -> list:
               " ORDER BY e.sent_at DESC LIMIT ?", (account_id, limit))]
 
 
+def count_matched_without_body(conn, account_id) -> int:
+    return row(conn, "SELECT count(*) AS n FROM email_account_messages m JOIN emails e ON e.id = m.email_id"
+                     " WHERE m.account_id = ? AND m.deleted_at IS NULL AND e.is_matched = 1 AND e.has_body = 0",
+               (account_id,))["n"]
+
+
 def sightings_of(conn, email_id) -> list:
     return rows(conn, "SELECT * FROM email_account_messages WHERE email_id = ? AND deleted_at IS NULL", (email_id,))
 
