@@ -121,6 +121,9 @@ function boardMode(section, status) {
     return item;
   }
 
+  // A column draws its first CARDS_SHOWN cards and offers the rest on request: thousands of cards drawn
+  // at once took half a second, and a board is read from the top. Counts and sums are always of all.
+  const shown = new Map(STAGES.map((s) => [s, CARDS_SHOWN]));
   function draw() {
     const byStage = new Map(STAGES.map((s) => [s, []]));
     for (const o of cards.values()) byStage.get(o.stage)?.push(o);
@@ -130,7 +133,13 @@ function boardMode(section, status) {
       c.count.textContent = String(found.length);
       c.count.setAttribute("aria-label", `${found.length} ${found.length === 1 ? "opportunity" : "opportunities"}`);
       c.sum.textContent = money(total);
-      c.list.replaceChildren(...(found.length ? found.map(card) : [h("li.board-empty", {}, "No opportunities")]));
+      const limit = shown.get(stage);
+      const more = found.length - limit;
+      c.list.replaceChildren(...(found.length ? found.slice(0, limit).map(card) : [h("li.board-empty", {}, "No opportunities")]),
+        ...(more > 0 ? [h("li.board-more", {}, h("button", { type: "button", onclick: () => {
+          shown.set(stage, limit + CARDS_SHOWN);
+          redraw();
+        } }, `Show ${Math.min(more, CARDS_SHOWN)} more of ${more}`))] : []));
     }
   }
 
@@ -195,6 +204,8 @@ function boardMode(section, status) {
   })();
   return () => { stopped = true; };
 }
+
+const CARDS_SHOWN = 100;  // per column, until the reader asks for more
 
 // The editor: `/opportunities/new` (optionally `?contact=<id>`) creates, `/opportunities/<id>` edits.
 const FIELDS = (users) => [

@@ -1,5 +1,6 @@
 """Pipeline and Reports in a real browser: the pipeline board (drag, keyboard move, rollback), its list view, the
 opportunity editor, and the reports dashboard. Data goes in through the real API."""
+import re
 from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
@@ -123,7 +124,7 @@ def test_board_counts_drag_keyboard_move_and_rollback(pages, server, admin):
 
 
 def test_board_loads_every_page_of_opportunities(pages, server, admin):
-    # More than one page (1,000) of opportunities: every card is on the board and counted.
+    # More than one page (1,000) of opportunities: every card is counted; a column draws 100 and offers the rest.
     contact = created(admin.post("/api/contacts", {"first_name": "Grace", "last_name": "Liu"}))
     for i in range(1005):
         created(admin.post("/api/opportunities", {"contact_id": contact["id"], "fund_name": f"SPV {i}", "expected_amount": 1000}))
@@ -131,6 +132,11 @@ def test_board_loads_every_page_of_opportunities(pages, server, admin):
     sign_in_at(page, "Pipeline")
     page.get_by_role("status").filter(has_text="1,005 opportunities").wait_for(timeout=30_000)
     assert head(page, "prospect") == ("1005", "$1,005,000")
+    assert page.locator(".board-card").count() == 100
+    page.get_by_role("button", name="Show 100 more of 905").click()
+    assert page.locator(".board-card").count() == 200
+    while page.get_by_role("button", name=re.compile(r"^Show \d+ more of")).count():
+        page.get_by_role("button", name=re.compile(r"^Show \d+ more of")).click()
     assert page.locator(".board-card").count() == 1005
 
 
