@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { API } from "../config.js";
 import { h } from "../dom.js";
 import { formFields } from "../widgets/form.js";
-import { blocklist, busy, pagedTable, statusLine, when } from "../widgets/settingskit.js";
+import { actor, blocklist, busy, pagedTable, statusLine, when } from "../widgets/settingskit.js";
 
 const hour = (n) => `${String(n).padStart(2, "0")}:00`;
 const facts = (pairs) => h("dl.settings-facts", {}, ...pairs.flatMap(([label, value, key]) =>
@@ -90,15 +90,7 @@ export function digest(panel, ctx, life) {
     }
   })();
 
-  async function act(button, working, run) {
-    result.set("");
-    try {
-      const said = await busy(button, working, run);
-      if (!life.stopped) result.set(said);
-    } catch (error) {
-      if (!life.stopped) result.set(error.message, "error");
-    }
-  }
+  const act = actor(result, life);
   return () => {};
 }
 
@@ -170,15 +162,7 @@ export function backups(panel, ctx, life) {
     }
   }
 
-  async function act(button, working, run) {
-    result.set("");
-    try {
-      const said = await busy(button, working, run);
-      if (!life.stopped) result.set(said);
-    } catch (error) {
-      if (!life.stopped) result.set(error.message, "error");
-    }
-  }
+  const act = actor(result, life);
 
   (async () => {
     try {
@@ -284,15 +268,7 @@ export function gmail(panel, ctx, life) {
           h("td", {}, r.kind), h("td", {}, r.status === "ok" ? "finished" : r.status), h("td", {}, counts(r)),
           h("td", {}, r.error || "—")))))));
   }
-  async function act(button, working, run) {
-    result.set("");
-    try {
-      const said = await busy(button, working, run);
-      if (!life.stopped) result.set(said);
-    } catch (error) {
-      if (!life.stopped) result.set(error.message, "error");
-    }
-  }
+  const act = actor(result, life);
   const enroll = h("button.primary", { type: "button" }, "Enroll everyone");
   enroll.addEventListener("click", () => act(enroll, "Enrolling…", async () => {
     const r = await api("POST", API.emailEnrollAll);

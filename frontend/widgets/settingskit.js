@@ -14,6 +14,19 @@ export function when(iso) {
 }
 
 /** A status line (role=status) with set(text, kind): kind "error" colours it. */
+/** act(button, working, run): run the action with the button busy, and say its words (or its error) on `result`. */
+export function actor(result, life) {
+  return async (button, working, run) => {
+    result.set("");
+    try {
+      const said = await busy(button, working, run);
+      if (!life.stopped) result.set(said);
+    } catch (error) {
+      if (!life.stopped) result.set(error.message, "error");
+    }
+  };
+}
+
 export function statusLine() {
   const el = h("p.settings-status", { role: "status" });
   return Object.assign(el, {
