@@ -1,0 +1,9 @@
+DROP TABLE relationship_edges;
+DROP TRIGGER interaction_refs_no_delete;
+DROP TRIGGER interaction_refs_no_update;
+DROP TRIGGER interaction_log_no_delete;
+DROP TRIGGER interaction_log_no_update;
+DROP TABLE interaction_refs;
+DROP TABLE interaction_log;
+DROP TABLE entity_links;
+DROP TABLE canonical_entities;
