@@ -6,7 +6,9 @@ classic CRM announces, the fundraising grid listens (fundraising/listeners.py).
 
 Listeners run in registration order, synchronously, on the announcer's
 connection and inside its transaction: one that raises rolls the whole change
-back, exactly as if the announcer had called it.
+back, exactly as if the announcer had called it. `mail_synced` is the
+exception: it is announced after the work, outside any transaction, on the
+announcer's background thread (what follows calls the embedding server).
 """
 
 
@@ -30,3 +32,7 @@ class Hook:
 contact_changed = Hook("contact_changed")
 # (conn) -> {table: rows deleted}: reset-all-data is about to delete every classic record.
 data_reset = Hook("data_reset")
+# (app, runs): a Gmail sync cycle stored, matched or removed mail (`runs`: each mailbox's run
+# summary; `app` the crm.app.App the capture belongs to). Announced by the sync loop and run-now,
+# outside any transaction; the search index follows (crm.ingest.listeners).
+mail_synced = Hook("mail_synced")

@@ -47,3 +47,11 @@ COMMUNICATION = records.Kind(
     references={"contact_id": "contacts", "opportunity_id": "opportunities"},
     normalise=_normalise,
 )
+
+
+def for_index(conn) -> list:
+    """Every live communication, as the search index reads it (crm.ingest.chunks): id, contact_id,
+    opportunity_id, type, subject, body, outcome, next_action, communication_date, in id order."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, contact_id, opportunity_id, type, subject, body, outcome, next_action, communication_date"
+        " FROM communications WHERE deleted_at IS NULL ORDER BY id")]

@@ -67,3 +67,11 @@ def live_names(conn, ids) -> dict:
     ids = [i for i in set(ids) if i]
     return {r["id"]: f"{r['first_name']} {r['last_name']}".strip()
             for r in records.live_rows(conn, "contacts", ids, "id, first_name, last_name")}
+
+
+def for_index(conn) -> list:
+    """Every live contact, as the search index reads it (its notes, and the names other chunks
+    carry): id, first_name, last_name, organization_id, notes, updated_at, in id order."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, first_name, last_name, organization_id, notes, updated_at FROM contacts"
+        " WHERE deleted_at IS NULL ORDER BY id")]

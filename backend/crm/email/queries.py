@@ -218,3 +218,15 @@ def activity_investors(conn) -> list:
     names = pickable_investors(conn)
     found = [{"id": c["id"], "name": names[c["id"]], "email_count": c["n"]} for c in counts if c["id"] in names]
     return sorted(found, key=lambda inv: ((inv["name"] or "").casefold(), inv["id"]))
+
+
+def matched_for_index(conn) -> list:
+    """Every matched email some mailbox still holds (what the threads show), as the search index
+    reads it: id, thread_id, subject, body_text (None until the body is fetched), snippet, sent_at,
+    from_name, from_email, and `links` (its investor links), in id order."""
+    found = rows(conn, "SELECT e.id, e.thread_id, e.subject, e.body_text, e.snippet, e.sent_at, e.from_name,"
+                       f" e.from_email FROM emails e WHERE {LIVE_MATCHED} ORDER BY e.id")
+    links = store.links_by_email(conn, [e["id"] for e in found])
+    for email in found:
+        email["links"] = links.get(email["id"], [])
+    return found

@@ -299,3 +299,11 @@ def pickable_investors(conn) -> dict:
     """{id: name} of the investors a filter may offer: live (not archived) and not in the graveyard."""
     return {r["id"]: r["name"] for r in conn.execute(
         "SELECT id, name FROM fundraising_investors WHERE archived_at IS NULL AND graveyard = 0")}
+
+
+def notes_for_index(conn) -> list:
+    """Every grid investor that is not archived and has Notes, as the search index reads them:
+    id, name, organization, organization_id (the classic link), notes, updated_at."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, name, organization, organization_id, notes, updated_at FROM fundraising_investors"
+        " WHERE archived_at IS NULL AND notes IS NOT NULL AND notes != '' ORDER BY id")]
