@@ -24,6 +24,7 @@ from .fundraising import daily, listeners
 from .fundraising.collab import Presence
 from .fundraising.live import LiveGrid
 from .fundraising.setup import ensure_defaults
+from .ingest import listeners as ingest_listeners
 from .http.handler import CRMHandler
 from .http.routes import ROUTES
 from .http.routing import Router
@@ -40,6 +41,7 @@ class App:
         self.config = config
         listeners.register()  # the grid follows classic changes (crm.hooks)
         email_listeners.register()  # so does captured email (reset-all-data)
+        ingest_listeners.register()  # the grid's Relationship cells come from crm.ingest's scores
         self.router = Router(ROUTES)
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)

@@ -1,0 +1,7 @@
+"""What crm.ingest provides to features that may not import it (crm.hooks); `register()` runs at start-up."""
+from .. import hooks
+from . import strength
+
+
+def register() -> None:
+    hooks.relationship_levels.register(strength.investor_levels)  # the grid's Relationship cells
