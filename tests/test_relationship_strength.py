@@ -318,3 +318,87 @@ def test_a_deactivated_member_counts_for_nothing(team):
         assert admin.patch(f"/api/admin/users/{ivan.user['id']}", {"is_active": True}).status_code == 200
         refresh(server)
     assert edge(server, ivan.user["id"], carl) is not None
+
+
+# -- the grid's Relationship column ----------------------------------------------------------------
+
+def rows_through(client, **params) -> list:
+    r = client.get("/api/fundraising/rows", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+def test_the_relationship_column_through_the_grid(team, google):
+    server, admin, ids = team["server"], team["admin"], team["ids"]
+    grid_ops(admin, {"op": "add_column", "column_id": "warmth", "name": "Relationship", "type": "relationship"})
+    cells = {r["id"]: r["cells"].get("warmth") for r in rows_through(admin)}
+    assert cells[ids["acme"]] == {"level": cells[ids["acme"]]["level"], "last_contact": ago(days=3).date().isoformat(),
+                                  "who": "Ann Admin"}
+    assert cells[ids["beta"]]["who"] == "maria" and cells[ids["zeta"]] is None
+    assert cells[ids["acme"]]["level"] > cells[ids["beta"]]["level"] >= 1
+
+    # Sorted by warmth: level, then last contact; no contact known sorts last either way.
+    view = admin.post("/api/fundraising/views", {"name": "Warmest", "config": {
+        "sorts": [{"column_id": "warmth", "direction": "desc"}]}}).json()["data"]
+    order = [r["id"] for r in rows_through(admin, view_id=view["id"])]
+    assert order.index(ids["acme"]) < order.index(ids["beta"]) < order.index(ids["zeta"]) == len(order) - 1
+    cold = admin.post("/api/fundraising/views", {"name": "Coldest", "config": {
+        "sorts": [{"column_id": "warmth", "direction": "asc"}]}}).json()["data"]
+    order = [r["id"] for r in rows_through(admin, view_id=cold["id"])]
+    assert order.index(ids["beta"]) < order.index(ids["acme"]) < order.index(ids["zeta"]) == len(order) - 1
+
+    # Filtered by level, as a number; blank is level 0 and "empty".
+    def matching(operator, value=None):
+        r = admin.post("/api/fundraising/views", {"name": f"f {operator} {value}", "config": {"filters": {
+            "conjunction": "and", "conditions": [{"column_id": "warmth", "operator": operator, "value": value}]}}})
+        assert r.status_code == 201, r.text
+        return {row["id"] for row in rows_through(admin, view_id=r.json()["data"]["id"])}
+    level = cells[ids["acme"]]["level"]
+    assert matching(">=", level) == {ids["acme"]}
+    assert ids["zeta"] in matching("=", 0) and matching("is_empty") == {ids["zeta"]}
+    bad = admin.post("/api/fundraising/views", {"name": "bad", "config": {"filters": {"conjunction": "and",
+        "conditions": [{"column_id": "warmth", "operator": "contains", "value": "x"}]}}})
+    assert bad.status_code == 422 and "config.filters.conditions[0].operator" in bad.json()["fields"]
+
+    # Read-only: an edit is refused like a formula cell's, and nothing changes.
+    version = admin.get("/api/fundraising/state", params={"rows": 0}).json()["data"]["version"]
+    r = admin.post("/api/fundraising/ops", {"base_version": version, "ops": [
+        {"op": "set_cell", "row_id": ids["zeta"], "column_id": "warmth", "value": {"level": 4}}]})
+    assert r.status_code == 422, r.text
+    assert admin.get("/api/fundraising/state", params={"rows": 0}).json()["data"]["version"] == version
+
+    # Export: level and date as text.
+    csv = admin.get("/api/fundraising/export", params={"format": "csv"})
+    assert csv.status_code == 200
+    lines = {line.split(",")[0]: line for line in csv.text.splitlines()}
+    assert lines["Acme LP"].endswith(f",{level} {ago(days=3).date().isoformat()}")
+    assert lines["Zeta Trust"].endswith(",")
+
+    # New mail, a refresh: the kept snapshot sees the new values (re-read, not rebuilt), the version
+    # moves with one `relationships` op, and the event feed carries it.
+    built = server.app.grid.counts["built"]
+    google.add_message(ADMIN, mail(f"Bob Stone <{BOB}>", ADMIN, "Hello Ann", date=ago(hours=1)))
+    google.add_message(ADMIN, mail(ADMIN, BOB, "Re: Hello Ann", date=ago(minutes=30)), label_ids=("SENT",))
+    sync_all(server)
+    summary = refresh(server)
+    assert summary["grid_version"] == version + 1
+    after = {r["id"]: r["cells"].get("warmth") for r in rows_through(admin)}
+    assert after[ids["beta"]]["last_contact"] == ago(minutes=30).date().isoformat()
+    assert after[ids["acme"]] == cells[ids["acme"]] and after[ids["zeta"]] is None
+    assert server.app.grid.counts["built"] == built
+    changes = admin.get("/api/fundraising/changes", params={"since": version}).json()["data"]
+    assert [(op["kind"], op["row_id"]) for op in changes["ops"]] == [("relationships", None)]
+    assert refresh(server)["grid_version"] is None  # nothing changed: the grid is left alone
+    grid_ops(admin, {"op": "delete_column", "column_id": "warmth"})
+
+
+def test_a_formula_cannot_read_a_relationship_field(team):
+    admin = team["admin"]
+    grid_ops(admin, {"op": "add_column", "column_id": "warm2", "name": "Warmth", "type": "relationship"})
+    try:
+        version = admin.get("/api/fundraising/state", params={"rows": 0}).json()["data"]["version"]
+        r = admin.post("/api/fundraising/ops", {"base_version": version, "ops": [
+            {"op": "add_column", "name": "Hot", "type": "formula", "formula": "{Warmth} > 2"}]})
+        assert r.status_code == 422 and "Relationship" in r.json()["fields"]["ops[0].formula"], r.text
+    finally:
+        grid_ops(admin, {"op": "delete_column", "column_id": "warm2"})
