@@ -42,7 +42,7 @@ class App:
         self.config = config
         listeners.register()  # the grid follows classic changes (crm.hooks)
         email_listeners.register()  # so does captured email (reset-all-data)
-        ingest_listeners.register()  # the search index follows each Gmail sync that changed mail
+        ingest_listeners.register()  # Relationship cells from crm.ingest's scores; the index follows Gmail syncs
         self.router = Router(ROUTES)
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)
