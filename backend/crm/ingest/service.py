@@ -106,9 +106,8 @@ class Retrieval:
             log.exception("ingest run failed")
 
     def after_sync(self, runs: list) -> None:
-        """What follows a Gmail sync that changed mail (crm.hooks.mail_synced): the incremental
-        ingest. Entity resolution and relationship strength run before it once they exist
-        (crm.ingest.resolve.resolve_all, crm.ingest.strength.refresh: see crm.ingest.listeners)."""
+        """The ingest that follows a Gmail sync that changed mail: incremental, logged, never raising
+        (crm.ingest.listeners.after_mail_synced refreshes what it depends on first)."""
         self._run_logged(False)
 
     # -- search and status -------------------------------------------------------------------------
