@@ -82,6 +82,12 @@ VARIABLES = [
     Var("CRM_SPARK_BASE_URL", "spark_base_url", str, None, "its OpenAI-compatible base URL, e.g. `http://spark.local:8000/v1` (unset: drafts and the digest use their deterministic text)"),
     Var("CRM_SPARK_CHAT_MODEL", "spark_chat_model", str, "local", "the chat model to ask"),
     Var("CRM_SPARK_TIMEOUT_SEC", "spark_timeout_sec", int, 20, "how long to wait for an answer before using the deterministic text"),
+    # Retrieval (backend/crm/ingest, docs/RETRIEVAL.md): dense vectors from an OpenAI-compatible embedding server, BM25 computed here.
+    Var("CRM_EMBED_URL", "embed_url", str, None, "the OpenAI-compatible base URL of the embedding server, `/v1` included (`POST {url}/embeddings`), e.g. `http://spark.local:8000/v1`; default `CRM_SPARK_BASE_URL`. Neither set: search is BM25 (sparse) only"),
+    Var("CRM_EMBED_MODEL", "embed_model", str, "bge-m3", "the embedding model to ask (changing it re-embeds everything on the next ingest run)"),
+    Var("CRM_EMBED_TIMEOUT_SEC", "embed_timeout_sec", int, 30, "how long one batch of embeddings may take (then that run goes on sparse-only)"),
+    Var("CRM_QDRANT_URL", "qdrant_url", str, None, "a Qdrant server or cluster, e.g. `http://qdrant:6333` (default: embedded local mode in `CRM_DATA_DIR/qdrant`, for up to ~20,000 chunks)"),
+    Var("CRM_QDRANT_API_KEY", "qdrant_api_key", str, None, "that server's API key, if it needs one (never logged)"),
     # Outbound mail: the digest mailer (backend/crm/digest/mailer.py), the one path that sends, to active admins only.
     # The SMTP_* names are the ones docker_entrypoint.sh exports from the StartOS package's SMTP setting.
     Var("CRM_DIGEST_SENDER", "digest_sender", str, None, "the mailbox the digest is sent as through Gmail (domain-wide delegation, `gmail.compose`); default: the first active admin"),
@@ -98,7 +104,7 @@ VARIABLES = [
 ]
 AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold",
                 "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec",
-                "spark_timeout_sec"}
+                "spark_timeout_sec", "embed_timeout_sec"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,11 @@ class Config:
     spark_base_url: str = None
     spark_chat_model: str = "local"
     spark_timeout_sec: int = 20
+    embed_url: str = None
+    embed_model: str = "bge-m3"
+    embed_timeout_sec: int = 30
+    qdrant_url: str = None
+    qdrant_api_key: str = field(default=None, repr=False)
     digest_sender: str = None
     smtp_host: str = None
     smtp_port: int = None
@@ -239,6 +250,9 @@ def _finish(config: Config) -> Config:
         raise ConfigError("CRM_SEED_DEMO_DATA is refused in production")
     if config.spark_base_url and not config.spark_base_url.startswith(("http://", "https://")):
         raise ConfigError(f"CRM_SPARK_BASE_URL must start with http:// or https://, not {config.spark_base_url!r}")
+    for name, url in (("CRM_EMBED_URL", config.embed_url), ("CRM_QDRANT_URL", config.qdrant_url)):
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} must start with http:// or https://, not {url!r}")
     if config.gmail_sa_key_path is None:
         changes["gmail_sa_key_path"] = Path(config.data_dir) / "secrets" / "gmail-service-account.json"
     _check_gmail(config)

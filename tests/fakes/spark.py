@@ -1,4 +1,4 @@
-"""A stand-in for the local model server: an OpenAI-compatible chat-completions endpoint.
+"""A stand-in for the local model server: OpenAI-compatible chat completions and embeddings.
 
     with FakeSpark() as spark:             # a real ThreadingHTTPServer on 127.0.0.1, ephemeral port
         make_server(spark_base_url=spark.base_url, ...)
@@ -14,7 +14,18 @@ first (longer than the client's timeout); `garbage` answers 200 with a body that
 `empty` answers a well-formed completion whose content is ""; `redirect` answers 307 to
 `redirect_to` (a client must not follow it). `closed_url` is a base URL where nothing listens
 (a server that is off).
+
+`POST /v1/embeddings` checks `model` (a string) and `input` (a string or a non-empty list of
+strings) and answers `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}],
+"model", "usage"}`. The vectors are deterministic: a hashed bag of words (`embedding(text)`,
+EMBED_DIM floats, unit length), so texts sharing words are close and unrelated ones are not.
+`embed_mode` is separate from the chat's `mode`: `answer`, `down` (503), `slow` (waits
+`delay`), `error` (500), `busy` (429), `garbage` (200, not JSON), `flaky` (the next
+`flaky_failures` requests answer 500, then it answers). `embedding_requests` holds their bodies.
 """
+import hashlib
+import math
+import re
 import json
 import socket
 import threading
@@ -22,6 +33,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("answer", "down", "slow", "garbage", "empty", "redirect")
+EMBED_MODES = ("answer", "down", "slow", "error", "busy", "garbage", "flaky")
+EMBED_DIM = 64
 ROLES = ("system", "user", "assistant")
 
 
@@ -29,7 +42,9 @@ class FakeSpark:
     def __init__(self, reply="A one-line summary of the email.", delay=2.5):
         self.reply, self.delay, self.mode = reply, delay, "answer"
         self.redirect_to = None
-        self.requests = []  # the JSON bodies received (valid or not), in order
+        self.requests = []  # the chat JSON bodies received (valid or not), in order
+        self.embed_mode, self.flaky_failures = "answer", 1
+        self.embedding_requests = []  # the embeddings JSON bodies received, in order
         self.paths = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -65,6 +80,8 @@ class FakeSpark:
         """(status, content type, payload[, headers]) for one request."""
         with self._lock:
             self.paths.append(path)
+        if method == "POST" and path == "/v1/embeddings":
+            return self._embeddings(body)
         if method != "POST" or path != "/v1/chat/completions":
             return _error(404, f"no route {method} {path}", "not_found_error")
         try:
@@ -86,6 +103,48 @@ class FakeSpark:
             return 200, "application/json", b'{"choices": [{"message": {"content": "half an ans'
         content = "" if self.mode == "empty" else self.reply
         return 200, "application/json", json.dumps(_completion(request["model"], content)).encode()
+
+    def _embeddings(self, body: bytes):
+        try:
+            request = json.loads(body or b"null")
+        except ValueError:
+            return _error(400, "the body is not JSON", "invalid_request_error")
+        with self._lock:
+            self.embedding_requests.append(request)
+            failing = self.embed_mode == "flaky" and self.flaky_failures > 0
+            if failing:
+                self.flaky_failures -= 1
+        inputs = request.get("input") if isinstance(request, dict) else None
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(request, dict) or not isinstance(request.get("model"), str) or not request["model"]:
+            return _error(400, "model must be a non-empty string", "invalid_request_error")
+        if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) for t in inputs):
+            return _error(400, "input must be a string or a non-empty list of strings", "invalid_request_error")
+        if self.embed_mode == "down":
+            return _error(503, "the model is not loaded", "server_error")
+        if self.embed_mode == "error" or failing:
+            return _error(500, "internal error", "server_error")
+        if self.embed_mode == "busy":
+            return _error(429, "too many requests", "rate_limit_error")
+        if self.embed_mode == "slow":
+            self._closing.wait(self.delay)
+        if self.embed_mode == "garbage":
+            return 200, "application/json", b'{"data": [{"index": 0, "embedd'
+        data = [{"object": "embedding", "index": i, "embedding": embedding(text)} for i, text in enumerate(inputs)]
+        answer = {"object": "list", "data": data, "model": request["model"],
+                  "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+        return 200, "application/json", json.dumps(answer).encode()
+
+
+def embedding(text: str, dim: int = EMBED_DIM) -> list:
+    """A deterministic unit vector: each lower-cased word (a trailing s dropped) adds ±1 to a hashed slot."""
+    vector = [0.0] * dim
+    for word in re.findall(r"\w+", text.lower()):
+        word = word[:-1] if len(word) > 3 and word.endswith("s") else word
+        h = hashlib.sha256(word.encode()).digest()
+        vector[int.from_bytes(h[:4], "big") % dim] += 1.0 if h[4] & 1 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm if norm else 0.0 for x in vector] if any(vector) else [1.0 / math.sqrt(dim)] * dim
 
 
 def _check(request) -> str | None:

@@ -62,8 +62,22 @@ def known_addresses(conn) -> list:
     return found
 
 
+def employers(conn) -> list:
+    """(contact id, organization id) of every live contact that names an organization."""
+    return [(r["id"], r["organization_id"]) for r in conn.execute(
+        "SELECT id, organization_id FROM contacts WHERE deleted_at IS NULL AND organization_id IS NOT NULL")]
+
+
 def live_names(conn, ids) -> dict:
     """{id: "First Last"} of the live contacts among `ids` (a deleted one is left out)."""
     ids = [i for i in set(ids) if i]
     return {r["id"]: f"{r['first_name']} {r['last_name']}".strip()
             for r in records.live_rows(conn, "contacts", ids, "id, first_name, last_name")}
+
+
+def for_index(conn) -> list:
+    """Every live contact, as the search index reads it (its notes, and the names other chunks
+    carry): id, first_name, last_name, organization_id, notes, updated_at, in id order."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, first_name, last_name, organization_id, notes, updated_at FROM contacts"
+        " WHERE deleted_at IS NULL ORDER BY id")]

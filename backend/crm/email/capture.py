@@ -9,6 +9,7 @@ import threading
 import requests
 
 from ..clock import now_iso, parse_iso, utcnow
+from .. import hooks
 from ..db import transaction
 from . import attachments, proposals, store
 from .client import GmailClient
@@ -23,8 +24,9 @@ log = logging.getLogger("crm.email")
 
 
 class Capture:
-    def __init__(self, config, pool, stopping: threading.Event, session=None):
+    def __init__(self, config, pool, stopping: threading.Event, session=None, owner=None):
         self.config, self.pool, self.stopping = config, pool, stopping
+        self.owner = owner  # the App, passed on to what follows a sync (crm.hooks.mail_synced)
         self.session = session or requests.Session()
         self.settings = Settings(
             own_domain=config.gmail_workspace_domain.lower(), page_size=config.gmail_backfill_page_size,
@@ -127,10 +129,18 @@ class Capture:
             due = [a["id"] for a in self.due(conn)]
         finally:
             self.pool.release(conn)
+        runs = []
         for account_id in due:
             if self.stopping.is_set():
-                return
-            self.sync(account_id, "schedule")
+                break
+            runs.append(self.sync(account_id, "schedule"))
+        self.announce(runs)
+
+    def announce(self, runs: list) -> None:
+        """Tell who follows (the search index) that a cycle changed the captured mail; outside any transaction."""
+        changed = [r for r in runs if r and (r.get("stored") or r.get("matched") or r.get("deleted"))]
+        if changed and not self.stopping.is_set():
+            hooks.mail_synced.announce(self.owner, changed)
 
     def run_now(self, account_ids: list) -> threading.Thread:
         """An admin's run: clears "needs attention" and syncs each mailbox in the background."""
@@ -141,7 +151,7 @@ class Capture:
                     store.update_account(conn, account_id, status="active", next_attempt_at=None)
         finally:
             self.pool.release(conn)
-        worker = threading.Thread(target=lambda: [self.sync(a, "manual") for a in account_ids],
+        worker = threading.Thread(target=lambda: self.announce([self.sync(a, "manual") for a in account_ids]),
                                   name="gmail-run-now", daemon=True)
         worker.start()
         return worker

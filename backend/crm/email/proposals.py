@@ -87,6 +87,12 @@ def _after_greeting(line: str) -> str:
     return "" if len(line.split()) <= 4 else line
 
 
+def own_text(text: str) -> str:
+    """An email's own words, one meaningful line per line (quoted replies, greetings and the
+    signature left out): what the search index embeds (crm.ingest.chunks)."""
+    return "\n".join(meaningful_lines(text))
+
+
 def first_meaningful_line(text: str) -> str:
     return cut(next(meaningful_lines(text), ""), LINE_CHARS)
 

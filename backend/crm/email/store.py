@@ -243,6 +243,15 @@ def links_of(conn, email_id) -> list:
     return rows(conn, "SELECT * FROM email_investor_links WHERE email_id = ? ORDER BY confidence DESC, address", (email_id,))
 
 
+def links_by_email(conn, email_ids) -> dict:
+    """{email id: its links, as links_of orders them} for `email_ids` (one read of the table)."""
+    wanted, found = set(email_ids), {}
+    for link in rows(conn, "SELECT * FROM email_investor_links ORDER BY email_id, confidence DESC, address"):
+        if link["email_id"] in wanted:
+            found.setdefault(link["email_id"], []).append(link)
+    return found
+
+
 # -- attachments -----------------------------------------------------------------------------------
 
 def add_attachment_stubs(conn, email_id, account_id, message: dict) -> None:

@@ -29,3 +29,10 @@ LP_PROFILE = records.Kind(
     search_columns=("notes",),
     search_related=(("contact_id", CONTACT),),
 )
+
+
+def for_index(conn) -> list:
+    """Every live LP profile with notes, as the search index reads it: id, contact_id, notes, updated_at."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, contact_id, notes, updated_at FROM lp_profiles"
+        " WHERE deleted_at IS NULL AND notes IS NOT NULL AND notes != '' ORDER BY id")]

@@ -39,3 +39,11 @@ def open_parties(conn) -> tuple:
         f" WHERE o.deleted_at IS NULL AND c.deleted_at IS NULL AND o.stage IN ({','.join('?' * len(OPEN_STAGES))})",
         OPEN_STAGES).fetchall()
     return {r["contact_id"] for r in found}, {r["organization_id"] for r in found if r["organization_id"]}
+
+
+def for_index(conn) -> list:
+    """Every live opportunity, as the search index reads it: id, contact_id, organization_id,
+    fund_name, stage, description, next_step, updated_at."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, contact_id, organization_id, fund_name, stage, description, next_step, updated_at"
+        " FROM opportunities WHERE deleted_at IS NULL ORDER BY id")]

@@ -82,3 +82,9 @@ def live_names(conn, ids) -> dict:
     """{id: name} of the live organizations among `ids` (a deleted one is left out)."""
     ids = [i for i in set(ids) if i]
     return {r["id"]: r["name"] for r in records.live_rows(conn, "organizations", ids, "id, name")}
+
+
+def for_index(conn) -> list:
+    """Every live organization, as the search index reads it: id, name, description, updated_at."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, name, description, updated_at FROM organizations WHERE deleted_at IS NULL ORDER BY id")]
