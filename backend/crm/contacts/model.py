@@ -81,3 +81,15 @@ def for_index(conn) -> list:
     return [dict(r) for r in conn.execute(
         "SELECT id, first_name, last_name, organization_id, notes, updated_at FROM contacts"
         " WHERE deleted_at IS NULL ORDER BY id")]
+
+
+def for_resolution(conn) -> list:
+    """Every live contact, as entity resolution reads it: id, first_name, last_name, emails (the
+    primary address first, then other_emails, as stored), organization_id."""
+    found = []
+    for r in conn.execute("SELECT id, first_name, last_name, email, other_emails, organization_id FROM contacts"
+                          " WHERE deleted_at IS NULL ORDER BY id"):
+        emails = [a for a in (r["email"], *json.loads(r["other_emails"] or "[]")) if isinstance(a, str) and a]
+        found.append({"id": r["id"], "first_name": r["first_name"], "last_name": r["last_name"], "emails": emails,
+                      "organization_id": r["organization_id"]})
+    return found

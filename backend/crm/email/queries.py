@@ -264,3 +264,22 @@ def correspondence(conn) -> list:
         WHERE o.is_sent = 0 AND e.match_status != 'excluded' AND e.from_email IS NOT NULL
         UNION {recipients}""").fetchall()
     return [r for r in found if r[2]]
+
+
+def participants(conn) -> list:
+    """(address, name) once per lower-cased address of everyone on captured mail a mailbox still
+    holds (sender, to, cc, bcc), the name the mail gave (the first non-empty one, by address) or
+    None. Addresses only, never content: entity resolution links each to a person."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    live = "EXISTS (SELECT 1 FROM email_account_messages m WHERE m.email_id = e.id AND m.deleted_at IS NULL)"
+    fields = " UNION ALL ".join(
+        f"SELECT lower(json_extract(j.value, '$.email')), json_extract(j.value, '$.name') FROM emails e,"
+        f" json_each(e.{field}) j WHERE {live}" for field in ("to_addrs", "cc_addrs", "bcc_addrs"))
+    names = {}
+    for address, name in cursor.execute(
+            f"SELECT lower(e.from_email), e.from_name FROM emails e WHERE e.from_email IS NOT NULL AND {live}"
+            f" UNION ALL {fields}"):
+        if address and (names.get(address) is None):
+            names[address] = name.strip() if isinstance(name, str) and name.strip() else None
+    return sorted(names.items())

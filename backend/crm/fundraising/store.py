@@ -346,3 +346,30 @@ def notes_for_index(conn) -> list:
     return [dict(r) for r in conn.execute(
         "SELECT id, name, organization, organization_id, notes, updated_at FROM fundraising_investors"
         " WHERE archived_at IS NULL AND notes IS NOT NULL AND notes != '' ORDER BY id")]
+
+
+def investors_for_resolution(conn) -> list:
+    """Every grid investor that is not archived, as entity resolution reads it: id, name,
+    organization (the text), organization_id (the classic link)."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, name, organization, organization_id FROM fundraising_investors WHERE archived_at IS NULL ORDER BY id")]
+
+
+def contacts_for_resolution(conn) -> list:
+    """Every live grid contact on an investor that is not archived: id, investor_id, name, email,
+    contact_id (the classic link)."""
+    return [dict(r) for r in conn.execute(
+        "SELECT c.id, c.investor_id, c.name, c.email, c.contact_id FROM fundraising_contacts c"
+        " JOIN fundraising_investors i ON i.id = c.investor_id"
+        " WHERE c.deleted_at IS NULL AND i.archived_at IS NULL ORDER BY c.id")]
+
+
+def grid_contact_names(conn, ids) -> dict:
+    """{id: (name, email, investor_id)} of the grid contacts among `ids`, deleted ones too."""
+    ids, found = list(ids), {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update((r["id"], (r["name"], r["email"], r["investor_id"])) for r in conn.execute(
+            f"SELECT id, name, email, investor_id FROM fundraising_contacts WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk))
+    return found

@@ -223,6 +223,17 @@ ROUTES = [
         Query("limit", "integer", "hits (1-100, default 10)", min=1, max=100)), returns=one(ingest.RESULTS)),
     route("POST", "/api/admin/ingest/run", ingest.run_ingest, "admin", ingest.RUN, returns=one(ingest.STARTED, status=202)),
     route("GET", "/api/admin/ingest/status", ingest.ingest_status, "admin", returns=one(ingest.STATUS)),
+    # Canonical entities: who is who across the grid and the classic CRM (docs/RETRIEVAL.md, "Entities")
+    route("GET", "/api/entities", ingest.list_entities, "user", query=(
+        Query("q", doc="a name, email address, domain or entity id"),
+        Query("kind", doc="person or organization"),
+        Query("limit", "integer", "entities (1-100, default 10)", min=1, max=100),
+        Query("offset", "integer", "entities to skip")), returns=page(ingest.ENTITY_BRIEF)),
+    route("GET", "/api/entities/{id}", ingest.get_entity, "user", returns=one(ingest.DOSSIER)),
+    route("POST", "/api/admin/entities/resolve", ingest.run_resolve, "admin", returns=one(ingest.RESOLVED)),
+    route("POST", "/api/admin/entities/{id}/merge", ingest.merge_entity, "admin", ingest.MERGE, returns=one(ingest.MERGED)),
+    route("POST", "/api/admin/entities/{id}/split", ingest.split_entity, "admin", ingest.SPLIT,
+          returns=one(ingest.SPLITTED)),
     # The evening digest (admins; the only routes that send mail, and only to active admins)
     route("GET", "/api/admin/digest/policy", digest.get_policy, "admin", returns=one(digest.POLICY_SHOWN)),
     route("PATCH", "/api/admin/digest/policy", digest.update_policy, "admin", digest.POLICY,

@@ -7,6 +7,7 @@ is equal text.
 """
 import json
 
+from ..auth import users
 from ..clock import new_id, now_iso
 
 
@@ -62,3 +63,27 @@ def into(conn, entity_ids, kind: str, from_kind: str) -> list:
     for edge in found:
         edge["evidence"] = json.loads(edge["evidence"])
     return found
+
+
+def for_entity(conn, entity_id: str) -> dict:
+    """An entity's relationships, for its dossier (read-only; works on a mode=ro connection):
+    {"strongest": the first member or None, "members": [{user_id, display_name, weight, level,
+    last_seen, evidence}] strongest first (active people only), "works_at": [{entity_id,
+    display_name, kind, evidence}] (the organizations a person works at, or for an organization
+    the people who work there, as `direction` says)}. `level` is the one strength stored with the score."""
+    people = users.active_people(conn)
+    members = [{"user_id": e["from_id"], "display_name": people[e["from_id"]], "weight": e["weight"],
+                "level": e["evidence"].get("level", 0), "last_seen": e["last_seen"], "evidence": e["evidence"]}
+               for e in into(conn, [entity_id], "emailed", "user") if e["from_id"] in people]
+    members.sort(key=lambda m: (-m["weight"], tuple(-ord(c) for c in m["last_seen"] or ""), m["display_name"].casefold()))
+    works_at = []
+    for edge in conn.execute(
+            "SELECT r.from_id, r.to_id, r.evidence, e.display_name, e.kind FROM relationship_edges r"
+            " JOIN canonical_entities e ON e.id = CASE WHEN r.from_id = ? THEN r.to_id ELSE r.from_id END"
+            " WHERE r.kind = 'works_at' AND r.from_kind = 'entity' AND (r.from_id = ? OR r.to_id = ?)"
+            " ORDER BY e.display_name COLLATE NOCASE, e.id", (entity_id, entity_id, entity_id)).fetchall():
+        outward = edge["from_id"] == entity_id
+        works_at.append({"entity_id": edge["to_id"] if outward else edge["from_id"], "display_name": edge["display_name"],
+                         "kind": edge["kind"], "direction": "works_at" if outward else "employs",
+                         "evidence": json.loads(edge["evidence"])})
+    return {"strongest": members[0] if members else None, "members": members, "works_at": works_at}

@@ -107,3 +107,75 @@ def linked(conn, source_table: str, source_ids=None) -> dict:
 def kinds(conn) -> dict:
     """{entity id: kind} of every entity that is not merged into another."""
     return {r["id"]: r["kind"] for r in rows(conn, "SELECT id, kind FROM canonical_entities WHERE merged_into IS NULL")}
+
+
+# -- whole-CRM passes (crm.ingest.resolve): read everything once, write only what differs ---------
+
+def all_entities(conn) -> dict:
+    """{id: (kind, display_name, primary_email, primary_domain, merged_into)} of every entity."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return {r[0]: r[1:] for r in cursor.execute(
+        "SELECT id, kind, display_name, primary_email, primary_domain, merged_into FROM canonical_entities")}
+
+
+def all_links(conn) -> dict:
+    """{(source_table, source_id): {id, entity_id (merges followed), raw_entity_id (as stored),
+    method, confidence, evidence (the stored text), pinned (bool)}} of every link."""
+    merged = {r["id"]: r["merged_into"] for r in conn.execute(
+        "SELECT id, merged_into FROM canonical_entities WHERE merged_into IS NOT NULL").fetchall()}
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    found = {}
+    for link_id, entity_id, table, source_id, method, confidence, evidence, pinned in cursor.execute(
+            "SELECT id, entity_id, source_table, source_id, method, confidence, evidence, pinned FROM entity_links"):
+        current_id, seen = entity_id, set()
+        while current_id in merged and current_id not in seen:
+            seen.add(current_id)
+            current_id = merged[current_id]
+        found[(table, source_id)] = {"id": link_id, "entity_id": current_id, "raw_entity_id": entity_id,
+                                     "method": method, "confidence": confidence, "evidence": evidence,
+                                     "pinned": bool(pinned)}
+    return found
+
+
+def insert_many(conn, created: list) -> None:
+    """New entities: (id, kind, display_name, primary_email, primary_domain, created_at, updated_at)."""
+    conn.executemany("INSERT INTO canonical_entities (id, kind, display_name, primary_email, primary_domain, created_at,"
+                     " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", created)
+
+
+def update_many(conn, updated: list) -> None:
+    """Changed entities: (display_name, primary_email, primary_domain, updated_at, id)."""
+    conn.executemany("UPDATE canonical_entities SET display_name = ?, primary_email = ?, primary_domain = ?,"
+                     " updated_at = ? WHERE id = ?", updated)
+
+
+def set_merged(conn, merged: list) -> None:
+    """(merged_into, updated_at, id): these entities now stand for another."""
+    conn.executemany("UPDATE canonical_entities SET merged_into = ?, updated_at = ? WHERE id = ?", merged)
+
+
+def insert_links(conn, inserted: list) -> None:
+    """(id, entity_id, source_table, source_id, method, confidence, evidence text, created_at, updated_at)."""
+    conn.executemany("INSERT INTO entity_links (id, entity_id, source_table, source_id, method, confidence, evidence,"
+                     " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserted)
+
+
+def update_links(conn, updated: list) -> None:
+    """(entity_id, method, confidence, evidence text, updated_at, id): links the resolver moved or re-explained."""
+    conn.executemany("UPDATE entity_links SET entity_id = ?, method = ?, confidence = ?, evidence = ?, updated_at = ?"
+                     " WHERE id = ?", updated)
+
+
+def delete_links(conn, link_ids: list) -> None:
+    """Drop these links (their sources are gone)."""
+    conn.executemany("DELETE FROM entity_links WHERE id = ?", [(i,) for i in link_ids])
+
+
+def wipe(conn) -> dict:
+    """Reset-all-data (crm.hooks.data_reset): every edge, link and entity goes; counts by table."""
+    counts = {}
+    for table in ("relationship_edges", "entity_links", "canonical_entities"):
+        counts[table] = conn.execute(f"DELETE FROM {table}").rowcount
+    return counts

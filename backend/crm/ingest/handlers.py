@@ -1,4 +1,5 @@
-"""GET /api/search, and the admins' ingest routes (run, status).
+"""GET /api/search, the admins' ingest routes (run, status), and the entity routes (find, dossier;
+admins: merge, split, resolve).
 
 Email hits follow the email routes' rule: captured email is readable by every signed-in user
 through /api/email/threads while capture is on, and by no one while it is off (those routes
@@ -7,11 +8,12 @@ answer 503), so search shows email chunks only while capture is on.
 from .. import audit
 from ..clock import parse_iso
 from ..db import transaction
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..http.responses import json_response
 from ..shapes import BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, query_int
-from . import entities
+from ..results import Page
+from . import curate, dossier, entities, resolve
 from .chunks import TYPES
 from .search import MAX_LIMIT, MODES
 
@@ -86,3 +88,88 @@ def run_ingest(req):
 def ingest_status(req):
     """The search index: where it lives, its points, the last run, embeddings, and when to move to a Qdrant server."""
     return req.app.retrieval.status()
+
+
+# -- entities (docs/RETRIEVAL.md, "Entities") ------------------------------------------------------
+
+ENTITY_BRIEF = obj(id=STRING, kind=STRING, display_name=STRING, primary_email=maybe(STRING),
+                   primary_domain=maybe(STRING), links=INTEGER)
+RECORD = obj(link_id=STRING, source_table=STRING, source_id=STRING, label=STRING, name=maybe(STRING), summary=STRING,
+             live=BOOLEAN, method=STRING, confidence=NUMBER, evidence=OBJECT, pinned=BOOLEAN)
+MEMBER = obj(user_id=STRING, display_name=STRING, weight=NUMBER, level=INTEGER, last_seen=maybe(STRING), evidence=OBJECT)
+RELATIONSHIPS = obj(strongest=maybe(MEMBER), members=array(MEMBER), works_at=array(obj(
+    entity_id=STRING, display_name=STRING, kind=STRING, direction=STRING, evidence=OBJECT)))
+DOSSIER = obj(id=STRING, kind=STRING, display_name=STRING, primary_email=maybe(STRING), primary_domain=maybe(STRING),
+              links=INTEGER, requested_id=STRING, merged_from=maybe(STRING), created_at=STRING, updated_at=STRING,
+              records=array(RECORD), emails=array(STRING), relationships=RELATIONSHIPS)
+MERGE = Body(Field("into", required=True, max_length=64, doc="the entity that survives"))
+SPLIT = Body(Field("link_ids", "array", required=True, items="string", doc="links of this entity to move to a new one"))
+MERGED = obj(merged=STRING, into=STRING, moved=array(STRING), entity=DOSSIER)
+SPLITTED = obj(entity_id=STRING, new_entity_id=STRING, moved=array(STRING), entity=DOSSIER, new_entity=DOSSIER)
+RESOLVED = obj(entities=OBJECT, links=OBJECT, by_method=OBJECT, refused=OBJECT, seconds=NUMBER)
+KINDS = ("person", "organization")
+
+
+def list_entities(req):
+    """Canonical people and organizations by name, address or domain (merged ones answer the survivor)."""
+    query, errors = req.query, {}
+    q = " ".join((query.get("q") or "").split())
+    if len(q) > MAX_QUERY:
+        errors["q"] = f"must be at most {MAX_QUERY} characters"
+    kind = query.get("kind") or None
+    if kind and kind not in KINDS:
+        errors["kind"] = "must be person or organization"
+    limit = offset = None
+    try:
+        limit = query_int(query, "limit", 10, 1, dossier.FIND_LIMIT)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    try:
+        offset = query_int(query, "offset", 0, 0)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise Invalid(errors)
+    if not q:
+        return Page([], 0, limit, offset)
+    ids = dossier.matches(req.db, q, kind)
+    return Page(dossier.find(req.db, q, kind, limit, offset), len(ids), limit, offset)
+
+
+def get_entity(req):
+    """An entity's dossier: its records and why each is linked, its addresses, its relationships."""
+    found = dossier.dossier(req.db, req.params["id"])
+    if found is None:
+        raise NotFound(f"no entity {req.params['id']}")
+    return found
+
+
+def merge_entity(req):
+    """Merge this entity into another by hand: every link moves there, pinned (logged)."""
+    data = req.validated()
+    with transaction(req.db):
+        done = curate.merge(req.db, req.params["id"], data["into"])
+        audit.record(req.db, req, "entity", req.params["id"], "merge", {"into": data["into"], "links": done["moved"]})
+        resolve.resolve_all(req.db)  # the survivor's name and addresses follow its new records
+        return {**done, "entity": dossier.dossier(req.db, data["into"])}
+
+
+def split_entity(req):
+    """Split links off this entity into a new one by hand; both sides are pinned (logged)."""
+    data = req.validated()
+    with transaction(req.db):
+        done = curate.split(req.db, req.params["id"], data["link_ids"])
+        audit.record(req.db, req, "entity", req.params["id"], "split",
+                     {"new_entity_id": done["new_entity_id"], "links": done["moved"]})
+        resolve.resolve_all(req.db)
+        return {**done, "entity": dossier.dossier(req.db, done["entity_id"]),
+                "new_entity": dossier.dossier(req.db, done["new_entity_id"])}
+
+
+def run_resolve(req):
+    """Run entity resolution now; its summary (what it created, moved, refused)."""
+    with transaction(req.db):
+        summary = resolve.resolve_all(req.db)
+        audit.record(req.db, req, "canonical_entities", None, "resolve",
+                     {k: summary[k] for k in ("entities", "links")})
+    return summary

@@ -3,7 +3,7 @@ announce a change (crm.hooks); `register()` runs at start-up."""
 import logging
 
 from .. import hooks
-from . import strength
+from . import entities, resolve, strength
 
 log = logging.getLogger("crm.ingest")
 
@@ -11,6 +11,7 @@ log = logging.getLogger("crm.ingest")
 def register() -> None:
     hooks.relationship_levels.register(strength.investor_levels)  # the grid's Relationship cells
     hooks.mail_synced.register(after_mail_synced)
+    hooks.data_reset.register(entities.wipe)  # reset-all-data takes entities, links and edges too
 
 
 def after_mail_synced(app, runs: list) -> None:
@@ -21,6 +22,7 @@ def after_mail_synced(app, runs: list) -> None:
         return
     conn = app.pool.acquire()
     try:
+        _step("entity resolution", resolve.resolve_all, conn)  # new addresses get entities before scoring
         _step("relationship strength", strength.refresh, conn)
     finally:
         app.pool.release(conn)

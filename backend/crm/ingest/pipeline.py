@@ -26,7 +26,7 @@ import logging
 import time
 
 from ..clock import now_iso
-from . import bm25, chunks
+from . import bm25, chunks, resolve
 from .embed import EmbedError
 
 log = logging.getLogger("crm.ingest")
@@ -35,10 +35,12 @@ AVGDL_DRIFT = 0.10
 WRITE_BATCH = 64  # points per upsert (and per embedding request group)
 
 
-def run(conn, index, embedder, full: bool = False, progress=None) -> dict:
+def run(conn, index, embedder, full: bool = False, progress=None, resolve_first: bool = True) -> dict:
     """Bring `index` up to date with the CRM; returns the summary (also stored as the index's last run).
-    `progress(done, total)` is called as chunks are written."""
+    `progress(done, total)` is called as chunks are written. Entity resolution runs first (chunk
+    payloads carry entity ids) unless `resolve_first` is False; its summary is under "entities"."""
     started = time.monotonic()
+    resolved = resolve.resolve_all(conn) if resolve_first else None
     found = chunks.collect(conn)
     real_avgdl = bm25.average_length(c.text for c in found)
     run = _Run(index, embedder, progress)
@@ -73,7 +75,8 @@ def run(conn, index, embedder, full: bool = False, progress=None) -> dict:
         "payload_updated": len(relinked), "dense_backfilled": run.backfilled, "unchanged": len(unchanged),
         "removed": len(gone), "sparse_only": run.sparse_only, "resparsed": len(found) if resparse else 0,
         "avgdl": round(avgdl, 3), "dense_vectors": run.collection_dense,
-        "embed_error": run.error, "finished_at": now_iso(), "seconds": round(time.monotonic() - started, 3)}
+        "embed_error": run.error, "finished_at": now_iso(), "seconds": round(time.monotonic() - started, 3),
+        "entities": resolved}
     index.update_state(avgdl=avgdl, last_run=summary)
     return summary
 

@@ -65,8 +65,9 @@ class Retrieval:
 
     # -- ingest ------------------------------------------------------------------------------------
 
-    def run(self, full: bool = False) -> dict:
-        """One ingest run now (waits for a run already going); its summary."""
+    def run(self, full: bool = False, resolve_first: bool = True) -> dict:
+        """One ingest run now (waits for a run already going); its summary. Entity resolution runs
+        first (chunks carry entity ids) unless the caller has just run it (after a Gmail sync)."""
         from . import pipeline
         with self._running:
             index = self.index()
@@ -76,7 +77,8 @@ class Retrieval:
                 self.running.update(done=done, total=total)
             conn = self.pool.acquire()
             try:
-                summary = pipeline.run(conn, index, self.embedder, full=full, progress=progress)
+                summary = pipeline.run(conn, index, self.embedder, full=full, progress=progress,
+                                       resolve_first=resolve_first)
                 self.last_error = None
                 return summary
             except Exception:
@@ -94,9 +96,9 @@ class Retrieval:
         worker.start()
         return worker
 
-    def _run_logged(self, full: bool) -> None:
+    def _run_logged(self, full: bool, resolve_first: bool = True) -> None:
         try:
-            summary = self.run(full)
+            summary = self.run(full, resolve_first)
             log.info("ingest: %s", {k: summary[k] for k in ("mode", "chunks", "added", "reembedded", "removed",
                                                              "sparse_only", "seconds")})
         except Unavailable as exc:
@@ -107,8 +109,8 @@ class Retrieval:
 
     def after_sync(self, runs: list) -> None:
         """The ingest that follows a Gmail sync that changed mail: incremental, logged, never raising
-        (crm.ingest.listeners.after_mail_synced refreshes what it depends on first)."""
-        self._run_logged(False)
+        (crm.ingest.listeners.after_mail_synced refreshes what it depends on first: entities too)."""
+        self._run_logged(False, resolve_first=False)
 
     # -- search and status -------------------------------------------------------------------------
 

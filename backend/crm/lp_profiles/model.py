@@ -36,3 +36,15 @@ def for_index(conn) -> list:
     return [dict(r) for r in conn.execute(
         "SELECT id, contact_id, notes, updated_at FROM lp_profiles"
         " WHERE deleted_at IS NULL AND notes IS NOT NULL AND notes != '' ORDER BY id")]
+
+
+def for_resolution(conn) -> list:
+    """(id, contact_id) of every live LP profile: entity resolution links each to its contact's entity."""
+    return [(r["id"], r["contact_id"]) for r in conn.execute(
+        "SELECT id, contact_id FROM lp_profiles WHERE deleted_at IS NULL ORDER BY id")]
+
+
+def contacts_of(conn, ids) -> dict:
+    """{LP profile id: its contact id} of the live profiles among `ids`."""
+    ids = [i for i in set(ids) if i]
+    return {r["id"]: r["contact_id"] for r in records.live_rows(conn, "lp_profiles", ids, "id, contact_id")}

@@ -88,3 +88,9 @@ def for_index(conn) -> list:
     """Every live organization, as the search index reads it: id, name, description, updated_at."""
     return [dict(r) for r in conn.execute(
         "SELECT id, name, description, updated_at FROM organizations WHERE deleted_at IS NULL ORDER BY id")]
+
+
+def for_resolution(conn) -> list:
+    """Every live organization, as entity resolution reads it: id, name, domain, website."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, name, domain, website FROM organizations WHERE deleted_at IS NULL ORDER BY id")]
