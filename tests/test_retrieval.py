@@ -277,9 +277,14 @@ def test_a_relinked_chunk_gets_its_new_entities_without_a_new_embedding(start, s
     made = crm_records(admin)
     ingest(server)
     asked = len(spark.embedding_requests)
-    with pooled(server) as conn, transaction(conn):  # the entities' own storage functions (crm.ingest.entities)
-        person = entities.create(conn, "person", "Jane Doe", primary_email=None)
-        entities.link(conn, person, "contacts", made["jane"]["id"], "manual", 1.0, {"why": "test"})
+    with pooled(server) as conn:
+        was = entities.entity_of(conn, "contacts", made["jane"]["id"])
+        moved = [link["id"] for link in entities.links_of(conn, was) if link["source_table"] == "contacts"]
+    r = admin.post(f"/api/admin/entities/{was}/split", {"link_ids": moved})  # a hand split: pinned, kept by the resolver
+    assert r.status_code == 200, r.text
+    with pooled(server) as conn:
+        person = entities.entity_of(conn, "contacts", made["jane"]["id"])
+    assert person != was
     relinked = ingest(server)
     # Jane's notes, her call, the opportunity's two chunks (about her) and the LP profile (hers) name her now.
     assert (relinked["payload_updated"], relinked["reembedded"], len(spark.embedding_requests)) == (5, 0, asked)
@@ -312,12 +317,17 @@ def test_dense_sparse_and_hybrid_over_local_mode(start):
 def test_filters_by_entity_type_and_date(start):
     server, admin = start()
     made = crm_records(admin)
-    with pooled(server) as conn, transaction(conn):
-        acme = entities.create(conn, "organization", "Acme Capital", primary_domain="acme.example")
-        entities.link(conn, acme, "fundraising_investors", made["row"], "manual", 1.0, {})
-    ingest(server)
+    ingest(server)  # resolves entities first: the grid row and the classic organization are one Acme
+    with pooled(server) as conn:
+        acme = entities.entity_of(conn, "fundraising_investors", made["row"])
+        jane = entities.entity_of(conn, "contacts", made["jane"]["id"])
+    assert acme and jane and acme != jane
     about_acme = hits(admin, q="pizza jane side letter wire", mode="sparse", entity=acme, limit=50)
-    assert {h["source_id"] for h in about_acme} == {made["row"]}
+    assert made["row"] in {h["source_id"] for h in about_acme}
+    assert all(acme in h["entity_ids"] for h in about_acme)
+    about_jane = hits(admin, q="pizza jane side letter wire", mode="sparse", entity=jane, limit=50)
+    assert about_jane and all(jane in h["entity_ids"] for h in about_jane)
+    assert {h["source_id"] for h in about_jane}.isdisjoint({made["row"]})
     assert hits(admin, q="pizza", entity=str(uuid.uuid4())) == []
     typed = hits(admin, q="jane wire pizza counsel", mode="sparse", type="grid_note,opportunity_next_step", limit=50)
     assert {h["type"] for h in typed} == {"grid_note", "opportunity_next_step"}
