@@ -4,7 +4,7 @@ relationship_edges, and the grid's read-only Relationship column.
 Mail is captured for real through the stand-in Google (tests/fakes/google.py); entities come from
 the resolver; scores from crm.ingest.strength.refresh, as the after-sync step and the admin route
 run it."""
-import sqlite3
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +12,8 @@ import pytest
 from conftest import serving
 from crm.db import connect, transaction
 from crm.email import store as mail_store
+from crm.fundraising import store as fundraising_store
+from crm.fundraising.live import Snapshot
 from crm.ingest import edges, entities, strength
 from email_helpers import DOMAIN, add_investor, capture_config, grant, mail
 from fakes.google import FakeGoogle
@@ -386,6 +388,12 @@ def test_the_relationship_column_through_the_grid(team, google):
     assert after[ids["beta"]]["last_contact"] == ago(minutes=30).date().isoformat()
     assert after[ids["acme"]] == cells[ids["acme"]] and after[ids["zeta"]] is None
     assert server.app.grid.counts["built"] == built
+    conn = open_db(server)
+    try:  # what the advanced snapshot holds is what a fresh build reads
+        kept = server.app.grid.snapshot(conn)
+        assert json.loads(kept.grid_json()) == json.loads(Snapshot.build(conn, fundraising_store.version(conn)).grid_json())
+    finally:
+        conn.close()
     changes = admin.get("/api/fundraising/changes", params={"since": version}).json()["data"]
     assert [(op["kind"], op["row_id"]) for op in changes["ops"]] == [("relationships", None)]
     assert refresh(server)["grid_version"] is None  # nothing changed: the grid is left alone
