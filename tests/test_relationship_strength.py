@@ -286,6 +286,24 @@ def test_decay_moves_scores_once_a_day(team):
     assert refresh(server)["emailed"]["updated"] == 0
 
 
+def test_short_write_transactions_store_what_one_would(team, monkeypatch):
+    """Without a caller's transaction, refresh writes WRITE_CHUNK edges per transaction; the result
+    is what a refresh inside one transaction finds already there."""
+    server = team["server"]
+    monkeypatch.setattr(strength, "WRITE_CHUNK", 3)
+    later = TODAY + timedelta(days=30)
+    chunked = refresh(server, later)
+    assert chunked["emailed"]["updated"] > 3
+    conn = open_db(server)
+    try:
+        with transaction(conn):
+            again = strength.refresh(conn, later)
+    finally:
+        conn.close()
+    assert again["emailed"]["updated"] == again["emailed"]["added"] == again["emailed"]["removed"] == 0
+    refresh(server)
+
+
 def test_content_is_never_read(team):
     """Every statement refresh runs names no subject, snippet, body or outcome column; and rewriting
     every body and subject changes no score."""
