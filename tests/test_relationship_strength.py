@@ -14,7 +14,7 @@ from crm.db import connect, transaction
 from crm.email import store as mail_store
 from crm.fundraising import store as fundraising_store
 from crm.fundraising.live import Snapshot
-from crm.ingest import edges, entities, strength
+from crm.ingest import edges, resolve, strength
 from email_helpers import DOMAIN, add_investor, capture_config, grant, mail
 from fakes.google import FakeGoogle
 
@@ -83,31 +83,10 @@ def refresh(server, today=None) -> dict:
     conn = open_db(server)
     try:
         with transaction(conn):
-            resolve_all(conn)
+            resolve.resolve_all(conn)
         return strength.refresh(conn, today)
     finally:
         conn.close()
-
-
-def resolve_all(conn):  # TEMPORARY stand-in until crm.ingest.resolve lands
-    def ensure(table, source_id, kind, name, email=None):
-        found = entities.entity_of(conn, table, source_id)
-        if found:
-            return found
-        found = entities.entity_of(conn, "email_address", email) if email else None
-        found = found or entities.create(conn, kind, name, primary_email=email)
-        entities.link(conn, found, table, source_id, "test", 1.0, {})
-        if email:
-            entities.link(conn, found, "email_address", email, "email", 1.0, {})
-        return found
-    for r in conn.execute("SELECT id, name FROM fundraising_investors").fetchall():
-        ensure("fundraising_investors", r["id"], "organization", r["name"])
-    for r in conn.execute("SELECT id, name, email FROM fundraising_contacts WHERE deleted_at IS NULL").fetchall():
-        ensure("fundraising_contacts", r["id"], "person", r["name"], r["email"])
-    for r in conn.execute("SELECT id, first_name, email FROM contacts").fetchall():
-        ensure("contacts", r["id"], "person", r["first_name"], r["email"])
-    for r in conn.execute("SELECT id, name FROM organizations").fetchall():
-        ensure("organizations", r["id"], "organization", r["name"])
 
 
 def sync_all(server) -> None:
@@ -340,6 +319,19 @@ def test_a_deactivated_member_counts_for_nothing(team):
     assert edge(server, ivan.user["id"], carl) is not None
 
 
+def test_the_refresh_route(team):
+    admin, maria = team["admin"], team["maria"]
+    assert maria.post("/api/admin/relationships/refresh").status_code == 403
+    r = admin.post("/api/admin/relationships/refresh")
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert isinstance(data["resolved"], dict) and data["members"] == 3 and data["grid_version"] is None
+    assert data["emailed"]["unchanged"] > 0 and data["emailed"]["added"] == data["emailed"]["updated"] == 0
+    entries = admin.get("/api/audit-log", params={"entity_type": "relationships"}).json()["data"]
+    assert entries[0]["action"] == "refresh" and entries[0]["actor_id"] == admin.user["id"]
+    assert entries[0]["changes"]["emailed"] == data["emailed"]
+
+
 # -- the grid's Relationship column ----------------------------------------------------------------
 
 def rows_through(client, **params) -> list:
@@ -366,6 +358,13 @@ def test_the_relationship_column_through_the_grid(team, google):
         "sorts": [{"column_id": "warmth", "direction": "asc"}]}}).json()["data"]
     order = [r["id"] for r in rows_through(admin, view_id=cold["id"])]
     assert order.index(ids["beta"]) < order.index(ids["acme"]) < order.index(ids["zeta"]) == len(order) - 1
+
+    # Grouped by level.
+    grouped = admin.post("/api/fundraising/views", {"name": "By warmth", "config": {
+        "group_by": "warmth", "sorts": [{"column_id": "warmth", "direction": "desc"}]}}).json()["data"]
+    groups = admin.get("/api/fundraising/rows", params={"view_id": grouped["id"]}).json()["groups"]
+    assert [(g["key"], g["count"]) for g in groups] == [
+        (str(cells[ids["acme"]]["level"]), 1), (str(cells[ids["beta"]]["level"]), 1), ("", 1)]
 
     # Filtered by level, as a number; blank is level 0 and "empty".
     def matching(operator, value=None):

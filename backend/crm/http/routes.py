@@ -17,6 +17,7 @@ from ..email import handlers as email
 from ..feature_requests import handlers as feature_requests
 from ..fundraising import handlers as grid
 from ..importer import handlers as importer
+from ..ingest import handlers as ingest
 from ..lp_profiles import handlers as lp_profiles
 from ..opportunities import handlers as opportunities
 from ..organizations import handlers as organizations
@@ -220,6 +221,8 @@ ROUTES = [
     route("POST", "/api/admin/digest/send-now", digest.send_now, "admin", returns=one(digest.SENT)),
     route("POST", "/api/admin/digest/test-email", digest.test_email, "admin", digest.TEST_EMAIL, returns=one(digest.TESTED)),
     # Administration
+    route("POST", "/api/admin/relationships/refresh", ingest.refresh_relationships, "admin",
+          returns=one(ingest.REFRESHED)),
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET, returns=one(reset.DONE)),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (
         Query("entity_type"), Query("entity_id"), Query("actor_id", doc="user id"), Query("action"),
