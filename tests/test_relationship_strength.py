@@ -427,3 +427,17 @@ def test_a_formula_cannot_read_a_relationship_field(team):
         assert r.status_code == 422 and "Relationship" in r.json()["fields"]["ops[0].formula"], r.text
     finally:
         grid_ops(admin, {"op": "delete_column", "column_id": "warm2"})
+
+
+def test_reset_all_data_takes_the_scores(server, admin):
+    person = admin.post("/api/contacts", {"first_name": "Ada", "last_name": "Byron", "email": "ada@byron.example"})
+    assert person.status_code == 201, person.text
+    logged = admin.post("/api/communications", {"contact_id": person.json()["data"]["id"], "type": "call",
+                                                "communication_date": ago(days=1).isoformat()})
+    assert logged.status_code == 201, logged.text
+    assert admin.post("/api/admin/relationships/refresh").json()["data"]["emailed"]["added"] == 1
+    r = admin.post("/api/admin/reset-all-data", {"confirm": "RESET ALL DATA"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["deleted"]["relationship_edges"] == 1
+    again = admin.post("/api/admin/relationships/refresh").json()["data"]
+    assert again["emailed"] == {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}

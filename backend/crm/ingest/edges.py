@@ -120,3 +120,8 @@ def weights_into(conn, entity_ids, kind: str, from_kind: str) -> list:
     if len(ids) <= 500:
         return cursor.execute(sql + f" AND to_id IN ({','.join('?' * len(ids))})", (kind, from_kind, *ids)).fetchall()
     return [r for r in cursor.execute(sql, (kind, from_kind)) if r[0] in ids]
+
+
+def wipe(conn) -> dict:
+    """Reset-all-data (crm.hooks.data_reset): every edge goes with the records it was computed from."""
+    return {"relationship_edges": conn.execute("DELETE FROM relationship_edges").rowcount}
