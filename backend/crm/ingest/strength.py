@@ -149,7 +149,7 @@ def _edge(found: dict, today: date, people: int) -> tuple:
 
 
 def compute(conn, today: date) -> dict:
-    """What refresh stores, read in one pass: {"emailed": {...}, "works_at": {...}} as edges.replace takes them."""
+    """What refresh stores, read in one pass: {"emailed": {...}, "works_at": {...}} as edges.changes takes them, and members."""
     members = users.active_people(conn)
     kinds = entities.kinds(conn)
     touches = _touches(conn, members)
