@@ -4,7 +4,7 @@ relationship_edges, and the grid's read-only Relationship column.
 Mail is captured for real through the stand-in Google (tests/fakes/google.py); entities come from
 the resolver; scores from crm.ingest.strength.refresh, as the after-sync step and the admin route
 run it."""
-import sqlite3
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +12,9 @@ import pytest
 from conftest import serving
 from crm.db import connect, transaction
 from crm.email import store as mail_store
-from crm.ingest import edges, entities, strength
+from crm.fundraising import store as fundraising_store
+from crm.fundraising.live import Snapshot
+from crm.ingest import edges, resolve, strength
 from email_helpers import DOMAIN, add_investor, capture_config, grant, mail
 from fakes.google import FakeGoogle
 
@@ -81,31 +83,10 @@ def refresh(server, today=None) -> dict:
     conn = open_db(server)
     try:
         with transaction(conn):
-            resolve_all(conn)
+            resolve.resolve_all(conn)
         return strength.refresh(conn, today)
     finally:
         conn.close()
-
-
-def resolve_all(conn):  # TEMPORARY stand-in until crm.ingest.resolve lands
-    def ensure(table, source_id, kind, name, email=None):
-        found = entities.entity_of(conn, table, source_id)
-        if found:
-            return found
-        found = entities.entity_of(conn, "email_address", email) if email else None
-        found = found or entities.create(conn, kind, name, primary_email=email)
-        entities.link(conn, found, table, source_id, "test", 1.0, {})
-        if email:
-            entities.link(conn, found, "email_address", email, "email", 1.0, {})
-        return found
-    for r in conn.execute("SELECT id, name FROM fundraising_investors").fetchall():
-        ensure("fundraising_investors", r["id"], "organization", r["name"])
-    for r in conn.execute("SELECT id, name, email FROM fundraising_contacts WHERE deleted_at IS NULL").fetchall():
-        ensure("fundraising_contacts", r["id"], "person", r["name"], r["email"])
-    for r in conn.execute("SELECT id, first_name, email FROM contacts").fetchall():
-        ensure("contacts", r["id"], "person", r["first_name"], r["email"])
-    for r in conn.execute("SELECT id, name FROM organizations").fetchall():
-        ensure("organizations", r["id"], "organization", r["name"])
 
 
 def sync_all(server) -> None:
@@ -284,6 +265,24 @@ def test_decay_moves_scores_once_a_day(team):
     assert refresh(server)["emailed"]["updated"] == 0
 
 
+def test_short_write_transactions_store_what_one_would(team, monkeypatch):
+    """Without a caller's transaction, refresh writes WRITE_CHUNK edges per transaction; the result
+    is what a refresh inside one transaction finds already there."""
+    server = team["server"]
+    monkeypatch.setattr(strength, "WRITE_CHUNK", 3)
+    later = TODAY + timedelta(days=30)
+    chunked = refresh(server, later)
+    assert chunked["emailed"]["updated"] > 3
+    conn = open_db(server)
+    try:
+        with transaction(conn):
+            again = strength.refresh(conn, later)
+    finally:
+        conn.close()
+    assert again["emailed"]["updated"] == again["emailed"]["added"] == again["emailed"]["removed"] == 0
+    refresh(server)
+
+
 def test_content_is_never_read(team):
     """Every statement refresh runs names no subject, snippet, body or outcome column; and rewriting
     every body and subject changes no score."""
@@ -320,6 +319,19 @@ def test_a_deactivated_member_counts_for_nothing(team):
     assert edge(server, ivan.user["id"], carl) is not None
 
 
+def test_the_refresh_route(team):
+    admin, maria = team["admin"], team["maria"]
+    assert maria.post("/api/admin/relationships/refresh").status_code == 403
+    r = admin.post("/api/admin/relationships/refresh")
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert isinstance(data["resolved"], dict) and data["members"] == 3 and data["grid_version"] is None
+    assert data["emailed"]["unchanged"] > 0 and data["emailed"]["added"] == data["emailed"]["updated"] == 0
+    entries = admin.get("/api/audit-log", params={"entity_type": "relationships"}).json()["data"]
+    assert entries[0]["action"] == "refresh" and entries[0]["actor_id"] == admin.user["id"]
+    assert entries[0]["changes"]["emailed"] == data["emailed"]
+
+
 # -- the grid's Relationship column ----------------------------------------------------------------
 
 def rows_through(client, **params) -> list:
@@ -346,6 +358,13 @@ def test_the_relationship_column_through_the_grid(team, google):
         "sorts": [{"column_id": "warmth", "direction": "asc"}]}}).json()["data"]
     order = [r["id"] for r in rows_through(admin, view_id=cold["id"])]
     assert order.index(ids["beta"]) < order.index(ids["acme"]) < order.index(ids["zeta"]) == len(order) - 1
+
+    # Grouped by level.
+    grouped = admin.post("/api/fundraising/views", {"name": "By warmth", "config": {
+        "group_by": "warmth", "sorts": [{"column_id": "warmth", "direction": "desc"}]}}).json()["data"]
+    groups = admin.get("/api/fundraising/rows", params={"view_id": grouped["id"]}).json()["groups"]
+    assert [(g["key"], g["count"]) for g in groups] == [
+        (str(cells[ids["acme"]]["level"]), 1), (str(cells[ids["beta"]]["level"]), 1), ("", 1)]
 
     # Filtered by level, as a number; blank is level 0 and "empty".
     def matching(operator, value=None):
@@ -386,6 +405,12 @@ def test_the_relationship_column_through_the_grid(team, google):
     assert after[ids["beta"]]["last_contact"] == ago(minutes=30).date().isoformat()
     assert after[ids["acme"]] == cells[ids["acme"]] and after[ids["zeta"]] is None
     assert server.app.grid.counts["built"] == built
+    conn = open_db(server)
+    try:  # what the advanced snapshot holds is what a fresh build reads
+        kept = server.app.grid.snapshot(conn)
+        assert json.loads(kept.grid_json()) == json.loads(Snapshot.build(conn, fundraising_store.version(conn)).grid_json())
+    finally:
+        conn.close()
     changes = admin.get("/api/fundraising/changes", params={"since": version}).json()["data"]
     assert [(op["kind"], op["row_id"]) for op in changes["ops"]] == [("relationships", None)]
     assert refresh(server)["grid_version"] is None  # nothing changed: the grid is left alone
@@ -402,3 +427,17 @@ def test_a_formula_cannot_read_a_relationship_field(team):
         assert r.status_code == 422 and "Relationship" in r.json()["fields"]["ops[0].formula"], r.text
     finally:
         grid_ops(admin, {"op": "delete_column", "column_id": "warm2"})
+
+
+def test_reset_all_data_takes_the_scores(server, admin):
+    person = admin.post("/api/contacts", {"first_name": "Ada", "last_name": "Byron", "email": "ada@byron.example"})
+    assert person.status_code == 201, person.text
+    logged = admin.post("/api/communications", {"contact_id": person.json()["data"]["id"], "type": "call",
+                                                "communication_date": ago(days=1).isoformat()})
+    assert logged.status_code == 201, logged.text
+    assert admin.post("/api/admin/relationships/refresh").json()["data"]["emailed"]["added"] == 1
+    r = admin.post("/api/admin/reset-all-data", {"confirm": "RESET ALL DATA"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["deleted"]["relationship_edges"] == 1
+    again = admin.post("/api/admin/relationships/refresh").json()["data"]
+    assert again["emailed"] == {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}

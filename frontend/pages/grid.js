@@ -781,6 +781,8 @@ export function mount(root, { me }) {
     if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
     if (name === "reset") return reload();
     if (name !== "ops") return;
+    // Strength scores were refreshed (after a mail sync): Relationship cells have new values.
+    const rewarmed = payload.ops.some((op) => op.kind === "relationships") && columns.some((c) => c.type === "relationship");
     const columnChange = payload.ops.some((op) => op.kind.endsWith("_column"));
     const touched = new Set();
     for (const op of payload.ops) {
@@ -805,6 +807,7 @@ export function mount(root, { me }) {
     queue.seen(id ?? payload.version);
     refreshOpenDrawer(payload.ops.map((op) => op.row_id));
     if (columnChange) reloadColumns();
+    else if (rewarmed) reload();
     else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
     setCount();
   }

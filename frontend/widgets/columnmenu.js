@@ -40,7 +40,7 @@ export function columnMenu(grid, columnId) {
   const config = view?.config || {};
   const visible = visibleIds(grid);
   const place = visible.indexOf(column.id) + 1;
-  const ordinal = isNumeric(column) || ["date", "created_time", "last_modified_time", "checkbox"].includes(column.type) || column.config?.result_type === "number";
+  const ordinal = isNumeric(column) || ["date", "created_time", "last_modified_time", "checkbox", "relationship"].includes(column.type) || column.config?.result_type === "number";
   const [low, high] = ordinal ? ["1", "9"] : ["A", "Z"];
   const grouped = config.group_by === column.id;
   const buttons = [];

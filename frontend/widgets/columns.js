@@ -4,12 +4,13 @@ import { h } from "../dom.js";
 import { contactsEditor, contactsText, parseContacts } from "./contacts.js";
 import { EditModule } from "./tabulator.js";
 
-export const READ_ONLY = new Set(["formula", "created_time", "last_modified_time", "last_modified_by"]);
+export const READ_ONLY = new Set(["formula", "created_time", "last_modified_time", "last_modified_by", "relationship"]);
 const NUMERIC = new Set(["number", "currency", "percent", "fund"]);
 export const TYPE_LABELS = {
   text: "Single line text", long_text: "Long text", number: "Number", currency: "Currency", percent: "Percent",
   date: "Date", checkbox: "Checkbox", single_select: "Single select", multi_select: "Multiple select",
   email: "Email", url: "URL", phone: "Phone", fund: "Fund (commitments)", formula: "Formula",
+  relationship: "Relationship",
 };
 
 const numberFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
@@ -57,12 +58,33 @@ function formulaShown(column, value) {
 /** A formula error's short form, as a spreadsheet shows it: "#DIV/0" of "#DIV/0: division by zero". */
 export const errorCode = (message) => (/^#[A-Z0-9/!?]+/.exec(String(message))?.[0] || "#ERROR");
 
+/**
+ * A Relationship cell ({level 0-4, last_contact, who}, computed from mail and logged calls by the
+ * server): four dots, filled to the level, the last contact and the strongest team member, as
+ * "●●●○ 2026-11-30 · Alice"; its words for a screen reader. Blank when no contact is known.
+ */
+export const MAX_LEVEL = 4;
+const levelDots = (level) => "●".repeat(level) + "○".repeat(MAX_LEVEL - level);
+export function relationshipText(value) {
+  if (!value || typeof value !== "object") return "";
+  const level = Math.max(0, Math.min(MAX_LEVEL, Number(value.level) || 0));
+  return [levelDots(level), value.last_contact, value.who && `· ${value.who}`].filter(Boolean).join(" ");
+}
+function relationshipWords(value) {
+  const level = Math.max(0, Math.min(MAX_LEVEL, Number(value.level) || 0));
+  const parts = [`Relationship level ${level} of ${MAX_LEVEL}`];
+  if (value.last_contact) parts.push(`last contact ${value.last_contact}`);
+  if (value.who) parts.push(`strongest connection ${value.who}`);
+  return parts.join(", ");
+}
+
 /** The text a cell shows (also used for search, CSV and the editor's starting value). */
 export function display(column, value) {
   if (blank(value)) return "";
   if (value && typeof value === "object" && "error" in value) return String(value.error);
   switch (column.type) {
     case "formula": return formulaShown(column, value);
+    case "relationship": return relationshipText(value);
     case "number": return typeof value === "number" ? numberFmt.format(value) : String(value);
     case "currency": case "fund": return typeof value === "number" ? moneyFmt(column.config?.currency || "USD").format(value) : String(value);
     case "percent": return typeof value === "number" ? `${numberFmt.format(value * 100)}%` : String(value);
@@ -210,6 +232,10 @@ export function cellContent(column, value) {
       return h("span.cell-error", { title: value.error }, errorCode(value.error));
     }
     switch (column.type) {
+      case "relationship":
+        if (!value || typeof value !== "object") return "";
+        return h("span.warmth", { role: "img", "aria-label": relationshipWords(value), dataset: { level: String(value.level ?? 0) } },
+          relationshipText(value));
       case "checkbox":
         return h("span.check", { role: "img", "aria-label": value ? "checked" : "not checked", dataset: { on: value ? "1" : "0" } }, value ? "✓" : "");
       case "single_select": {
@@ -253,7 +279,7 @@ export function definition(column, { width, frozen, hidden, editable }) {
   return {
     title: column.name,
     field: column.id,
-    width: width || (column.type === "checkbox" ? 110 : column.type === "long_text" ? 260 : NUMERIC.has(column.type) ? 140 : column.type === "contacts" ? 200 : 170),
+    width: width || (column.type === "checkbox" ? 110 : column.type === "long_text" ? 260 : NUMERIC.has(column.type) ? 140 : column.type === "contacts" || column.type === "relationship" ? 200 : 170),
     minWidth: 60,
     resizable: "header",  // true would also put a resize handle in every cell Tabulator draws
     frozen,

@@ -27,11 +27,13 @@ const OPERATORS = {
   multi: ["has_any_of", "has_all_of", "has_none_of", "is_empty", "is_not_empty"],
   contacts: ["contains", "does_not_contain", "is_empty", "is_not_empty"],
 };
+OPERATORS.level = OPERATORS.number;  // a Relationship field filters by its level, 0-4 (blank: level 0, "empty")
 const CLASS_OF = {
   text: "text", long_text: "text", email: "text", url: "text", phone: "text", last_modified_by: "text",
   number: "number", currency: "number", percent: "number", fund: "number",
   date: "date", created_time: "date", last_modified_time: "date",
   checkbox: "boolean", single_select: "select", multi_select: "multi", contacts: "contacts",
+  relationship: "level",
 };
 const FORMULA_CLASS = { number: "number", text: "text", date: "date", boolean: "boolean", list: "multi" };
 const OP_LABELS = {
@@ -46,7 +48,7 @@ const LIST_OPS = new Set(["is_any_of", "is_none_of", "has_any_of", "has_all_of",
 const SORT_LABELS = {
   text: ["A → Z", "Z → A"], number: ["1 → 9", "9 → 1"], date: ["Oldest first", "Newest first"],
   boolean: ["Unchecked first", "Checked first"], select: ["First → last option", "Last → first option"],
-  multi: ["A → Z", "Z → A"], contacts: ["A → Z", "Z → A"],
+  multi: ["A → Z", "Z → A"], contacts: ["A → Z", "Z → A"], level: ["Coldest first", "Warmest first"],
 };
 
 let uid = 0;
@@ -384,6 +386,7 @@ export function viewTools(grid) {
     if (LIST_OPS.has(op)) return [];
     if (kind === "boolean") return true;
     if (kind === "number") return null;
+    if (kind === "level") return 1;
     if (kind === "date") return "today";
     if (kind === "select") return column?.options?.[0]?.name ?? null;
     return "";
@@ -571,6 +574,16 @@ export function viewTools(grid) {
           options.map((o) => h("option", { value: o.name, selected: o.name === current }, o.name)));
         select.addEventListener("change", () => set(select.value || null));
         return select;
+      }
+      if (kind === "level") {
+        const value = get();
+        const input = h("input", { type: "number", min: "0", max: "4", step: "1", "aria-label": `${label} (level 0-4)`,
+          placeholder: "0-4", value: typeof value === "number" ? String(value) : "" });
+        input.addEventListener("input", () => {
+          const n = input.value === "" ? null : Number(input.value);
+          set(n === null || !Number.isFinite(n) ? null : n);
+        });
+        return input;
       }
       if (kind === "number") {
         const percent = column?.type === "percent";
@@ -839,6 +852,7 @@ export function viewTools(grid) {
     return (data) => {
       const value = data[column.id];
       if (column.type === "checkbox") return value ? "Checked" : "Unchecked";
+      if (column.type === "relationship") return value ? `Level ${value.level}` : "";  // the server groups by level too
       return display(column, value);
     };
   }

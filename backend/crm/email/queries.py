@@ -248,12 +248,13 @@ CORRESPONDENCE_COLUMNS = ("from_email", "to_addrs", "cc_addrs", "bcc_addrs", "se
 
 
 def correspondence(conn) -> list:
-    """(user_id, email_id, address, outbound, sent_at) once each: for mail in a user's Sent, each
-    recipient (to, cc, bcc) with outbound 1; for mail they received, its sender with outbound 0.
-    Addresses are lower case. Reads only CORRESPONDENCE_COLUMNS of emails."""
+    """(user_id, email_id, address, outbound, sent_at): for mail in a user's Sent, each recipient
+    (to, cc, bcc) with outbound 1; for mail they received, its sender with outbound 0. Addresses are
+    lower case; an address on two lines of one email (to and cc) comes twice, so callers key by
+    email. Reads only CORRESPONDENCE_COLUMNS of emails."""
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: this reads every sighting (hundreds of thousands)
-    recipients = " UNION ".join(
+    recipients = " UNION ALL ".join(
         f"SELECT o.user_id, e.id, lower(json_extract(j.value, '$.email')), 1, e.sent_at"
         f" FROM owned o JOIN emails e ON e.id = o.email_id, json_each(e.{field}) j"
         f" WHERE o.is_sent = 1 AND e.match_status != 'excluded'"
@@ -262,7 +263,7 @@ def correspondence(conn) -> list:
         WITH owned AS MATERIALIZED ({_OWNED})
         SELECT o.user_id, e.id, lower(e.from_email), 0, e.sent_at FROM owned o JOIN emails e ON e.id = o.email_id
         WHERE o.is_sent = 0 AND e.match_status != 'excluded' AND e.from_email IS NOT NULL
-        UNION {recipients}""").fetchall()
+        UNION ALL {recipients}""").fetchall()
     return [r for r in found if r[2]]
 
 

@@ -284,9 +284,11 @@ def contact_addresses(conn) -> list:
 
 def contact_investors(conn) -> list:
     """(grid contact id, investor id) of every live grid contact on an investor that is not archived."""
-    return [(r["id"], r["investor_id"]) for r in conn.execute(
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: tens of thousands of contacts
+    return cursor.execute(
         "SELECT c.id, c.investor_id FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id"
-        " WHERE c.deleted_at IS NULL AND i.archived_at IS NULL")]
+        " WHERE c.deleted_at IS NULL AND i.archived_at IS NULL").fetchall()
 
 
 def investors_with_open_interest(conn, today: str, contact_ids=(), organization_ids=()) -> list:

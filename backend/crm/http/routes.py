@@ -243,6 +243,8 @@ ROUTES = [
     route("POST", "/api/admin/digest/send-now", digest.send_now, "admin", returns=one(digest.SENT)),
     route("POST", "/api/admin/digest/test-email", digest.test_email, "admin", digest.TEST_EMAIL, returns=one(digest.TESTED)),
     # Administration
+    route("POST", "/api/admin/relationships/refresh", ingest.refresh_relationships, "admin",
+          returns=one(ingest.REFRESHED)),
     route("POST", "/api/admin/reset-all-data", reset.reset_all_data, "admin", reset.RESET, returns=one(reset.DONE)),
     route("GET", "/api/audit-log", admin.audit_log, "admin", query=PAGE + (
         Query("entity_type"), Query("entity_id"), Query("actor_id", doc="user id"), Query("action"),

@@ -91,11 +91,12 @@ def linked(conn, source_table: str, source_ids=None) -> dict:
     merged = {r["id"]: r["merged_into"] for r in rows(
         conn, "SELECT id, merged_into FROM canonical_entities WHERE merged_into IS NOT NULL")}
     if source_ids is None:
-        found = {r["source_id"]: r["entity_id"] for r in conn.execute(
-            "SELECT source_id, entity_id FROM entity_links WHERE source_table = ?", (source_table,))}
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: a table may have tens of thousands of links
+        found = dict(cursor.execute("SELECT source_id, entity_id FROM entity_links WHERE source_table = ?", (source_table,)))
     else:
         found = entities_of(conn, source_table, source_ids)
-    for source_id, entity_id in found.items():
+    for source_id, entity_id in found.items() if merged else ():
         seen = set()
         while entity_id in merged and entity_id not in seen:
             seen.add(entity_id)

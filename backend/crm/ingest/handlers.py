@@ -1,5 +1,5 @@
-"""GET /api/search, the admins' ingest routes (run, status), and the entity routes (find, dossier;
-admins: merge, split, resolve).
+"""GET /api/search, the admins' ingest routes (run, status), the entity routes (find, dossier;
+admins: merge, split, resolve) and the admins' relationship refresh.
 
 Email hits follow the email routes' rule: captured email is readable by every signed-in user
 through /api/email/threads while capture is on, and by no one while it is off (those routes
@@ -13,7 +13,7 @@ from ..http.responses import json_response
 from ..shapes import BOOLEAN, INTEGER, NUMBER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, query_int
 from ..results import Page
-from . import curate, dossier, entities, resolve
+from . import curate, dossier, entities, resolve, strength
 from .chunks import TYPES
 from .search import MAX_LIMIT, MODES
 
@@ -108,6 +108,9 @@ MERGED = obj(merged=STRING, into=STRING, moved=array(STRING), entity=DOSSIER)
 SPLITTED = obj(entity_id=STRING, new_entity_id=STRING, moved=array(STRING), entity=DOSSIER, new_entity=DOSSIER)
 RESOLVED = obj(entities=OBJECT, links=OBJECT, by_method=OBJECT, refused=OBJECT, seconds=NUMBER)
 KINDS = ("person", "organization")
+COUNTS = obj(added=INTEGER, updated=INTEGER, removed=INTEGER, unchanged=INTEGER)
+REFRESHED = obj(resolved=OBJECT, emailed=COUNTS, works_at=COUNTS, members=INTEGER, grid_version=maybe(INTEGER),
+                ms=INTEGER)
 
 
 def list_entities(req):
@@ -173,3 +176,14 @@ def run_resolve(req):
         audit.record(req.db, req, "canonical_entities", None, "resolve",
                      {k: summary[k] for k in ("entities", "links")})
     return summary
+
+
+def refresh_relationships(req):
+    """Resolve entities and recompute every relationship strength now (both also run after each Gmail sync)."""
+    with transaction(req.db):
+        resolved = resolve.resolve_all(req.db)
+        audit.record(req.db, req, "canonical_entities", None, "resolve", {k: resolved[k] for k in ("entities", "links")})
+    summary = strength.refresh(req.db, req=req)  # its own short write transactions, audited in the last
+    if summary["grid_version"] is not None:
+        req.app.presence.notify()  # open grids' event streams send the `relationships` op now
+    return {"resolved": resolved, **summary}

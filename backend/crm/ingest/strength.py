@@ -24,11 +24,15 @@ a user), with the works_at edges they were aggregated through; re-running it on 
 the same day writes nothing. Days are UTC dates: the decay moves once a day, at the first refresh
 of the day.
 """
+import gc
 import math
+import threading
 import time
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date, datetime, timezone
 
+from .. import audit
 from ..auth import users
 from ..communications import model as communications
 from ..contacts import model as contacts
@@ -44,11 +48,15 @@ LEVELS = (0.02, 0.15, 0.35, 0.6)  # the score each level from 1 to 4 needs
 TWO_WAY = frozenset(("call", "meeting"))   # a logged conversation counts both ways
 REACHED_OUT = frozenset(("email", "text"))  # a logged email or text: the member wrote
 # A logged note is about someone, not a touch with them: it does not count.
+WRITE_CHUNK = 20_000  # edges written per transaction when refresh holds its own: about 0.2 s of write lock each
+_refreshing = threading.Lock()
 
 
+@lru_cache(maxsize=65536)  # most pairs share their counts and last day with many others: computed once
 def score(sent: int, received: int, touches: int, last_day: date, today: date) -> dict:
     """{score, recency, frequency, reciprocity} (each rounded to 4 places) of a member's `touches`
-    with an entity, the last on `last_day`; a two-way touch counts in both `sent` and `received`."""
+    with an entity, the last on `last_day`; a two-way touch counts in both `sent` and `received`.
+    The answer is shared (cached): do not change it."""
     age = max(0, (today - last_day).days)
     recency = 0.5 ** (age / HALF_LIFE_DAYS)
     frequency = min(1.0, math.log1p(touches) / math.log1p(FREQUENCY_SATURATION))
@@ -113,24 +121,35 @@ def _with_organizations(touches: dict, works_at) -> dict:
 
 
 def _edge(found: dict, today: date, people: int) -> tuple:
-    """(weight, evidence, first_seen, last_seen) of one member's touches with one entity."""
-    out = [at for direction, at in found.values() if direction in ("out", "both")]
-    came = [at for direction, at in found.values() if direction in ("in", "both")]
-    moments = [at for _, at in found.values()]
-    first, last = min(moments), max(moments)
-    parts = score(len(out), len(came), len(found), date.fromisoformat(last[:10]), today)
-    evidence = {"sent": len(out), "received": len(came), "last_sent": max(out, default=None),
-                "last_received": max(came, default=None),
-                "emails": sum(touch.startswith("m:") for touch in found),
-                "logged": sum(touch.startswith("c:") for touch in found),
-                "level": level(parts["score"]), **{k: parts[k] for k in ("recency", "frequency", "reciprocity")}}
+    """(weight, evidence, first_seen, last_seen) of one member's touches with one entity. One pass
+    over the touches: a refresh makes this of every (member, entity) pair, 170,000 at 50,000 contacts."""
+    sent = received = emails = 0
+    last_sent = last_received = first = last = None
+    for touch, (direction, at) in found.items():
+        if direction != "in":
+            sent += 1
+            if last_sent is None or at > last_sent:
+                last_sent = at
+        if direction != "out":
+            received += 1
+            if last_received is None or at > last_received:
+                last_received = at
+        if first is None or at < first:
+            first = at
+        if last is None or at > last:
+            last = at
+        emails += touch[0] == "m"
+    parts = score(sent, received, len(found), date(int(last[:4]), int(last[5:7]), int(last[8:10])), today)
+    evidence = {"sent": sent, "received": received, "last_sent": last_sent, "last_received": last_received,
+                "emails": emails, "logged": len(found) - emails, "level": level(parts["score"]),
+                "recency": parts["recency"], "frequency": parts["frequency"], "reciprocity": parts["reciprocity"]}
     if people:
         evidence["people"] = people
     return parts["score"], evidence, first, last
 
 
 def compute(conn, today: date) -> dict:
-    """What refresh stores, read in one pass: {"emailed": {...}, "works_at": {...}} as edges.replace takes them."""
+    """What refresh stores, read in one pass: {"emailed": {...}, "works_at": {...}} as edges.changes takes them, and members."""
     members = users.active_people(conn)
     kinds = entities.kinds(conn)
     touches = _touches(conn, members)
@@ -138,39 +157,70 @@ def compute(conn, today: date) -> dict:
     works_at = employments(conn, kinds)
     people = _with_organizations(touches, works_at)
     emailed = {key: _edge(found, today, len(people.get(key, ()))) for key, found in touches.items()}
+    via_text = {}  # a handful of distinct evidences for tens of thousands of works_at edges: encoded once each
+    for via in works_at.values():
+        key = tuple(sorted(via))
+        if key not in via_text:
+            via_text[key] = edges.evidence_text({"via": list(key)})
     return {"emailed": emailed,
-            "works_at": {pair: (1.0, {"via": sorted(via)}, None, None) for pair, via in works_at.items()},
+            "works_at": {pair: (1.0, via_text[tuple(sorted(via))], None, None) for pair, via in works_at.items()},
             "members": len({user_id for user_id, _ in emailed})}
 
 
-def store(conn, computed: dict) -> dict:
-    """Write what `compute` found, inside the caller's transaction; the summary of what changed.
-    The grid is told (its version moves) only when a score changed."""
-    emailed = edges.replace(conn, "emailed", "user", computed["emailed"])
-    works_at = edges.replace(conn, "works_at", "entity", computed["works_at"])
-    changed = any(emailed[k] for k in ("added", "updated", "removed"))
-    return {"emailed": emailed, "works_at": works_at, "members": computed["members"],
-            "grid_version": grid.relationships_changed(conn) if changed else None}
+def _finish(conn, found: dict, members: int, req) -> dict:
+    """The summary; the grid told (its version moves) when a score changed; the audit entry when a
+    request asked. In the last write transaction."""
+    changed = edges.size(found["emailed"]) > 0
+    summary = {"emailed": edges.counts(found["emailed"]), "works_at": edges.counts(found["works_at"]),
+               "members": members, "grid_version": grid.relationships_changed(conn) if changed else None}
+    if req is not None:
+        audit.record(conn, req, "relationships", None, "refresh",
+                     {kind: summary[kind] for kind in ("emailed", "works_at")})
+    return summary
 
 
-def refresh(conn, today: date = None) -> dict:
-    """Recompute and store every score (as of `today`, a UTC date; default now). Inside the caller's
-    transaction if one is open; otherwise it reads in one read transaction and writes in a short
-    BEGIN IMMEDIATE of its own, so the write lock is held only for the writing. The summary:
+def refresh(conn, today: date = None, req=None) -> dict:
+    """Recompute and store every score (as of `today`, a UTC date; default now); with `req`, audited
+    as its actor's. Inside the caller's transaction if one is open. Otherwise it reads in one read
+    transaction and writes in short BEGIN IMMEDIATEs of WRITE_CHUNK rows each, so the write lock is
+    never held for long (the day's first refresh rewrites nearly every score). The summary:
     {emailed: {added, updated, removed, unchanged}, works_at: {...}, members, grid_version, ms}."""
     started = time.monotonic()
     today = today or datetime.now(timezone.utc).date()
-    if conn.in_transaction:
-        summary = store(conn, compute(conn, today))
-    else:
-        conn.execute("BEGIN")  # every read from one snapshot of the database
+    # A refresh makes hundreds of thousands of small dicts and tuples, none in a cycle: the cyclic
+    # collector's passes over them were a quarter of its time at 50,000 contacts. Off meanwhile.
+    collecting = gc.isenabled()
+    with _refreshing:  # one at a time in a process (after a sync, the admin route): each diffs against the last
+        gc.disable()
         try:
-            computed = compute(conn, today)
+            summary = _refresh(conn, today, req)
         finally:
-            conn.execute("COMMIT")
-        with transaction(conn):
-            summary = store(conn, computed)
+            if collecting:
+                gc.enable()
     return {**summary, "ms": round((time.monotonic() - started) * 1000)}
+
+
+def _refresh(conn, today: date, req) -> dict:
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # every read from one snapshot of the database
+    try:
+        computed = compute(conn, today)
+        found = {"emailed": edges.changes(conn, "emailed", "user", computed["emailed"]),
+                 "works_at": edges.changes(conn, "works_at", "entity", computed["works_at"])}
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    if not own:
+        for part in found.values():
+            edges.write(conn, part)
+        return _finish(conn, found, computed["members"], req)
+    for part in found.values():
+        for start in range(0, edges.size(part), WRITE_CHUNK):
+            with transaction(conn):
+                edges.write(conn, part, start, start + WRITE_CHUNK)
+    with transaction(conn):
+        return _finish(conn, found, computed["members"], req)
 
 
 # -- reading scores ----------------------------------------------------------------------------
@@ -194,23 +244,25 @@ def _negated(text) -> tuple:
 def investor_levels(conn, investor_ids) -> dict:
     """The grid's Relationship cells (crm.hooks.relationship_levels): {investor id: {level, last_contact,
     who}} for the investors whose entity some active member has touched. level and who are the
-    strongest member's; last_contact is the team's latest touch (YYYY-MM-DD)."""
+    strongest member's (ties: the latest contact, then the name); last_contact is the team's latest
+    touch (YYYY-MM-DD)."""
     ids = list(investor_ids)
     if not ids:
         return {}
     members = users.active_people(conn)
-    of = entities.linked(conn, "fundraising_investors", None if len(ids) > 500 else ids)
     wanted = set(ids)
-    of = {investor: entity for investor, entity in of.items() if investor in wanted}
+    of = {investor: entity for investor, entity in
+          entities.linked(conn, "fundraising_investors", None if len(ids) > 500 else ids).items() if investor in wanted}
     best, latest = {}, {}
-    for edge in edges.into(conn, set(of.values()), "emailed", "user"):
-        if edge["from_id"] not in members:
+    for to, user_id, weight, last_seen in edges.weights_into(conn, set(of.values()), "emailed", "user"):
+        name = members.get(user_id)
+        if name is None:
             continue
-        to = edge["to_id"]
-        key = (edge["weight"], edge["last_seen"] or "", _negated(members[edge["from_id"]].casefold()))
+        key = (weight, last_seen or "", _negated(name.casefold()))
         if to not in best or key > best[to][0]:
-            best[to] = (key, edge["from_id"])
-        latest[to] = max(latest.get(to) or "", edge["last_seen"] or "")
-    return {investor: {"level": level(best[entity][0][0]), "last_contact": latest[entity][:10] or None,
-                       "who": members[best[entity][1]]}
+            best[to] = (key, name)
+        if last_seen and last_seen > latest.get(to, ""):
+            latest[to] = last_seen
+    return {investor: {"level": level(best[entity][0][0]), "last_contact": latest[entity][:10] if entity in latest else None,
+                       "who": best[entity][1]}
             for investor, entity in of.items() if entity in best}
