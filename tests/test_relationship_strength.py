@@ -236,13 +236,16 @@ def test_a_logged_call_counts_both_ways_and_a_note_not_at_all(team):
 def test_the_strongest_connection_is_named(team):
     server = team["server"]
     acme = entity_of(server, "fundraising_investors", team["ids"]["acme"])
+    r = team["ivan"].get(f"/api/entities/{acme}")  # the dossier names the team's connections, strongest first
+    assert r.status_code == 200, r.text
+    found = r.json()["data"]["relationships"]["members"]
     conn = open_db(server)
     try:
-        found = strength.connections(conn, acme)
         cells = strength.investor_levels(conn, list(team["ids"].values()))
     finally:
         conn.close()
-    assert [c["who"] for c in found] == ["Ann Admin", "maria"]
+    assert [c["display_name"] for c in found] == ["Ann Admin", "maria"]
+    assert r.json()["data"]["relationships"]["strongest"] == found[0]
     assert cells[team["ids"]["acme"]] == {"level": found[0]["level"], "last_contact": ago(days=3).date().isoformat(),
                                           "who": "Ann Admin"}
     assert cells[team["ids"]["beta"]]["who"] == "maria"

@@ -225,17 +225,6 @@ def _refresh(conn, today: date, req) -> dict:
 
 # -- reading scores ----------------------------------------------------------------------------
 
-def connections(conn, entity_id: str) -> list:
-    """An entity's team connections, strongest first: user_id, who (display name), weight, level,
-    last_contact (YYYY-MM-DD), first_seen, last_seen, evidence. Active people only."""
-    members = users.active_people(conn)
-    found = [e for e in edges.into(conn, [entity_id], "emailed", "user") if e["from_id"] in members]
-    found.sort(key=lambda e: (-e["weight"], _negated(e["last_seen"]), members[e["from_id"]].casefold()))
-    return [{"user_id": e["from_id"], "who": members[e["from_id"]], "weight": e["weight"], "level": level(e["weight"]),
-             "last_contact": e["last_seen"][:10] if e["last_seen"] else None, "first_seen": e["first_seen"],
-             "last_seen": e["last_seen"], "evidence": e["evidence"]} for e in found]
-
-
 def _negated(text) -> tuple:
     """A sort key that puts later ISO times first."""
     return tuple(-ord(ch) for ch in (text or ""))
