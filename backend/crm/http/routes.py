@@ -215,7 +215,7 @@ ROUTES = [
     route("GET", "/api/email/drafts", email.list_drafts, "user", query=PAGE + (
         Query("all", "flag", "1: everyone's drafts (admins)"),), returns=page(email.DRAFT)),
     # Retrieval over notes, communications and matched email (docs/RETRIEVAL.md)
-    route("GET", "/api/search", ingest.search, "user", query=(
+    route("GET", "/api/search", ingest.search, "any", query=(
         Query("q", doc="the words to search for (required)"),
         Query("mode", doc="dense, sparse or hybrid (default hybrid: RRF of both)"),
         Query("entity", doc="a canonical entity id: only chunks about it"),
