@@ -132,7 +132,7 @@ def all_entities(conn) -> dict:
 def all_links(conn) -> dict:
     """{(source_table, source_id): {id, entity_id (merges followed), raw_entity_id (as stored),
     method, confidence, evidence (the stored text), pinned (bool)}} of every link."""
-    merged = {r[0]: r[1] for r in conn.execute(
+    merged = {r["id"]: r["merged_into"] for r in conn.execute(
         "SELECT id, merged_into FROM canonical_entities WHERE merged_into IS NOT NULL").fetchall()}
     cursor = conn.cursor()
     cursor.row_factory = None

@@ -7,6 +7,7 @@ why are in docs/RETRIEVAL.md, "Entities".
 """
 import re
 import unicodedata
+from functools import lru_cache
 
 from ..organizations.model import normalise_domain
 
@@ -39,6 +40,7 @@ def fold(text) -> str:
     return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
 
 
+@lru_cache(maxsize=262_144)  # a whole-CRM pass meets each address and name a few times
 def email(value):
     """'  <Jane.Doe@Acme.COM> ' → 'jane.doe@acme.com'; None unless it is an address. Dots and +tags
     are kept: they are the provider's business, and an address is compared exactly."""
@@ -53,11 +55,13 @@ def email_domain(address):
     return address.rsplit("@", 1)[1] if address and "@" in address else None
 
 
+@lru_cache(maxsize=262_144)
 def domain(value):
     """A website, URL, bare domain or address → 'acme.com' (no scheme, www., path); None if none."""
     return normalise_domain(value)
 
 
+@lru_cache(maxsize=262_144)
 def is_free_mail(value) -> bool:
     """Whether a domain (or an address's domain) is a free-mail provider's."""
     host = email_domain(value) if value and "@" in value else value
@@ -66,6 +70,7 @@ def is_free_mail(value) -> bool:
     return host in FREE_MAIL or host.split(".")[0] in FREE_MAIL_FAMILIES
 
 
+@lru_cache(maxsize=262_144)
 def work_domain(value):
     """The domain of an address or website, unless it is a free-mail one: what may place a person
     at an organization."""
@@ -73,6 +78,7 @@ def work_domain(value):
     return None if host is None or is_free_mail(host) else host
 
 
+@lru_cache(maxsize=262_144)
 def person_name(value):
     """'Dr. José  O'Brien-Smith, Jr.' → 'jose obrien smith'; 'Doe, Jane' → 'jane doe'; None if empty."""
     value = str(value or "")
@@ -97,6 +103,7 @@ def is_initial(name) -> bool:
     return len(words) >= 2 and len(words[0]) == 1
 
 
+@lru_cache(maxsize=262_144)
 def org_name(value):
     """'The Acme Capital Partners, L.L.C.' → 'acme'; None if empty. Leading 'the' and trailing
     legal/industry words (ORG_SUFFIXES) go; the last remaining word always stays."""

@@ -323,7 +323,10 @@ def _assign(groups: dict, nodes: dict, anchors: dict, existing: dict, live_entit
 def _describe(kind: str, keys: list, nodes: dict) -> tuple:
     """(display_name, primary_email, primary_domain) of an entity from its records."""
     present = sorted((k for k in keys if k in nodes), key=lambda k: (NAME_ORDER.get(k[0], 9), k[1]))
-    named = [nodes[k].name for k in present if nodes[k].name]
+    # The fullest name of the best kind of record: 'Jane Doe' over 'J. Doe', a contact over an address.
+    named = [nodes[k].name for k in sorted(
+        (k for k in present if nodes[k].name),
+        key=lambda k: (NAME_ORDER.get(k[0], 9), norm.is_initial(nodes[k].norm), -len(nodes[k].name), k[1]))]
     if kind == "organization":
         stored = [d for k in present if not nodes[k].derived for d in sorted(nodes[k].domains)]
         derived = [d for k in present for d in sorted(nodes[k].domains)]
