@@ -21,6 +21,7 @@ CORE_MIGRATIONS = Path(__file__).parent / "migrations"
 NAMESPACES = (
     ("core", CORE_MIGRATIONS),
     ("email", Path(__file__).parents[1] / "email" / "migrations"),
+    ("ingest", Path(__file__).parents[1] / "ingest" / "migrations"),
 )
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 

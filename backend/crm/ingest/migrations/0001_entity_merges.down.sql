@@ -1,0 +1,1 @@
+DROP INDEX canonical_entities_merged;
