@@ -46,3 +46,7 @@ mail_synced = Hook("mail_synced")
 # the grid's read-only Relationship cells, provided by crm.ingest.strength (which the grid may not
 # import). The grid reads the first listener's answer; with none registered, the cells are blank.
 relationship_levels = Hook("relationship_levels")
+# (conn, entity_id, source_table) -> [source ids] | None: the records of one source table linked to a
+# canonical entity (merges followed; None for an unknown entity), provided by crm.ingest.entities so
+# that a feature (POST /api/email/proposals with an entity_id) can resolve one without importing it.
+entity_sources = Hook("entity_sources")

@@ -10,7 +10,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from . import audit, shapes
+from . import audit, interactions, shapes
 from .clock import new_id, now_iso
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .results import Page
@@ -135,6 +135,13 @@ def full_record(kind: Kind, data: dict) -> dict:
             for name in kind.body.fields}
 
 
+def touched(kind: Kind, *records) -> list:
+    """The records a write of these rows touches besides itself, for the interaction log: what
+    its references name (an opportunity's contact, a contact's organization), never users."""
+    return [interactions.ref(table, record[name]) for record in records if record
+            for name, table in kind.references.items() if table in interactions.REF_TYPES and record.get(name)]
+
+
 def insert(conn, req, kind: Kind, data: dict, action="create") -> dict:
     check_references(conn, kind, data)
     now, user_id = now_iso(), _user_id(req)
@@ -144,7 +151,7 @@ def insert(conn, req, kind: Kind, data: dict, action="create") -> dict:
     values = [record_id, *stored.values(), now, user_id, now, user_id]
     _write(conn, kind, f"INSERT INTO {kind.table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", values)
     created = fetch(conn, kind, record_id)
-    audit.record(conn, req, kind.entity, record_id, action, audit.diff({}, created, list(data)))
+    audit.record(conn, req, kind.entity, record_id, action, audit.diff({}, created, list(data)), refs=touched(kind, created))
     return created
 
 
@@ -163,7 +170,8 @@ def insert_many(conn, req, kind: Kind, items: list, action="create") -> list:
         conn.executemany(f"INSERT INTO {kind.table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                          [(record_id, *stored.values(), now, user_id, now, user_id) for record_id, stored in members])
     audit.record_many(conn, req, kind.entity, [(record_id, audit.diff({}, data, list(data)))
-                                               for record_id, data in zip(ids, items)], action)
+                                               for record_id, data in zip(ids, items)], action,
+                      refs=[touched(kind, data) for data in items])
     return ids
 
 
@@ -177,17 +185,18 @@ def update(conn, req, kind: Kind, record_id, data: dict, action="update") -> dic
     assignments = ", ".join(f"{name} = ?" for name in stored)
     _write(conn, kind, f"UPDATE {kind.table} SET {assignments}, updated_at = ?, updated_by = ? WHERE id = ?",
            [*stored.values(), now_iso(), _user_id(req), record_id])
-    audit.record(conn, req, kind.entity, record_id, action, changes)
-    return fetch(conn, kind, record_id)
+    after = fetch(conn, kind, record_id)
+    audit.record(conn, req, kind.entity, record_id, action, changes, refs=touched(kind, before, after))
+    return after
 
 
 def soft_delete(conn, req, kind: Kind, record_id, batch=None) -> dict:
     """Mark one live record deleted, as part of `batch` (a cascade shares one)."""
-    require(conn, kind, record_id)
+    before = require(conn, kind, record_id)
     batch = batch or new_id()
     conn.execute(f"UPDATE {kind.table} SET deleted_at = ?, deleted_by = ?, deleted_batch = ? WHERE id = ?",
                  (now_iso(), _user_id(req), batch, record_id))
-    audit.record(conn, req, kind.entity, record_id, "delete", {"batch": [None, batch]})
+    audit.record(conn, req, kind.entity, record_id, "delete", {"batch": [None, batch]}, refs=touched(kind, before))
     return {"id": record_id, "deleted": True, "batch": batch}
 
 
@@ -202,12 +211,12 @@ def delete_batch_of(conn, kind: Kind, record_id):
 
 def restore_batch(conn, req, kind: Kind, batch: str) -> list:
     """Bring back every row of `kind` deleted in `batch`; returns their ids."""
-    ids = [r["id"] for r in conn.execute(f"SELECT id FROM {kind.table} WHERE deleted_batch = ? AND deleted_at IS NOT NULL", (batch,))]
-    for record_id in ids:
+    found = conn.execute(f"SELECT * FROM {kind.table} WHERE deleted_batch = ? AND deleted_at IS NOT NULL", (batch,)).fetchall()
+    for record in found:
         _write(conn, kind, f"UPDATE {kind.table} SET deleted_at = NULL, deleted_by = NULL, deleted_batch = NULL, "
-                           "updated_at = ?, updated_by = ? WHERE id = ?", (now_iso(), _user_id(req), record_id))
-        audit.record(conn, req, kind.entity, record_id, "restore", {"batch": [batch, None]})
-    return ids
+                           "updated_at = ?, updated_by = ? WHERE id = ?", (now_iso(), _user_id(req), record["id"]))
+        audit.record(conn, req, kind.entity, record["id"], "restore", {"batch": [batch, None]}, refs=touched(kind, record))
+    return [record["id"] for record in found]
 
 
 def restore(conn, req, kind: Kind, record_id) -> tuple:
@@ -221,7 +230,7 @@ def restore(conn, req, kind: Kind, record_id) -> tuple:
         raise Conflict(f"cannot restore this {kind.label} yet", fields=dead_parents)
     _write(conn, kind, f"UPDATE {kind.table} SET deleted_at = NULL, deleted_by = NULL, deleted_batch = NULL, "
                        "updated_at = ?, updated_by = ? WHERE id = ?", (now_iso(), _user_id(req), record_id))
-    audit.record(conn, req, kind.entity, record_id, "restore", {"batch": [batch, None]})
+    audit.record(conn, req, kind.entity, record_id, "restore", {"batch": [batch, None]}, refs=touched(kind, row))
     return fetch(conn, kind, record_id), batch
 
 

@@ -1,6 +1,7 @@
-// Email Capture (admins): notes proposed from captured email, as cards to approve, edit-then-approve
-// or reject. "View email" loads the source email only when opened; "Draft reply" makes a reply-all
-// draft in the reader's own Gmail and links to it. The list is asked for again every ~25 s, so cards
+// Email Capture (admins): notes proposed from captured email (or by an agent, through the CRM MCP
+// server), as cards to approve, edit-then-approve or reject. "View email" loads the source email only
+// when opened; "Draft reply" makes a reply-all draft in the reader's own Gmail and links to it; an
+// agent's card has neither and says "Proposed by <agent>". The list is asked for again every ~25 s, so cards
 // decided elsewhere (the Matrix review room, another admin) leave; a card being edited or read stays
 // as it is until it is decided or gone. `?offset=` keeps the page of cards in the URL.
 import { api, apiPage } from "../api.js";
@@ -29,7 +30,7 @@ export function mount(root, ctx) {
   const body = h("div.capture-body", {}, h("div.page-actions", {}, count, refresh, refreshed), status, list, h("div.pager", {}, prev, next));
   root.replaceChildren(h("section.records-page.capture-page", { "aria-labelledby": "page-title" },
     h("h1", { id: "page-title", tabindex: "-1" }, "Email Capture"),
-    h("p.muted.lead-line", {}, "Notes proposed from captured email. Nothing reaches an investor's Notes until someone approves it."),
+    h("p.muted.lead-line", {}, "Notes proposed from captured email or by an agent. Nothing reaches an investor's Notes until someone approves it."),
     body));
 
   function go(to) {
@@ -97,51 +98,23 @@ export function mount(root, ctx) {
       button("Approve edited note", () => decide("edit"), ".primary"),
       button("Cancel", () => { edit.hidden = true; editButton.hidden = false; editForm.clearErrors(); })));
 
-    // The source email: asked for the first time it is opened, kept afterwards.
-    const source = h("div.proposal-email", { id: `proposal-${proposal.id}-email`, hidden: true });
-    let sourceLoaded = false;
-    const view = h("button", { type: "button", "aria-expanded": "false", "aria-controls": source.id, onclick: async () => {
-      const open = source.hidden;
-      source.hidden = !open;
-      view.setAttribute("aria-expanded", String(open));
-      view.textContent = open ? "Hide email" : "View email";
-      if (!open || sourceLoaded) return;
-      sourceLoaded = true;
-      source.replaceChildren(h("p.muted", { role: "status" }, "Loading the email…"));
-      try {
-        const full = await api("GET", `${API.emailDetail}/${encodeURIComponent(email.id)}`);
-        source.replaceChildren(emailFields(full), emailBody(full, { title: `Body of “${full.subject || "(no subject)"}”` }));
-      } catch (error) {
-        sourceLoaded = false;
-        source.replaceChildren(h("p.error", { role: "alert" }, error.status === 404
-          ? "This email is no longer available (deleted from every mailbox, or no longer matched)."
-          : `Could not load the email: ${error.message}`));
-      }
-    } }, "View email");
-
-    // Draft reply: a reply-all draft in the reader's own Gmail, never sent from here.
-    const reply = draftReply(email.id, `proposal-${proposal.id}-reply`);
-
     const approve = button("Approve", () => decide("approve"), ".primary");
     const editButton = button("Edit…", () => { edit.hidden = false; editButton.hidden = true; editForm.input("text").focus(); });
     const reject = button("Reject", () => decide("reject"), ".danger");
-
-    const direction = email.direction === "outbound" ? "Sent to" : "Received from";
-    const counterpart = email.direction === "outbound" ? (email.to || []).map(person).join(", ") : person(email.from);
-    const element = h("article.proposal-card", { "aria-labelledby": headingId, dataset: { id: proposal.id } },
+    // An agent's proposal (the CRM MCP server's) has no email behind it: who proposed it, and when.
+    const origin = email ? emailOrigin(proposal) : agentOrigin(proposal);
+    const drafted = proposal.drafted_by === "template" ? " (from the email's first line)"
+      : proposal.drafted_by === "agent" ? "" : ` (drafted by ${proposal.drafted_by})`;
+    const element = h("article.proposal-card", { "aria-labelledby": headingId, dataset: { id: proposal.id, source: proposal.source } },
       h("header.proposal-head", {},
         h("h2", { id: headingId }, h("a", { href: `/?row=${encodeURIComponent(proposal.investor.id)}`, dataset: { link: "" } },
           proposal.investor.name || "(unnamed investor)")),
         h("span.muted", {}, proposal.email_count > 1 ? `${proposal.email_count} emails in this thread` : "")),
-      h("dl.email-fields.compact", {},
-        h("dt", {}, direction), h("dd", {}, counterpart || "—"),
-        h("dt", {}, "Subject"), h("dd", {}, email.subject || "(no subject)"),
-        h("dt", {}, "Date"), h("dd", {}, h("time", { datetime: email.sent_at }, localTime(email.sent_at)))),
+      origin.fields,
       proposal.snippet ? h("p.proposal-snippet.muted", {}, proposal.snippet) : null,
-      h("div.proposal-note", {}, h("h3", {}, "Proposed note",
-        h("span.muted.small", {}, proposal.drafted_by === "template" ? " (from the email's first line)" : ` (drafted by ${proposal.drafted_by})`)), draft),
-      h("div.page-actions.proposal-actions", {}, approve, editButton, reject, view, reply.button),
-      edit, message, reply.element, source);
+      h("div.proposal-note", {}, h("h3", {}, "Proposed note", h("span.muted.small", {}, drafted)), draft),
+      h("div.page-actions.proposal-actions", {}, approve, editButton, reject, ...origin.actions),
+      edit, message, ...origin.panels);
     card.element = element;
 
     async function decide(action) {
@@ -177,6 +150,48 @@ export function mount(root, ctx) {
       }
     }
     return card;
+  }
+
+  // What a card from captured email shows: the email's fields, "View email" (loaded when first
+  // opened, kept afterwards) and "Draft reply" (a reply-all draft in the reader's own Gmail, never sent from here).
+  function emailOrigin(proposal) {
+    const email = proposal.email;
+    const source = h("div.proposal-email", { id: `proposal-${proposal.id}-email`, hidden: true });
+    let sourceLoaded = false;
+    const view = h("button", { type: "button", "aria-expanded": "false", "aria-controls": source.id, onclick: async () => {
+      const open = source.hidden;
+      source.hidden = !open;
+      view.setAttribute("aria-expanded", String(open));
+      view.textContent = open ? "Hide email" : "View email";
+      if (!open || sourceLoaded) return;
+      sourceLoaded = true;
+      source.replaceChildren(h("p.muted", { role: "status" }, "Loading the email…"));
+      try {
+        const full = await api("GET", `${API.emailDetail}/${encodeURIComponent(email.id)}`);
+        source.replaceChildren(emailFields(full), emailBody(full, { title: `Body of “${full.subject || "(no subject)"}”` }));
+      } catch (error) {
+        sourceLoaded = false;
+        source.replaceChildren(h("p.error", { role: "alert" }, error.status === 404
+          ? "This email is no longer available (deleted from every mailbox, or no longer matched)."
+          : `Could not load the email: ${error.message}`));
+      }
+    } }, "View email");
+    const reply = draftReply(email.id, `proposal-${proposal.id}-reply`);
+    const direction = email.direction === "outbound" ? "Sent to" : "Received from";
+    const counterpart = email.direction === "outbound" ? (email.to || []).map(person).join(", ") : person(email.from);
+    const fields = h("dl.email-fields.compact", {},
+      h("dt", {}, direction), h("dd", {}, counterpart || "—"),
+      h("dt", {}, "Subject"), h("dd", {}, email.subject || "(no subject)"),
+      h("dt", {}, "Date"), h("dd", {}, h("time", { datetime: email.sent_at }, localTime(email.sent_at))));
+    return { fields, actions: [view, reply.button], panels: [reply.element, source] };
+  }
+
+  function agentOrigin(proposal) {
+    const who = proposal.proposed_by?.username || "an agent";
+    const fields = h("dl.email-fields.compact.proposal-origin", {},
+      h("dt", {}, "Proposed by"), h("dd", {}, who),
+      h("dt", {}, "Date"), h("dd", {}, h("time", { datetime: proposal.created_at }, localTime(proposal.created_at))));
+    return { fields, actions: [], panels: [] };
   }
 
   load();

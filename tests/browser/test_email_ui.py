@@ -300,6 +300,32 @@ def test_email_capture_approve_edit_reject_view_and_draft_a_reply(pages, server,
     page.locator("#grid .tabulator-cell", has_text=line).wait_for()
 
 
+def test_an_agents_proposed_note_says_who_proposed_it_and_has_no_email_to_view_or_answer(pages, server, crm, google):
+    google.add_message(ADMIN, mail(JANE, ADMIN, "Re: Fund II close", "The documents are attached.", date=days_ago(1)))
+    sync(server, crm)
+    agent = server.add_user(crm, "claude-agent", role="bot", password="bot password 12")
+    r = agent.post("/api/email/proposals", {"investor_id": crm.beta, "draft": "Bob prefers a call after the AGM"},
+                   headers={"X-CRM-Actor": "agent"})
+    assert r.status_code == 201, r.text
+    proposed = r.json()["data"]
+
+    page = open_signed_in(pages, crm, "/email-capture")
+    page.get_by_text("1–2 of 2 waiting").wait_for()
+    card = page.locator(f"article.proposal-card[data-id='{proposed['id']}']")
+    assert card.get_attribute("data-source") == "agent"
+    assert card.get_by_role("heading", name="Beta Capital").is_visible()
+    assert "Proposed by" in card.inner_text() and "claude-agent" in card.inner_text()
+    assert card.locator(".proposal-draft").inner_text() == proposed["draft"]
+    assert card.get_by_role("button", name="View email").count() == 0
+    assert card.get_by_role("button", name="Draft reply").count() == 0
+    emailed = page.locator("article.proposal-card[data-source='email']")
+    assert emailed.get_by_role("button", name="View email").count() == 1  # the email's card keeps both
+    card.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_text("Approved: the note is in Beta Capital's Notes").wait_for()
+    card.wait_for(state="detached")
+    assert notes(crm, crm.beta) == proposed["draft"]
+
+
 def test_cards_decided_elsewhere_leave_on_refresh_and_a_late_decision_says_who_decided(pages, server, crm, google):
     google.add_message(ADMIN, mail(JANE, ADMIN, "Fund II close", "We are in for 2m.", date=days_ago(2)))
     google.add_message(ADMIN, mail(BOB, ADMIN, "Coffee next week", "Happy to meet.", date=days_ago(1)))

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from urllib.parse import quote
 
-from .. import audit
+from .. import audit, interactions
 from ..db import transaction
 from ..errors import ApiError, Conflict, Forbidden, NotFound, Unavailable
 from . import draft_store, store
@@ -58,7 +58,8 @@ def create(conn, capture, user: dict, body: str, *, email_id=None, thread_id=Non
         audit.record(conn, req, "email_draft", draft_id, "create", {
             "email_id": [None, reply.email["id"]], "account_id": [None, reply.account["id"]],
             "to": [None, [p["email"] for p in reply.to]], "cc": [None, [p["email"] for p in reply.cc]],
-            "subject": [None, reply.subject]})
+            "subject": [None, reply.subject]},
+            refs=[interactions.ref("email_address", p["email"].lower()) for p in reply.to + reply.cc if p.get("email")])
     return shown(draft_store.get(conn, draft_id))
 
 

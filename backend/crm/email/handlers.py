@@ -363,9 +363,10 @@ PROPOSAL_STATUSES = ("proposed", "approved", "rejected", "all")
 
 SENDER = obj(name=maybe(STRING), email=maybe(STRING))
 PROPOSAL = obj(
-    id=STRING, status=STRING, thread_id=STRING, investor=obj(id=STRING, name=maybe(STRING)),
-    email=obj(id=STRING, subject=STRING, to=array(OBJECT), cc=array(OBJECT), sent_at=STRING, direction=STRING,
-              **{"from": SENDER}),
+    id=STRING, status=STRING, source=STRING, thread_id=maybe(STRING), investor=obj(id=STRING, name=maybe(STRING)),
+    email=maybe(obj(id=STRING, subject=STRING, to=array(OBJECT), cc=array(OBJECT), sent_at=STRING, direction=STRING,
+                    **{"from": SENDER})),
+    proposed_by=maybe(obj(id=STRING, username=maybe(STRING))),
     snippet=maybe(STRING), draft=STRING, drafted_by=STRING, draft_note=maybe(STRING), email_count=INTEGER,
     final_text=maybe(STRING), decided_by=maybe(obj(id=STRING, username=maybe(STRING))), decided_at=maybe(STRING),
     decided_via=maybe(STRING), matrix_user=maybe(STRING),
@@ -375,8 +376,28 @@ DECIDED = obj(proposal=PROPOSAL, version=maybe(INTEGER), communication=maybe(OBJ
 WORK_LISTS = obj(to_post=array(PROPOSAL), open=array(PROPOSAL), to_close=array(PROPOSAL))
 
 
+def _one_investor(cleaned, errors):
+    if bool(cleaned.get("investor_id")) == bool(cleaned.get("entity_id")):
+        errors["investor_id"] = "give investor_id or entity_id (one of the two)"
+
+
+PROPOSE = Body(Field("investor_id", max_length=64, doc="the grid investor the note is for"),
+               Field("entity_id", max_length=64, doc="or a canonical entity: its one live grid investor"),
+               Field("draft", required=True, max_length=2000, doc="the note, one line (dated today unless it starts with a date)"),
+               extra=_one_investor)
+
+
+def create_proposal(req):
+    """Propose a note for a grid investor (an agent's, through a bot): it waits in the review queue like one from email."""
+    capture(req)
+    data = req.validated()
+    with transaction(req.db):
+        investor_id = data.get("investor_id") or proposals.investor_of_entity(req.db, data["entity_id"])
+        return Created(proposals.propose_agent(req, investor_id, data["draft"]))
+
+
 def list_proposals(req):
-    """Notes proposed from captured email, newest change first; `status` proposed (default), approved, rejected or all."""
+    """Proposed notes (from captured email, or an agent's), newest change first; `status` proposed (default), approved, rejected or all."""
     capture(req)
     status = req.query.get("status") or "proposed"
     if status not in PROPOSAL_STATUSES:

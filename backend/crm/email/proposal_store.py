@@ -1,8 +1,9 @@
-"""All SQL on proposed notes and their Matrix cards (migrations/0002_review.sql, 0004). Plain
+"""All SQL on proposed notes and their Matrix cards (migrations/0002_review.sql, 0004, 0006). Plain
 functions `fn(conn, ...)`; the caller holds the transaction.
 
-A proposal's email fields come with it (`SELECT_PROPOSAL`): the newest email it stands for, and
-its card in the review room when the intake bot has posted one.
+A proposal's email fields come with it (`SELECT_PROPOSAL`): the newest email it stands for (all
+NULL for an agent's proposal, which has none), and its card in the review room when the intake
+bot has posted one.
 """
 from ..clock import new_id, now_iso
 from ..db import row, rows
@@ -10,13 +11,13 @@ from ..db import row, rows
 SELECT_PROPOSAL = (
     "SELECT p.*, e.subject, e.from_name, e.from_email, e.to_addrs, e.cc_addrs, e.sent_at, e.snippet, e.body_text,"
     " e.match_status, m.room_id, m.event_id, m.posted_at, m.closed_at"
-    " FROM email_proposals p JOIN emails e ON e.id = p.email_id"
+    " FROM email_proposals p LEFT JOIN emails e ON e.id = p.email_id"
     " LEFT JOIN email_proposal_matrix m ON m.proposal_id = p.id")
 STATUSES = ("proposed", "approved", "rejected")
 # A template draft with no note has not been put to the local model yet (proposals.draft_pending).
 AWAITING_MODEL = "p.drafted_by = 'template' AND p.draft_note IS NULL"
 # Mail excluded after it was proposed (blocklist, private label) is no longer shown or decided.
-SHOWN = "e.match_status != 'excluded'"
+SHOWN = "coalesce(e.match_status, '') != 'excluded'"
 
 
 def get(conn, proposal_id):
@@ -49,6 +50,15 @@ def add(conn, email_id, thread_id, investor_id, draft) -> str:
     conn.execute("INSERT INTO email_proposals (id, email_id, thread_id, fundraising_investor_id, draft, drafted_by,"
                  " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'template', ?, ?)",
                  (proposal_id, email_id, thread_id, investor_id, draft, now, now))
+    return proposal_id
+
+
+def add_agent(conn, investor_id, draft, proposed_by) -> str:
+    """An agent's proposal: no email, no thread, its draft as the agent wrote it."""
+    proposal_id, now = new_id(), now_iso()
+    conn.execute("INSERT INTO email_proposals (id, fundraising_investor_id, source, proposed_by, draft, drafted_by,"
+                 " created_at, updated_at) VALUES (?, ?, 'agent', ?, ?, 'agent', ?, ?)",
+                 (proposal_id, investor_id, proposed_by, draft, now, now))
     return proposal_id
 
 
@@ -100,7 +110,7 @@ def page(conn, status, investor_id, limit, offset) -> tuple:
         where.append("p.fundraising_investor_id = ?")
         params.append(investor_id)
     clause = " AND ".join(where)
-    total = row(conn, f"SELECT count(*) AS n FROM email_proposals p JOIN emails e ON e.id = p.email_id WHERE {clause}",
+    total = row(conn, f"SELECT count(*) AS n FROM email_proposals p LEFT JOIN emails e ON e.id = p.email_id WHERE {clause}",
                 params)["n"]
     found = rows(conn, f"{SELECT_PROPOSAL} WHERE {clause} ORDER BY p.updated_at DESC, p.id LIMIT ? OFFSET ?",
                  (*params, limit, offset))

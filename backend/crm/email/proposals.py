@@ -7,9 +7,12 @@
 - `draft_pending` (outside any transaction: it calls the local model) asks the model for a
   better line for every proposal still on its template; when the model is off, unreachable,
   slow or answers nonsense, the template stays and `draft_note` says why.
+- `propose_agent` (inside the caller's transaction): an agent's note (the CRM MCP server's
+  propose_note) joins the same queue, with no email behind it (`source: agent`).
 - `decide` (inside the caller's transaction) approves, edits or rejects. Approving appends the
   note to the investor's Notes through a grid Batch (history and the live feed see it) and
-  records a classic communication; nothing touches a record before that.
+  records a classic communication (an email's, or a note for an agent's proposal); nothing
+  touches a record before that.
 - The intake bot's work lists and card state for the Matrix review room (`work_lists`,
   `posted`, `closed`): the CRM never calls Matrix, the bot polls.
 """
@@ -18,13 +21,13 @@ import logging
 import re
 from datetime import timedelta
 
-from .. import audit, records
+from .. import audit, hooks, interactions, records
 from ..auth import users
-from ..clock import parse_iso, utcnow
+from ..clock import now_iso, parse_iso, utcnow
 from ..communications.model import COMMUNICATION, utc_text
 from ..contacts.model import CONTACT
 from ..db import transaction
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..fundraising import ops
 from ..fundraising import store as grid_store
 from ..spark import SparkError, chat
@@ -164,6 +167,48 @@ def propose(conn, email_ids, window_days: int, now=None) -> int:
     return changed
 
 
+DATED = re.compile(r"^\d{4}-\d{2}-\d{2}\b")
+
+
+def propose_agent(req, investor_id: str, text: str) -> dict:
+    """An agent's note for a grid investor, proposed by the bot it speaks through, inside the
+    caller's transaction: the draft is `text` as one line, dated today (UTC) unless it starts
+    with a date (the grid's Notes are read as dated entries). The proposal as `shown`."""
+    investor = investors(req.db, [investor_id]).get(investor_id)
+    if investor is None:
+        raise Invalid({"investor_id": "no grid investor with that id"})
+    if investor["archived"]:
+        raise Conflict(f"{investor['name'] or 'this investor'} is archived in the grid: restore it before proposing a note")
+    line = " ".join(text.split())
+    draft = line if DATED.match(line) else f"{now_iso()[:10]} — {line}"
+    proposal_id = proposal_store.add_agent(req.db, investor_id, draft, req.user["id"])
+    audit.record(req.db, req, "email_proposal", proposal_id, "create", {
+        "source": [None, "agent"], "investor_id": [None, investor_id], "draft": [None, draft]},
+        refs=_investor_ref(investor_id))
+    return shown(req.db, [proposal_store.get(req.db, proposal_id)])[0]
+
+
+def investor_of_entity(conn, entity_id: str) -> str:
+    """The one live grid investor a canonical entity stands for: linked directly, else through its
+    grid contacts (crm.hooks.entity_sources). Invalid (naming entity_id) for none or several."""
+    linked = hooks.entity_sources.ask(conn, entity_id, "fundraising_investors")
+    if linked is None:
+        raise Invalid({"entity_id": "no entity with that id"})
+    if not linked:
+        people = hooks.entity_sources.ask(conn, entity_id, "fundraising_contacts") or []
+        linked = [held[2] for held in grid_store.grid_contact_names(conn, people).values()]
+    found = investors(conn, linked)
+    live = sorted(investor_id for investor_id, investor in found.items() if not investor["archived"])
+    if len(live) != 1:
+        raise Invalid({"entity_id": "no live grid investor is linked to this entity" if not live else
+                       f"is linked to {len(live)} grid investors ({', '.join(live)}): give investor_id instead"})
+    return live[0]
+
+
+def _investor_ref(investor_id) -> list:
+    return [interactions.ref("fundraising_investors", investor_id)]
+
+
 def own_addresses(conn) -> set:
     """Our mailboxes' addresses: mail from one of them is outbound."""
     return {account["email"].lower() for account in store.accounts(conn)}
@@ -266,7 +311,7 @@ def decide(req, proposal_id, action: str, text=None, via="web", matrix_user=None
     audit.record(conn, req, "email_proposal", proposal["id"], "reject" if action == "reject" else "approve", {
         "status": ["proposed", status], "final_text": [None, final], "decided_via": [None, via],
         **({"matrix_user": [None, matrix_user]} if matrix_user else {}),
-        **({"edited": [False, True]} if action == "edit" else {})})
+        **({"edited": [False, True]} if action == "edit" else {})}, refs=_investor_ref(proposal["fundraising_investor_id"]))
     return {"proposal": shown(conn, [proposal_store.get(conn, proposal["id"])])[0], **result}
 
 
@@ -290,6 +335,12 @@ def _communicate(req, proposal: dict, investor: dict, line: str) -> tuple:
     contact_id = _classic_contact(req.db, proposal, investor)
     if contact_id is None:
         return None, f"no classic contact is linked to {investor['name'] or 'this investor'}: no communication was recorded"
+    if proposal["source"] == "agent":
+        proposer = users.get(req.db, proposal["proposed_by"]) if proposal["proposed_by"] else None
+        return records.insert(req.db, req, COMMUNICATION, {
+            "contact_id": contact_id, "type": "note", "body": line, "attendees": [],
+            "subject": f"Note proposed by {proposer['username'] if proposer else 'an agent'}",
+            "communication_date": utc_text(proposal["created_at"])}), None
     attendees = [proposal["from_email"]] + [p.get("email") for key in ("to_addrs", "cc_addrs") for p in json.loads(proposal[key])]
     communication = records.insert(req.db, req, COMMUNICATION, {
         "contact_id": contact_id, "type": "email", "subject": cut(proposal["subject"] or "(no subject)", 500), "body": line,
@@ -300,7 +351,7 @@ def _communicate(req, proposal: dict, investor: dict, line: str) -> tuple:
 def _classic_contact(conn, proposal: dict, investor: dict):
     """The live classic contact the email's link names, else the one linked to the link's grid
     contact, else to any of the investor's grid contacts (in order)."""
-    links = [link for link in store.links_of(conn, proposal["email_id"])
+    links = [link for link in (store.links_of(conn, proposal["email_id"]) if proposal["email_id"] else [])
              if link["fundraising_investor_id"] == proposal["fundraising_investor_id"]]
     linked_people = {link["fundraising_contact_id"] for link in links}
     people = investor["people"]
@@ -336,18 +387,17 @@ def shown(conn, found: list) -> list:
     the draft, the decision and the Matrix card."""
     names = investors(conn, [p["fundraising_investor_id"] for p in found])
     ours = own_addresses(conn)
-    deciders = {uid: users.get(conn, uid) for uid in {p["decided_by"] for p in found if p["decided_by"]}}
-    return [_shown(p, names, ours, deciders) for p in found]
+    people = {uid: users.get(conn, uid) for uid in {p[k] for p in found for k in ("decided_by", "proposed_by") if p[k]}}
+    return [_shown(p, names, ours, people) for p in found]
 
 
-def _shown(p: dict, names: dict, ours: set, deciders: dict) -> dict:
-    decider = deciders.get(p["decided_by"])
+def _shown(p: dict, names: dict, ours: set, people: dict) -> dict:
+    decider, proposer = people.get(p["decided_by"]), people.get(p["proposed_by"])
     return {
-        "id": p["id"], "status": p["status"], "thread_id": p["thread_id"],
+        "id": p["id"], "status": p["status"], "source": p["source"], "thread_id": p["thread_id"],
         "investor": {"id": p["fundraising_investor_id"], "name": (names.get(p["fundraising_investor_id"]) or {}).get("name")},
-        "email": {"id": p["email_id"], "subject": p["subject"], "from": {"name": p["from_name"], "email": p["from_email"]},
-                  "to": json.loads(p["to_addrs"]), "cc": json.loads(p["cc_addrs"]), "sent_at": p["sent_at"],
-                  "direction": "outbound" if (p["from_email"] or "").lower() in ours else "inbound"},
+        "email": _email_shown(p, ours) if p["email_id"] else None,
+        "proposed_by": {"id": p["proposed_by"], "username": proposer["username"] if proposer else None} if p["proposed_by"] else None,
         "snippet": p["snippet"], "draft": p["draft"], "drafted_by": p["drafted_by"], "draft_note": p["draft_note"],
         "email_count": p["email_count"], "final_text": p["final_text"],
         "decided_by": {"id": p["decided_by"], "username": decider["username"] if decider else None} if p["decided_by"] else None,
@@ -356,6 +406,12 @@ def _shown(p: dict, names: dict, ours: set, deciders: dict) -> dict:
                    "closed_at": p["closed_at"]} if p["room_id"] else None,
         "created_at": p["created_at"], "updated_at": p["updated_at"],
     }
+
+
+def _email_shown(p: dict, ours: set) -> dict:
+    return {"id": p["email_id"], "subject": p["subject"], "from": {"name": p["from_name"], "email": p["from_email"]},
+            "to": json.loads(p["to_addrs"]), "cc": json.loads(p["cc_addrs"]), "sent_at": p["sent_at"],
+            "direction": "outbound" if (p["from_email"] or "").lower() in ours else "inbound"}
 
 
 # -- the Matrix review bridge (the intake bot polls) -------------------------------------------------
@@ -377,7 +433,8 @@ def posted(req, proposal_id, room_id, event_id) -> dict:
     else:
         proposal_store.mark_posted(req.db, proposal["id"], room_id, event_id)
         audit.record(req.db, req, "email_proposal", proposal["id"], "card_posted",
-                     {"room_id": [None, room_id], "event_id": [None, event_id]})
+                     {"room_id": [None, room_id], "event_id": [None, event_id]},
+                     refs=_investor_ref(proposal["fundraising_investor_id"]))
     return shown(req.db, [proposal_store.get(req.db, proposal["id"])])[0]
 
 
@@ -390,7 +447,8 @@ def closed(req, proposal_id) -> dict:
         raise Conflict("it is still open: a card is closed once the proposal is decided")
     if not proposal["closed_at"]:
         proposal_store.mark_closed(req.db, proposal["id"])
-        audit.record(req.db, req, "email_proposal", proposal["id"], "card_closed", {"room_id": [None, proposal["room_id"]]})
+        audit.record(req.db, req, "email_proposal", proposal["id"], "card_closed", {"room_id": [None, proposal["room_id"]]},
+                     refs=_investor_ref(proposal["fundraising_investor_id"]))
     return shown(req.db, [proposal_store.get(req.db, proposal["id"])])[0]
 
 

@@ -1,7 +1,7 @@
 """Row comments with @mentions, and each user's mentions inbox."""
 import re
 
-from .. import audit
+from .. import audit, interactions
 from ..clock import new_id, now_iso
 from ..errors import Forbidden, NotFound
 
@@ -53,7 +53,8 @@ def create(conn, req, row_id, body) -> dict:
     conn.execute("INSERT INTO fundraising_comments (id, investor_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                  (comment_id, row_id, req.user["id"], body, now, now))
     _save_mentions(conn, comment_id, body)
-    audit.record(conn, req, "fundraising_comment", comment_id, "create", {"investor_id": [None, row_id]})
+    audit.record(conn, req, "fundraising_comment", comment_id, "create", {"investor_id": [None, row_id]},
+                 refs=[interactions.ref("fundraising_investors", row_id)])
     return _shown(conn, get(conn, comment_id, row_id))
 
 
@@ -67,7 +68,8 @@ def update(conn, req, row_id, comment_id, body) -> dict:
     _own(req, comment)
     conn.execute("UPDATE fundraising_comments SET body = ?, updated_at = ? WHERE id = ?", (body, now_iso(), comment_id))
     _save_mentions(conn, comment_id, body)
-    audit.record(conn, req, "fundraising_comment", comment_id, "update", {"body": [comment["body"], body]})
+    audit.record(conn, req, "fundraising_comment", comment_id, "update", {"body": [comment["body"], body]},
+                 refs=[interactions.ref("fundraising_investors", row_id)])
     return _shown(conn, get(conn, comment_id, row_id))
 
 
@@ -75,7 +77,7 @@ def delete(conn, req, row_id, comment_id) -> dict:
     comment = get(conn, comment_id, row_id)
     _own(req, comment)
     conn.execute("UPDATE fundraising_comments SET deleted_at = ? WHERE id = ?", (now_iso(), comment_id))
-    audit.record(conn, req, "fundraising_comment", comment_id, "delete")
+    audit.record(conn, req, "fundraising_comment", comment_id, "delete", refs=[interactions.ref("fundraising_investors", row_id)])
     return {"id": comment_id, "deleted": True}
 
 

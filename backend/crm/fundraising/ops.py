@@ -11,6 +11,7 @@ written to fundraising_ops under the one new version.
 """
 import json
 
+from .. import interactions
 from ..clock import new_id, now_iso
 from ..errors import Conflict, Invalid, Locked
 from . import columns as col
@@ -207,8 +208,21 @@ class Batch:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(version, kind, row_id, column_id, _json(before), _json(after), self.actor["id"], actor_kind,
               self.actor.get("request_id"), at) for kind, row_id, column_id, before, after, actor_kind in self.log])
+        self._log_interaction(version)
         return {"version": version, "applied": len(self.log),
                 "rows": {row_id: self.rows[row_id]["cells"] for row_id in self.touched if row_id in self.rows}}
+
+    def _log_interaction(self, version: int) -> None:
+        """Grid edits keep their history in fundraising_ops, not the audit log: the interaction log
+        gets one entry per request that touched rows (refs: each row; column-only changes touch no one)."""
+        row_ids = list(dict.fromkeys(row_id for _, row_id, *_ in self.log if row_id))
+        if not row_ids:
+            return
+        names = list(dict.fromkeys(self.columns[c].name for _, _, c, *_ in self.log if c in self.columns))
+        interactions.record(self.conn, interactions.actor_kind(self.actor), self.actor["id"], "grid.edit",
+                            [interactions.ref("fundraising_investors", row_id) for row_id in row_ids],
+                            {"version": version, "changes": len(self.log), "kinds": sorted({k for k, *_ in self.log}),
+                             "columns": names[:20]})
 
     def recompute(self, recalc_all=False) -> None:
         recalc = filters.recalc_for(self.live_columns())

@@ -2,6 +2,7 @@
 from urllib.parse import parse_qs
 
 from ..errors import BadRequest, UnsupportedMediaType
+from ..interactions import AGENT_HEADER
 from ..validation import check_query_text, parse_json
 
 
@@ -61,7 +62,11 @@ class Request:
 
     @property
     def actor(self) -> dict:
-        """Who did it, for the audit log."""
+        """Who did it, for the audit and interaction logs. A bot speaking for an agent (the MCP
+        server sends `X-CRM-Actor: agent`) is an agent; the header means nothing from anyone else."""
         if self.user is None:
             return {"id": None, "kind": "system"}
-        return {"id": self.user["id"], "kind": "bot" if self.user["role"] == "bot" else "user"}
+        if self.user["role"] != "bot":
+            return {"id": self.user["id"], "kind": "user"}
+        agent = (self.headers.get(AGENT_HEADER) or "").strip().lower() == "agent"
+        return {"id": self.user["id"], "kind": "agent" if agent else "bot"}

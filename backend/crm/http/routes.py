@@ -6,6 +6,7 @@
 both generated from this list.
 """
 from ..admin import handlers as admin
+from ..admin import interactions
 from ..admin import reset
 from ..auth import handlers as auth
 from ..backups import handlers as backups
@@ -199,6 +200,7 @@ ROUTES = [
     route("GET", "/api/email/proposals", email.list_proposals, "admin", query=PAGE + (
         Query("status", doc="proposed (default), approved, rejected or all"), Query("investor_id", doc="a grid investor")),
         returns=page(email.PROPOSAL)),
+    route("POST", "/api/email/proposals", email.create_proposal, "bot_or_admin", email.PROPOSE, returns=created(email.PROPOSAL)),
     route("POST", "/api/email/proposals/{id}/decide", email.decide_proposal, "admin", email.DECIDE, returns=one(email.DECIDED)),
     route("GET", "/api/intake/email-proposals", email.intake_work, "bot_or_admin", query=(
         Query("limit", "integer", "items per list (1-1000, default 100)", min=1, max=1000),), returns=one(email.WORK_LISTS)),
@@ -213,7 +215,7 @@ ROUTES = [
     route("GET", "/api/email/drafts", email.list_drafts, "user", query=PAGE + (
         Query("all", "flag", "1: everyone's drafts (admins)"),), returns=page(email.DRAFT)),
     # Retrieval over notes, communications and matched email (docs/RETRIEVAL.md)
-    route("GET", "/api/search", ingest.search, "user", query=(
+    route("GET", "/api/search", ingest.search, "any", query=(
         Query("q", doc="the words to search for (required)"),
         Query("mode", doc="dense, sparse or hybrid (default hybrid: RRF of both)"),
         Query("entity", doc="a canonical entity id: only chunks about it"),
@@ -250,5 +252,14 @@ ROUTES = [
         Query("entity_type"), Query("entity_id"), Query("actor_id", doc="user id"), Query("action"),
         Query("since", doc="ISO-8601, inclusive"), Query("until", doc="ISO-8601, exclusive"),
     ), returns=page(admin.AUDIT_ENTRY)),
+    # The interaction log (docs/RETRIEVAL.md, "Interaction log"): admins read it; bots (agents) append
+    route("GET", "/api/interactions", interactions.list_interactions, "admin", query=PAGE + (
+        Query("entity", doc="a canonical entity: entries touching it or any record linked to it"),
+        Query("ref_type", doc="with ref_id: entries touching one record (e.g. contacts)"), Query("ref_id"),
+        Query("actor", doc="user id"), Query("actor_kind", doc="human, agent, bot or system"), Query("action"),
+        Query("since", doc="ISO-8601, inclusive"), Query("until", doc="ISO-8601, exclusive"),
+    ), returns=page(interactions.INTERACTION)),
+    route("POST", "/api/interactions", interactions.log_interaction, "bot_or_admin", interactions.LOG,
+          returns=created(interactions.INTERACTION)),
     route("GET", "/api/security/status", admin.security_status, "admin", returns=one(admin.SECURITY)),
 ]

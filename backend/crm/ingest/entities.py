@@ -75,6 +75,16 @@ def entities_of(conn, source_table: str, source_ids) -> dict:
     return found
 
 
+def sources_of(conn, entity_id: str, source_table: str):
+    """The ids of one table's records linked to the entity an id stands for now (crm.hooks.entity_sources),
+    in a stable order; None for an unknown entity."""
+    entity = current(conn, entity_id)
+    if entity is None:
+        return None
+    return [r["source_id"] for r in rows(conn, "SELECT source_id FROM entity_links WHERE entity_id = ? AND source_table = ?"
+                                              " ORDER BY source_id", (entity["id"], source_table))]
+
+
 def links_of(conn, entity_id: str) -> list:
     """Every link of an entity, evidence parsed, in a stable order."""
     found = rows(conn, "SELECT * FROM entity_links WHERE entity_id = ? ORDER BY source_table, source_id", (entity_id,))

@@ -5,7 +5,7 @@ Email hits follow the email routes' rule: captured email is readable by every si
 through /api/email/threads while capture is on, and by no one while it is off (those routes
 answer 503), so search shows email chunks only while capture is on.
 """
-from .. import audit
+from .. import audit, interactions
 from ..clock import parse_iso
 from ..db import transaction
 from ..errors import Conflict, Invalid, NotFound
@@ -152,7 +152,8 @@ def merge_entity(req):
     data = req.validated()
     with transaction(req.db):
         done = curate.merge(req.db, req.params["id"], data["into"])
-        audit.record(req.db, req, "entity", req.params["id"], "merge", {"into": data["into"], "links": done["moved"]})
+        audit.record(req.db, req, "entity", req.params["id"], "merge", {"into": data["into"], "links": done["moved"]},
+                     refs=[interactions.ref("entity", data["into"])])
         resolve.resolve_all(req.db)  # the survivor's name and addresses follow its new records
         return {**done, "entity": dossier.dossier(req.db, data["into"])}
 
@@ -163,7 +164,8 @@ def split_entity(req):
     with transaction(req.db):
         done = curate.split(req.db, req.params["id"], data["link_ids"])
         audit.record(req.db, req, "entity", req.params["id"], "split",
-                     {"new_entity_id": done["new_entity_id"], "links": done["moved"]})
+                     {"new_entity_id": done["new_entity_id"], "links": done["moved"]},
+                     refs=[interactions.ref("entity", done["new_entity_id"])])
         resolve.resolve_all(req.db)
         return {**done, "entity": dossier.dossier(req.db, done["entity_id"]),
                 "new_entity": dossier.dossier(req.db, done["new_entity_id"])}

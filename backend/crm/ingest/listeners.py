@@ -12,6 +12,7 @@ def register() -> None:
     hooks.relationship_levels.register(strength.investor_levels)  # the grid's Relationship cells
     hooks.mail_synced.register(after_mail_synced)
     hooks.data_reset.register(entities.wipe)  # reset-all-data takes entities, links and edges too
+    hooks.entity_sources.register(entities.sources_of)  # an agent's note proposed for an entity finds its investor
 
 
 def after_mail_synced(app, runs: list) -> None:

@@ -4,9 +4,8 @@ from datetime import timedelta
 from ..clock import iso, utcnow
 from ..shapes import INTEGER, NUMBER, OBJECT, STRING, array, obj
 from ..validation import query_int
-from ..opportunities.model import PIPELINE_STAGES
-
-OPEN_STAGES = tuple(s for s in PIPELINE_STAGES if s not in ("closed", "lost"))
+from . import pipeline as pipeline_report
+from .pipeline import OPEN_STAGES
 
 # What these routes answer (the OpenAPI document shows it).
 DASHBOARD = obj(contacts=obj(total=INTEGER, by_type=OBJECT), organizations=INTEGER,
@@ -46,12 +45,7 @@ def dashboard(req):
 
 def pipeline(req):
     """Opportunities by stage, in pipeline order: count, expected and committed amounts."""
-    found = {r["stage"]: r for r in req.db.execute(
-        "SELECT stage, count(*) AS count, coalesce(sum(expected_amount), 0) AS expected, "
-        "coalesce(sum(commitment_amount), 0) AS committed FROM opportunities WHERE deleted_at IS NULL GROUP BY stage")}
-    return [{"stage": s, "count": found[s]["count"] if s in found else 0,
-             "expected": found[s]["expected"] if s in found else 0,
-             "committed": found[s]["committed"] if s in found else 0} for s in PIPELINE_STAGES]
+    return pipeline_report.by_stage(req.db)
 
 
 def lp_breakdown(req):
