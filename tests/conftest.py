@@ -71,6 +71,7 @@ def serving(data_dir, **overrides):
         httpd.app.stopping.set()  # ends event streams
         httpd.shutdown()
         httpd.server_close()
+        httpd.app.retrieval.close()  # lets go of a local-mode search index folder
 
 
 @pytest.fixture

@@ -244,7 +244,7 @@ def test_the_daemon_environment_built_from_the_store(env_helpers):
         "SMTP_FROM": "Digest <d@fund.example>", "SMTP_USER": "d", "SMTP_PASS": "pw",
         "CRM_DIGEST_SENDER": "partners@fund.example",
         "CRM_SPARK_BASE_URL": "http://spark.local:8000/v1", "CRM_SPARK_CHAT_MODEL": "chat-m",
-        "CRM_SPARK_EMBED_MODEL": "embed-m",
+        "CRM_EMBED_MODEL": "embed-m",
         "CRM_GMAIL_WORKSPACE_DOMAIN": "fund.example",
     }
     assert env_helpers["disabled"] == {"CRM_DATA_DIR": "/data", "CRM_APP_DIR": "/app", "CRM_HOST": "0.0.0.0",

@@ -24,6 +24,8 @@ from .fundraising import daily, listeners
 from .fundraising.collab import Presence
 from .fundraising.live import LiveGrid
 from .fundraising.setup import ensure_defaults
+from .ingest import listeners as ingest_listeners
+from .ingest.service import Retrieval
 from .http.handler import CRMHandler
 from .http.routes import ROUTES
 from .http.routing import Router
@@ -40,6 +42,7 @@ class App:
         self.config = config
         listeners.register()  # the grid follows classic changes (crm.hooks)
         email_listeners.register()  # so does captured email (reset-all-data)
+        ingest_listeners.register()  # Relationship cells from crm.ingest's scores; the index follows Gmail syncs
         self.router = Router(ROUTES)
         self.static = StaticFiles(config.frontend_dir)
         self.shield = Shield(config)
@@ -48,7 +51,8 @@ class App:
         self.presence = Presence()
         self.grid = LiveGrid()  # the fundraising grid's rows in memory, per version
         self.stopping = threading.Event()  # set at shutdown; long-lived streams end on it
-        self.email = Capture(config, self.pool, self.stopping) if config.gmail_enabled else None
+        self.email = Capture(config, self.pool, self.stopping, owner=self) if config.gmail_enabled else None
+        self.retrieval = Retrieval(config, self.pool)  # the one search index of this process (crm.ingest)
 
 
 # How long a SIGTERM waits for in-flight requests and background steps. StartOS
@@ -167,6 +171,7 @@ def start_background(app: App) -> list:
         loops.append(Loop("gmail-sync", 60, app.email.step, app.stopping))
     for loop in loops:
         loop.start()
+    app.retrieval.open_soon()  # hold a local index folder from the start (the CLI then says so)
     return loops
 
 
@@ -214,4 +219,5 @@ def shutdown(server: CRMServer, loops: list, grace: float) -> None:
         loop.join(max(0.0, deadline - time.monotonic()))
         if loop.is_alive():
             log.warning("shutdown: background loop %s is still in its step; exiting without it", loop.name)
+    server.app.retrieval.close()
     server.app.pool.close_all()

@@ -85,7 +85,7 @@ VARIABLES = [
     # Retrieval (backend/crm/ingest, docs/RETRIEVAL.md): dense vectors from an OpenAI-compatible embedding server, BM25 computed here.
     Var("CRM_EMBED_URL", "embed_url", str, None, "the OpenAI-compatible base URL of the embedding server, `/v1` included (`POST {url}/embeddings`), e.g. `http://spark.local:8000/v1`; default `CRM_SPARK_BASE_URL`. Neither set: search is BM25 (sparse) only"),
     Var("CRM_EMBED_MODEL", "embed_model", str, "bge-m3", "the embedding model to ask (changing it re-embeds everything on the next ingest run)"),
-    Var("CRM_EMBED_TIMEOUT_SEC", "embed_timeout_sec", int, 30, "how long one batch of embeddings may take before it is retried"),
+    Var("CRM_EMBED_TIMEOUT_SEC", "embed_timeout_sec", int, 30, "how long one batch of embeddings may take (then that run goes on sparse-only)"),
     Var("CRM_QDRANT_URL", "qdrant_url", str, None, "a Qdrant server or cluster, e.g. `http://qdrant:6333` (default: embedded local mode in `CRM_DATA_DIR/qdrant`, for up to ~20,000 chunks)"),
     Var("CRM_QDRANT_API_KEY", "qdrant_api_key", str, None, "that server's API key, if it needs one (never logged)"),
     # Outbound mail: the digest mailer (backend/crm/digest/mailer.py), the one path that sends, to active admins only.

@@ -3,6 +3,8 @@
 The owner of a change announces it; a feature that must follow registers a
 listener at start-up (crm.app), so the owner never imports the follower. The
 classic CRM announces, the fundraising grid listens (fundraising/listeners.py).
+A hook may also be a provider: the grid asks `relationship_levels` for values
+that crm.ingest computes, without importing it.
 
 Listeners run in registration order, synchronously, on the announcer's
 connection and inside its transaction: one that raises rolls the whole change
@@ -27,6 +29,10 @@ class Hook:
         """Call every listener with `args`; their results, in order."""
         return [listener(*args) for listener in self.listeners]
 
+    def ask(self, *args, default=None):
+        """A provider hook's answer: the first listener's result, or `default` when none is registered."""
+        return self.listeners[0](*args) if self.listeners else default
+
 
 # (conn, req, contact): a classic contact was edited (the updated record).
 contact_changed = Hook("contact_changed")
@@ -36,3 +42,7 @@ data_reset = Hook("data_reset")
 # summary; `app` the crm.app.App the capture belongs to). Announced by the sync loop and run-now,
 # outside any transaction; the search index follows (crm.ingest.listeners).
 mail_synced = Hook("mail_synced")
+# (conn, investor_ids) -> {investor id: {"level": 0-4, "last_contact": "YYYY-MM-DD" | None, "who": name}}:
+# the grid's read-only Relationship cells, provided by crm.ingest.strength (which the grid may not
+# import). The grid reads the first listener's answer; with none registered, the cells are blank.
+relationship_levels = Hook("relationship_levels")

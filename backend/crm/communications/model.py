@@ -55,3 +55,15 @@ def for_index(conn) -> list:
     return [dict(r) for r in conn.execute(
         "SELECT id, contact_id, opportunity_id, type, subject, body, outcome, next_action, communication_date"
         " FROM communications WHERE deleted_at IS NULL ORDER BY id")]
+
+
+TOUCH_COLUMNS = ("id", "contact_id", "created_by", "type", "communication_date")
+
+
+def touches(conn) -> list:
+    """(id, contact_id, user_id, type, communication_date) of every live communication a user logged:
+    who on the team was in touch with which contact, how and when (never its subject, body or outcome)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(f"SELECT {', '.join(TOUCH_COLUMNS)} FROM communications"
+                          " WHERE deleted_at IS NULL AND created_by IS NOT NULL").fetchall()

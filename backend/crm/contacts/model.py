@@ -62,6 +62,12 @@ def known_addresses(conn) -> list:
     return found
 
 
+def employers(conn) -> list:
+    """(contact id, organization id) of every live contact that names an organization."""
+    return [(r["id"], r["organization_id"]) for r in conn.execute(
+        "SELECT id, organization_id FROM contacts WHERE deleted_at IS NULL AND organization_id IS NOT NULL")]
+
+
 def live_names(conn, ids) -> dict:
     """{id: "First Last"} of the live contacts among `ids` (a deleted one is left out)."""
     ids = [i for i in set(ids) if i]

@@ -230,3 +230,37 @@ def matched_for_index(conn) -> list:
     for email in found:
         email["links"] = links.get(email["id"], [])
     return found
+
+
+# -- correspondence metadata (crm.ingest.strength) -----------------------------------------------
+# Who wrote to whom and when, per mailbox owner: the addresses and dates only, never a subject,
+# snippet or body. A sighting soft-deleted in Gmail does not count; neither does mail the team
+# excluded after capture (a blocklisted address, a private label). Whose mailboxes count (active
+# users) is the caller's to decide, as for the digest.
+
+# Each live sighting once per mailbox owner (one mailbox may hold an email under two Gmail ids;
+# is_sent: any of them is in their Sent).
+_OWNED = """
+    SELECT m.email_id, a.user_id, max(m.is_sent) AS is_sent
+    FROM email_account_messages m JOIN email_accounts a ON a.id = m.account_id
+    WHERE m.deleted_at IS NULL GROUP BY m.email_id, a.user_id"""
+CORRESPONDENCE_COLUMNS = ("from_email", "to_addrs", "cc_addrs", "bcc_addrs", "sent_at", "match_status")
+
+
+def correspondence(conn) -> list:
+    """(user_id, email_id, address, outbound, sent_at) once each: for mail in a user's Sent, each
+    recipient (to, cc, bcc) with outbound 1; for mail they received, its sender with outbound 0.
+    Addresses are lower case. Reads only CORRESPONDENCE_COLUMNS of emails."""
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: this reads every sighting (hundreds of thousands)
+    recipients = " UNION ".join(
+        f"SELECT o.user_id, e.id, lower(json_extract(j.value, '$.email')), 1, e.sent_at"
+        f" FROM owned o JOIN emails e ON e.id = o.email_id, json_each(e.{field}) j"
+        f" WHERE o.is_sent = 1 AND e.match_status != 'excluded'"
+        for field in ("to_addrs", "cc_addrs", "bcc_addrs"))
+    found = cursor.execute(f"""
+        WITH owned AS MATERIALIZED ({_OWNED})
+        SELECT o.user_id, e.id, lower(e.from_email), 0, e.sent_at FROM owned o JOIN emails e ON e.id = o.email_id
+        WHERE o.is_sent = 0 AND e.match_status != 'excluded' AND e.from_email IS NOT NULL
+        UNION {recipients}""").fetchall()
+    return [r for r in found if r[2]]

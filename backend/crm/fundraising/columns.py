@@ -14,8 +14,9 @@ from ..clock import new_id, parse_iso
 from ..validation import EMAIL
 
 TYPES = ("text", "long_text", "number", "currency", "percent", "date", "checkbox", "single_select", "multi_select",
-         "email", "url", "phone", "contacts", "fund", "formula", "created_time", "last_modified_time", "last_modified_by")
-READ_ONLY = {"formula", "created_time", "last_modified_time", "last_modified_by"}
+         "email", "url", "phone", "contacts", "fund", "formula", "created_time", "last_modified_time", "last_modified_by", "relationship")
+# Computed, never typed: formulas, row stamps, and relationship strength (crm.ingest's scores).
+READ_ONLY = {"formula", "created_time", "last_modified_time", "last_modified_by", "relationship"}
 NUMERIC = {"number", "currency", "percent", "fund"}
 TEXTUAL = {"text", "long_text", "email", "url", "phone", "single_select"}
 

@@ -10,6 +10,8 @@ from . import grid, store, views
 
 def render(value, column) -> str:
     """A cell as spreadsheet text (what an export writes and the importer reads back)."""
+    if column.type == "relationship":
+        return relationship_text(value)
     if value is None or value == [] or isinstance(value, dict):
         return "#ERROR" if isinstance(value, dict) else ""
     if column.type == "checkbox":
@@ -22,6 +24,15 @@ def render(value, column) -> str:
     if isinstance(value, float):  # plain digits as Airtable writes them, never 1e-05 (the importer reads no exponents)
         return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     return str(value)
+
+
+def relationship_text(value) -> str:
+    """A Relationship cell as text: its level and last-contact date ("3 2026-11-30"), which sort as
+    the grid sorts them (level, then date); "" when no contact is known. Computed, so an import
+    never reads it back (the importer refuses to map a file column onto a computed field)."""
+    if not isinstance(value, dict):
+        return ""
+    return " ".join(str(part) for part in (value.get("level", 0), value.get("last_contact")) if part is not None)
 
 
 def _item(text: str) -> str:

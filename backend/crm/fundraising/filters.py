@@ -28,12 +28,14 @@ OPERATORS = {
     "select": ("is", "is_not", "is_any_of", "is_none_of", "is_empty", "is_not_empty"),
     "multi": ("has_any_of", "has_all_of", "has_none_of", "is_empty", "is_not_empty"),
     "contacts": ("contains", "does_not_contain", "is_empty", "is_not_empty"),
+    "level": NUMBER_OPS,
 }
 CLASS_OF = {
     "text": "text", "long_text": "text", "email": "text", "url": "text", "phone": "text", "last_modified_by": "text",
     "number": "number", "currency": "number", "percent": "number", "fund": "number",
     "date": "date", "created_time": "date", "last_modified_time": "date",
     "checkbox": "boolean", "single_select": "select", "multi_select": "multi", "contacts": "contacts",
+    "relationship": "level",
 }
 FORMULA_CLASS = {"number": "number", "text": "text", "date": "date", "boolean": "boolean", "list": "multi"}
 
@@ -140,7 +142,7 @@ def _operand(kind, operator, value, where):
         if not isinstance(value, list) or len(value) != 2:
             raise Invalid({where: "between takes [low, high]"})
         return [_operand(kind, "=", v, where) for v in value]
-    if kind == "number":
+    if kind in ("number", "level"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Invalid({where: "must be a number"})
     elif kind == "boolean":
@@ -241,8 +243,17 @@ def _contacts(op, value):
     return test
 
 
+def _level(op, value):
+    """A Relationship cell ({level, last_contact, who}, or None: no contact known) compared by its
+    level, a blank one as level 0; empty means blank."""
+    if op in ("is_empty", "is_not_empty"):
+        return lambda cell: (cell is None) == (op == "is_empty")
+    test = _number(op, value)
+    return lambda cell: test(cell.get("level", 0) if isinstance(cell, dict) else 0)
+
+
 TESTS = {"text": _text, "number": _number, "date": _date, "boolean": _boolean,
-         "select": _select, "multi": _multi, "contacts": _contacts}
+         "select": _select, "multi": _multi, "contacts": _contacts, "level": _level}
 
 
 
@@ -265,15 +276,27 @@ def sort_rows(rows, sorts, columns, path="sorts") -> list:
         keys.append((spec["column_id"], spec.get("direction", "asc") == "desc"))
     ordered = list(rows)
     for column_id, descending in reversed(keys):  # stable sorts, least significant first
-        filled = [r for r in ordered if not blank(r["cells"].get(column_id)) or r["cells"].get(column_id) is False]
-        empty = [r for r in ordered if blank(r["cells"].get(column_id)) and r["cells"].get(column_id) is not False]
+        empty_cell = _empty_for(by_id[column_id])
+        filled = [r for r in ordered if not empty_cell(r["cells"].get(column_id))]
+        empty = [r for r in ordered if empty_cell(r["cells"].get(column_id))]
         filled.sort(key=_key_for(by_id[column_id]), reverse=descending)
         ordered = filled + empty
     return ordered
 
 
+def _empty_for(column):
+    """Which cells sort last: blanks (an unchecked box is a value); a Relationship cell only when
+    none is known (its value is an object, which elsewhere means a formula's error)."""
+    if column.type == "relationship":
+        return lambda value: value is None
+    return lambda value: blank(value) and value is not False
+
+
 def _key_for(column):
-    """Single selects sort in their options' order (a pipeline's stages), as in Airtable; the rest by value."""
+    """Single selects sort in their options' order (a pipeline's stages), as in Airtable; Relationship
+    cells by level, then last contact (warmest and most recent last, as numbers and dates); the rest by value."""
+    if column.type == "relationship":
+        return lambda r: (r["cells"][column.id].get("level", 0), r["cells"][column.id].get("last_contact") or "")
     if column.type == "single_select":
         rank = {o["name"]: n for n, o in enumerate(column.options)}
         return lambda r: (rank.get(r["cells"].get(column.id), len(rank)), sort_key(r["cells"].get(column.id)))
@@ -314,9 +337,12 @@ def search_rows(rows, q: str) -> list:
 def group_rows(rows, column_id, columns) -> list:
     """[{key, count, sums: {column_id: total}}] in first-appearance order of the (sorted) rows."""
     summed = [c.id for c in columns if c.type in ("fund", "currency", "number")]
+    by_level = any(c.id == column_id and c.type == "relationship" for c in columns)
     groups = {}
     for row in rows:
         value = row["cells"].get(column_id)
+        if by_level:  # a Relationship field groups by level (blank: no contact known)
+            value = value.get("level") if isinstance(value, dict) else None
         key = cell_text(value) if not isinstance(value, bool) else value
         group = groups.setdefault(str(key), {"key": key, "count": 0, "sums": {c: 0 for c in summed}})
         group["count"] += 1

@@ -4,7 +4,9 @@ Reading 10,000 rows and encoding them as JSON takes most of a second, and every
 edit moves the version. So a new version's snapshot is not rebuilt: it is the
 previous one with only the rows the op log names since then read (and encoded)
 again. Whatever the log does not describe row by row (a column op, a grid
-restore or reset: a version without row ops) rebuilds the snapshot whole.
+restore or reset: a version without row ops) rebuilds the snapshot whole,
+except a `relationships` op (strength scores were refreshed): that re-reads
+the Relationship cells of every row and re-encodes only the rows they changed.
 Snapshots are built from committed data inside one read transaction, so a
 request that rolls back never reaches the cache. They are shared between
 threads: nobody mutates one, except to remember what a view shows of it (the
@@ -49,10 +51,11 @@ class Snapshot:
         """The snapshot at `current`, from this one and the ops in between; None when only a rebuild will do."""
         found = conn.execute("SELECT version, kind, investor_id FROM fundraising_ops WHERE version > ? AND version <= ?",
                              (self.version, current["version"])).fetchall()
-        if any(op["kind"] not in ROW_KINDS for op in found) or \
+        kinds = {op["kind"] for op in found}
+        if not kinds <= ROW_KINDS | {store.RELATIONSHIPS_OP} or \
                 len({op["version"] for op in found}) != current["version"] - self.version:
             return None
-        touched = {op["investor_id"] for op in found}
+        touched = {op["investor_id"] for op in found if op["investor_id"] is not None}
         if len(touched) > MAX_PATCHED_ROWS:
             return None
         fresh = {r["id"]: r for r in store.load_rows(conn, self.columns, list(touched), include_archived=True)}
@@ -61,6 +64,9 @@ class Snapshot:
         rows = [r for r in rows if not r["archived"]]
         if any(op["kind"] in ("add_row", "restore_row", "move_row") for op in found):
             rows.sort(key=lambda r: (r["position"], r["id"]))
+        if store.RELATIONSHIPS_OP in kinds:
+            rows, changed = _rewarmed(conn, self.columns, rows)
+            touched |= changed
         encoded = {row_id: data for row_id, data in self.encoded.items() if row_id not in touched}
         encoded.update((r["id"], encode(r)) for r in rows if r["id"] in touched)
         return Snapshot(current, self.columns, rows, encoded)
@@ -85,6 +91,23 @@ class Snapshot:
         """A list of rows as JSON, reusing the encoding of those that are this snapshot's own."""
         encoded = self.encoded
         return b"[" + b",".join(encoded.get(r["id"]) or encode(r) for r in rows) + b"]"
+
+
+def _rewarmed(conn, columns, rows) -> tuple:
+    """(rows with their Relationship cells read again, ids of the rows that changed). Changed rows
+    are new dicts: the old snapshot's rows are shared and never mutated."""
+    related = [c.id for c in columns if c.type == "relationship"]
+    if not related:
+        return rows, set()
+    values = store.relationship_values(conn, [r["id"] for r in rows])
+    fresh, changed = [], set()
+    for r in rows:
+        value = values.get(r["id"])
+        if any(r["cells"].get(column_id) != value for column_id in related):
+            r = {**r, "cells": {**r["cells"], **{column_id: value for column_id in related}}}
+            changed.add(r["id"])
+        fresh.append(r)
+    return fresh, changed
 
 
 class LiveGrid:

@@ -53,6 +53,8 @@ class Recalc:
             return [f"{p.get('name') or ''} <{p['email']}>" if p.get("email") else (p.get("name") or "") for p in value]
         if column.type == "formula" and isinstance(value, dict):
             return None
+        if column.type == "relationship":  # a formula reads its level (schema_ops refuses new ones that do)
+            return value.get("level", 0) if isinstance(value, dict) else 0
         return value
 
     @staticmethod

@@ -73,6 +73,12 @@ def _check_formula(batch, column_id, name, text, where) -> None:
         compiled = formulas.compile_formula(text, types)
     except formulas.FormulaError as exc:
         raise Invalid({f"{where}.formula": str(exc)}, f"formula error: {exc}") from None
+    # A formula's result is cached per row and recomputed when the row changes; a Relationship
+    # field changes with every strength refresh instead, so a formula over it would go stale.
+    warmth = sorted(n for n in compiled.references if types.get(n) == "relationship")
+    if warmth:
+        raise Invalid({f"{where}.formula": f"a formula cannot read {warmth[0]!r}: Relationship fields change "
+                                           "with each mail sync, and formula results are kept per row"})
     # The graph is built over every live column, this one included: without it, formulas that
     # read this column fail to compile and drop out of the graph, hiding cycles through them.
     graph = Recalc(batch.live_columns()).graph

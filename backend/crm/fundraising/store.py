@@ -5,10 +5,14 @@
 - A contacts cell is rows of fundraising_contacts (soft-deleted when removed).
 - Any other custom cell is a key of fundraising_investors.fields (JSON).
 - Formula results are cached in fundraising_investors.computed.
+- Relationship cells are stored nowhere here: each read asks crm.hooks.relationship_levels
+  (crm.ingest's strength scores), and a refresh that changes them moves the grid's version
+  (`relationships_changed`), so the live snapshot is re-read.
 Reads assemble rows from these in a handful of queries, never one per row.
 """
 import json
 
+from .. import hooks
 from ..clock import new_id, now_iso
 from .columns import BOOL_KEYS, Column
 
@@ -73,6 +77,8 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
     by_key = {c.field_key: c for c in columns if c.field_key}
     keyed = [(9 + n, by_key[key].id, key in BOOL_KEYS) for n, key in enumerate(INVESTOR_KEYS) if key in by_key]
     stamped = [(c.id, _STAMPS[c.type]) for c in columns if c.type in _STAMPS]
+    related = [c.id for c in columns if c.type == "relationship"]
+    warmth = relationship_values(conn, [inv[0] for inv in investors]) if related else {}
     loads = json.loads
     rows = []
     for inv in investors:
@@ -91,6 +97,8 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
             cells.update(found)
         for column_id, index in stamped:
             cells[column_id] = inv[index]
+        for column_id in related:
+            cells[column_id] = warmth.get(inv[0])
         rows.append({"id": inv[0], "position": inv[1], "cells": cells, "created_at": inv[4], "updated_at": inv[5],
                      "updated_by": inv[6], "archived": inv[7] is not None})
     return rows
@@ -115,6 +123,30 @@ def _contacts(cursor, where, params, wanted) -> dict:
         if r[1] in wanted:
             found.setdefault(r[0], {}).setdefault(r[1], []).append(dict(zip(_PERSON, r[2:])))
     return found
+
+
+def relationship_values(conn, investor_ids) -> dict:
+    """{investor id: its Relationship cell} from the provider crm.ingest registers (crm.hooks);
+    investors it knows nothing of, and every investor when none is registered, are left out."""
+    return hooks.relationship_levels.ask(conn, investor_ids, default={})
+
+
+RELATIONSHIPS_OP = "relationships"  # a version whose one op says: Relationship cells changed
+
+
+def relationships_changed(conn):
+    """Strength scores changed: when the grid has a Relationship column, move its version on with
+    one `relationships` op (no row, no actor), so live snapshots re-read those cells and open grids
+    reload (their event stream sends the op). Inside the caller's transaction. The new version, or
+    None when no column shows them."""
+    if not conn.execute("SELECT 1 FROM fundraising_columns WHERE type = 'relationship' AND deleted_at IS NULL").fetchone():
+        return None
+    at = now_iso()
+    version = conn.execute("UPDATE fundraising_state SET version = version + 1, updated_at = ? WHERE id = 1 RETURNING version",
+                           (at,)).fetchone()["version"]
+    conn.execute("INSERT INTO fundraising_ops (version, kind, actor_kind, at) VALUES (?, ?, 'system', ?)",
+                 (version, RELATIONSHIPS_OP, at))
+    return version
 
 
 def row_exists(conn, row_id) -> dict:
@@ -248,6 +280,13 @@ def contact_addresses(conn) -> list:
         "SELECT c.id, c.email, c.investor_id, c.contact_id, i.organization_id FROM fundraising_contacts c"
         " JOIN fundraising_investors i ON i.id = c.investor_id"
         " WHERE c.deleted_at IS NULL AND c.email IS NOT NULL AND c.email != '' AND i.archived_at IS NULL")]
+
+
+def contact_investors(conn) -> list:
+    """(grid contact id, investor id) of every live grid contact on an investor that is not archived."""
+    return [(r["id"], r["investor_id"]) for r in conn.execute(
+        "SELECT c.id, c.investor_id FROM fundraising_contacts c JOIN fundraising_investors i ON i.id = c.investor_id"
+        " WHERE c.deleted_at IS NULL AND i.archived_at IS NULL")]
 
 
 def investors_with_open_interest(conn, today: str, contact_ids=(), organization_ids=()) -> list:

@@ -17,6 +17,7 @@ from ..email import handlers as email
 from ..feature_requests import handlers as feature_requests
 from ..fundraising import handlers as grid
 from ..importer import handlers as importer
+from ..ingest import handlers as ingest
 from ..lp_profiles import handlers as lp_profiles
 from ..opportunities import handlers as opportunities
 from ..organizations import handlers as organizations
@@ -211,6 +212,17 @@ ROUTES = [
     route("POST", "/api/email/drafts", email.create_draft, "user", email.DRAFT_BODY, returns=created(email.DRAFT)),
     route("GET", "/api/email/drafts", email.list_drafts, "user", query=PAGE + (
         Query("all", "flag", "1: everyone's drafts (admins)"),), returns=page(email.DRAFT)),
+    # Retrieval over notes, communications and matched email (docs/RETRIEVAL.md)
+    route("GET", "/api/search", ingest.search, "user", query=(
+        Query("q", doc="the words to search for (required)"),
+        Query("mode", doc="dense, sparse or hybrid (default hybrid: RRF of both)"),
+        Query("entity", doc="a canonical entity id: only chunks about it"),
+        Query("type", doc="chunk types, comma-separated: communication, email, grid_note, contact_note, lp_note,"
+                          " organization_description, opportunity_description, opportunity_next_step"),
+        Query("since", doc="only events at or after this date (YYYY-MM-DD) or ISO-8601 date-time"),
+        Query("limit", "integer", "hits (1-100, default 10)", min=1, max=100)), returns=one(ingest.RESULTS)),
+    route("POST", "/api/admin/ingest/run", ingest.run_ingest, "admin", ingest.RUN, returns=one(ingest.STARTED, status=202)),
+    route("GET", "/api/admin/ingest/status", ingest.ingest_status, "admin", returns=one(ingest.STATUS)),
     # The evening digest (admins; the only routes that send mail, and only to active admins)
     route("GET", "/api/admin/digest/policy", digest.get_policy, "admin", returns=one(digest.POLICY_SHOWN)),
     route("PATCH", "/api/admin/digest/policy", digest.update_policy, "admin", digest.POLICY,

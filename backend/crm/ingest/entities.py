@@ -82,3 +82,28 @@ def links_of(conn, entity_id: str) -> list:
         link_row["evidence"] = json.loads(link_row["evidence"])
         link_row["pinned"] = bool(link_row["pinned"])
     return found
+
+
+def linked(conn, source_table: str, source_ids=None) -> dict:
+    """{source_id: entity id} for the sources of one table (all of them, or those among
+    `source_ids`), merges followed: a link still on a merged entity counts for the entity it was
+    merged into. Whole-CRM passes read a table's links in one query."""
+    merged = {r["id"]: r["merged_into"] for r in rows(
+        conn, "SELECT id, merged_into FROM canonical_entities WHERE merged_into IS NOT NULL")}
+    if source_ids is None:
+        found = {r["source_id"]: r["entity_id"] for r in conn.execute(
+            "SELECT source_id, entity_id FROM entity_links WHERE source_table = ?", (source_table,))}
+    else:
+        found = entities_of(conn, source_table, source_ids)
+    for source_id, entity_id in found.items():
+        seen = set()
+        while entity_id in merged and entity_id not in seen:
+            seen.add(entity_id)
+            entity_id = merged[entity_id]
+        found[source_id] = entity_id
+    return found
+
+
+def kinds(conn) -> dict:
+    """{entity id: kind} of every entity that is not merged into another."""
+    return {r["id"]: r["kind"] for r in rows(conn, "SELECT id, kind FROM canonical_entities WHERE merged_into IS NULL")}

@@ -120,14 +120,13 @@ class Index:
         with self._lock:
             self.client.update_vectors(COLLECTION, [models.PointVectors(id=pid, vector=vector(v)) for pid, v in updates])
 
-    def set_payload(self, point_ids: list, values: dict) -> None:
-        """Merge `values` into these points' payloads."""
-        with self._lock:
-            self.client.set_payload(COLLECTION, payload=values, points=point_ids)
-
-    def replace_payload(self, point_id: str, payload: dict) -> None:
-        with self._lock:
-            self.client.overwrite_payload(COLLECTION, payload=payload, points=[point_id])
+    def replace_payloads(self, items: list) -> None:
+        """items: [(id, payload)]: each point's whole payload replaced, in one request."""
+        operations = [models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload=payload, points=[pid]))
+                      for pid, payload in items]
+        if operations:
+            with self._lock:
+                self.client.batch_update_points(COLLECTION, operations)
 
     def delete(self, point_ids: list) -> None:
         if point_ids:

@@ -60,9 +60,10 @@ def run(conn, index, embedder, full: bool = False, progress=None) -> dict:
     new, relinked, backfill, unchanged = _sort(found, existing, run.can_embed and run.collection_dense)
     run.total = len(new) + len(relinked) + len(backfill) + (len(unchanged) if resparse else 0)
     run.write(new, avgdl)
-    for chunk in relinked:
-        index.replace_payload(chunk.id, {**chunk.payload, "dense": bool(existing[chunk.id].get("dense"))})
-        run.advance(1)
+    for start in range(0, len(relinked), WRITE_BATCH):
+        batch = relinked[start:start + WRITE_BATCH]
+        index.replace_payloads([(c.id, {**c.payload, "dense": bool(existing[c.id].get("dense"))}) for c in batch])
+        run.advance(len(batch))
     run.add_dense(backfill)
     if resparse:
         run.resparse(unchanged + relinked + backfill, avgdl)
@@ -174,8 +175,7 @@ class _Run:
                 self.advance(len(todo) - start)
                 return
             self.index.set_vectors([(c.id, {"dense": v}) for c, v in zip(batch, vectors)])
-            for chunk in batch:
-                self.index.replace_payload(chunk.id, {**chunk.payload, "dense": True})
+            self.index.replace_payloads([(c.id, {**c.payload, "dense": True}) for c in batch])
             self.backfilled += len(batch)
             self.advance(len(batch))
 

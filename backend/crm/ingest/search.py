@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 
 from . import bm25
 from .embed import EmbedError
-from .index import Index
 
 MODES = ("dense", "sparse", "hybrid")
 RRF_K = 60
@@ -27,6 +26,7 @@ def search(index, embedder, q: str, mode: str = "hybrid", entity=None, types=Non
     """{query, mode, mode_used, degraded, degraded_detail, hits}; each hit: score, type, title, snippet,
     date, source_table, source_id, chunk_index, entity_ids, names, link, api."""
     assert mode in MODES, mode
+    from .index import Index  # qdrant-client costs ~1 s to import: the route table imports this module
     where = Index.where(entity, types, since_ts, exclude_types=() if include_email else ("email",))
     indices, values = bm25.query_vector(q)
     vector, detail = None, None

@@ -55,8 +55,8 @@ export function crmEnv(
   if (store.spark.baseUrl) {
     env.CRM_SPARK_BASE_URL = store.spark.baseUrl
     if (store.spark.chatModel) env.CRM_SPARK_CHAT_MODEL = store.spark.chatModel
-    if (store.spark.embedModel)
-      env.CRM_SPARK_EMBED_MODEL = store.spark.embedModel
+    // The embeddings come from the same server (CRM_EMBED_URL defaults to CRM_SPARK_BASE_URL).
+    if (store.spark.embedModel) env.CRM_EMBED_MODEL = store.spark.embedModel
   }
   // Capture itself is switched on by the entrypoint when the key file exists.
   if (store.gmail.workspaceDomain)

@@ -9,6 +9,7 @@ COLUMN_VALUE_TYPES = {
     "date": "date", "created_time": "date", "last_modified_time": "date",
     "multi_select": "list", "contacts": "list",
     "formula": "any",
+    "relationship": "number",  # its level
 }
 _VALUE_TYPES = ("number", "text", "boolean", "date", "list", "any")
 _ALL = frozenset(_VALUE_TYPES + ("blank",))
