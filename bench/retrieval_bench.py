@@ -16,7 +16,7 @@ What it measures
     Speed, in qdrant-client's local mode (a fresh folder each run):
       - ingest: crm.ingest.pipeline.run(conn, index, embedder, full=True) over the CRM's database,
         chunks per second (median of --runs): the labelled corpus with the real model and with a
-        fake embedder, then --scales (10,000 and 100,000) communications with the fake embedder;
+        fake embedder, then --scales (10,000, 20,000 and 100,000) communications with the fake embedder;
       - search: p50 and p95 of search() per mode over --queries queries (half entity, half topic)
         after each ingest, the modes interleaved (medians over the runs);
       - reopen: opening the local folder again (local mode reads every point into memory).
@@ -39,7 +39,7 @@ Needs (not in requirements*.txt: the tests never need torch)
     model (no quality figures, speed only).
 
 Usage
-    .venv/bin/python bench/retrieval_bench.py [--scales 10000,100000] [--runs 3] [--queries 20] [--json PATH]
+    .venv/bin/python bench/retrieval_bench.py [--scales 10000,20000,100000] [--runs 3] [--queries 20] [--json PATH]
     .venv/bin/python bench/retrieval_bench.py --scales 2000 --runs 1 --model-runs 1   # does it work
     Every ingest must write every chunk with its dense vector and every search answer in the mode
     asked: anything else stops the run with an error (exit status 1).
@@ -320,7 +320,7 @@ def speed_case(label: str, conn, folder: Path, server, runs: int, texts: list, d
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orgs", type=int, default=200, help="firms in the labelled corpus")
-    parser.add_argument("--scales", default="10000,100000", help="communications (chunks) for the speed runs")
+    parser.add_argument("--scales", default="10000,20000,100000", help="communications (chunks) for the speed runs")
     parser.add_argument("--runs", type=int, default=3, help="ingest runs per speed case")
     parser.add_argument("--large-runs", type=int, help="runs for scales above 20,000 (default --runs)")
     parser.add_argument("--model-runs", type=int, default=3, help="ingest runs of the labelled corpus with the model")
