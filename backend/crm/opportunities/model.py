@@ -39,3 +39,16 @@ def open_parties(conn) -> tuple:
         f" WHERE o.deleted_at IS NULL AND c.deleted_at IS NULL AND o.stage IN ({','.join('?' * len(OPEN_STAGES))})",
         OPEN_STAGES).fetchall()
     return {r["contact_id"] for r in found}, {r["organization_id"] for r in found if r["organization_id"]}
+
+
+def every_amount(conn) -> list:
+    """Every expected and commitment amount of every opportunity (deleted ones too), for redaction."""
+    return [amount for r in conn.execute("SELECT expected_amount, commitment_amount FROM opportunities")
+            for amount in (r["expected_amount"], r["commitment_amount"]) if amount is not None]
+
+
+def amounts_mark(conn) -> tuple:
+    """(row count, latest updated_at) of opportunities: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM opportunities").fetchone()
+    return (found["n"], found["at"])

@@ -82,3 +82,17 @@ def live_names(conn, ids) -> dict:
     """{id: name} of the live organizations among `ids` (a deleted one is left out)."""
     ids = [i for i in set(ids) if i]
     return {r["id"]: r["name"] for r in records.live_rows(conn, "organizations", ids, "id, name")}
+
+
+# -- for redaction (crm.ingest.redact) ----------------------------------------------------------------
+
+def every_name(conn) -> list:
+    """(name, domain or None) of every organization, deleted ones too."""
+    return [(r["name"], r["domain"]) for r in conn.execute("SELECT name, domain FROM organizations")]
+
+
+def names_mark(conn) -> tuple:
+    """(row count, latest updated_at) of organizations: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM organizations").fetchone()
+    return (found["n"], found["at"])
