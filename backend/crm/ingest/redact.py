@@ -91,12 +91,12 @@ AMOUNT = re.compile(
     rf"(?:{_SIGN}|{_CODE}[ \t]?)[ \t]?{_NUM}{_MAG}?{_AFTER}?"      # $5M, USD 5m, € 2.5 million
     rf"|{_NUM}{_MAG}{_AFTER}?"                                     # 5mm, 2.5 million dollars
     rf"|{_NUM}{_AFTER}"                                            # 250,000 USD
-    rf"|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?![\w,])"                 # 1,000,000
+    rf"|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?![^\W_]|,\d)"                 # 1,000,000
     rf")")
 _UNITS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
           "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred")
 SPELLED = re.compile(
-    rf"(?i:\b(?:a|an|half|quarter|{_UNITS}|\d+(?:\.\d+)?)(?:[ \t-]+(?:a|an|and|half|quarter|{_UNITS}))*"
+    rf"(?i:\b(?:a|an|half|quarter|{_UNITS})(?:[ \t-]+(?:a|an|and|half|quarter|{_UNITS}))*"
     rf"[ \t-]+(?:thousand|million|billion|trillion)\b(?:[ \t]+(?:{_WORD}|{_CODE})\b)?)")
 BARE_NUMBER = re.compile(r"(?<![\w.,])\d{4,}(?:\.\d+)?(?![\w])")
 PHONE = re.compile(r"(?<![\w+\-.])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,15}(?:[ .\-]\d{1,12}){0,5}(?![\w])")
