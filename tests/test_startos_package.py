@@ -23,7 +23,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "start9" / "0.4"
 ADMIN_CLI = ROOT / "backend" / "crm" / "admin_cli.py"
-ACTIONS = {"create-or-reset-admin", "security-status", "configure-digest-smtp", "gmail-service-account", "local-model-server"}
+ACTIONS = {"create-or-reset-admin", "security-status", "configure-digest-smtp", "gmail-service-account", "local-model-server",
+           "set-anthropic-api-key"}
 NPM_TIMEOUT = 600
 
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None,
@@ -87,7 +88,8 @@ const effects = new Proxy({}, { get(_, name) {
   const forms = {};
   for (const id of Object.keys(pkg.actions.actions)) {
     const input = await pkg.actions.get(id).getInput({ effects, prefill: null });
-    forms[id] = { fields: Object.keys(input.spec), prefill: input.value };
+    forms[id] = { fields: Object.keys(input.spec), prefill: input.value,
+                  masked: Object.fromEntries(Object.entries(input.spec).map(([k, v]) => [k, v.masked ?? null])) };
     if (input.spec.smtp) forms[id].smtp = { type: input.spec.smtp.type, variants: Object.keys(input.spec.smtp.variants),
                                              default: input.spec.smtp.default };
   }
@@ -154,6 +156,10 @@ def test_every_action_is_present_with_its_form(bundle):
     assert forms["gmail-service-account"]["fields"] == ["enabled", "key", "workspaceDomain"]
     assert forms["gmail-service-account"]["prefill"]["key"] is None  # a stored key is never shown back
     assert forms["local-model-server"]["fields"] == ["baseUrl", "chatModel", "embedModel"]
+    # The external model's key: masked, never prefilled, clearable.
+    assert forms["set-anthropic-api-key"]["fields"] == ["clear", "apiKey", "model"]
+    assert forms["set-anthropic-api-key"]["prefill"] == {"clear": False, "apiKey": None, "model": None}
+    assert forms["set-anthropic-api-key"]["masked"] == {"clear": None, "apiKey": True, "model": False}
 
 
 ENV_PROBE = r"""
@@ -167,18 +173,24 @@ out.wrongType = env.parseServiceAccountKey(JSON.stringify({ ...key, type: 'autho
 out.missing = env.parseServiceAccountKey(JSON.stringify({ ...key, client_id: '', token_uri: undefined }));
 out.badPem = env.parseServiceAccountKey(JSON.stringify({ ...key, private_key: 'abc' }));
 out.domains = ['fund.example', 'mail.fund.example', 'fund', 'https://fund.example', 'a@fund.example'].map(env.checkWorkspaceDomain);
+out.keys = ['sk-ant-api03-' + 'a'.repeat(40), 'sk-proj-abc1234567890123456', 'sk-ant-api03-has space-0123456789',
+            'sk-ant-x', 'sk-ant-api03-bad!chars-0123456789'].map(env.checkAnthropicKey);
+out.models = ['claude-sonnet-4-5', 'claude-3-5-haiku-20241022', 'Claude Sonnet', ''].map(env.checkModelName);
 out.urls = ['http://spark.local:8000/v1', 'https://10.0.0.5/v1', 'ftp://spark', 'spark.local', 'http://u:p@spark/v1'].map(env.checkBaseUrl);
 const store = {
   smtp: { selection: 'custom', value: {} }, digestSender: 'partners@fund.example',
   spark: { baseUrl: 'http://spark.local:8000/v1', chatModel: 'chat-m', embedModel: 'embed-m' },
   gmail: { workspaceDomain: 'fund.example', clientEmail: 'x', keyId: 'y' },
+  anthropic: { apiKey: 'sk-ant-api03-secret', model: 'claude-x' },
 };
 const custom = env.customSmtp({ host: 'smtp.fund.example', from: 'Digest <d@fund.example>', username: 'd',
                                 password: 'pw', security: { selection: 'tls', value: { port: '465' } } });
 out.custom = env.crmEnv(store, custom);
 out.disabled = env.crmEnv({ ...store, smtp: { selection: 'disabled', value: {} }, digestSender: '',
                             spark: { baseUrl: '', chatModel: 'ignored', embedModel: '' },
-                            gmail: { workspaceDomain: '', clientEmail: '', keyId: '' } }, null);
+                            gmail: { workspaceDomain: '', clientEmail: '', keyId: '' },
+                            anthropic: { apiKey: '', model: 'ignored' } }, null);
+out.olderStore = env.crmEnv({ ...store, anthropic: undefined }, null);
 out.systemWithoutAccount = env.crmEnv({ ...store, smtp: { selection: 'system', value: {} } }, null);
 console.log(JSON.stringify(out));
 """
@@ -246,12 +258,35 @@ def test_the_daemon_environment_built_from_the_store(env_helpers):
         "CRM_SPARK_BASE_URL": "http://spark.local:8000/v1", "CRM_SPARK_CHAT_MODEL": "chat-m",
         "CRM_EMBED_MODEL": "embed-m",
         "CRM_GMAIL_WORKSPACE_DOMAIN": "fund.example",
+        "CRM_ANTHROPIC_API_KEY": "sk-ant-api03-secret", "CRM_ANTHROPIC_MODEL": "claude-x",
     }
     assert env_helpers["disabled"] == {"CRM_DATA_DIR": "/data", "CRM_APP_DIR": "/app", "CRM_HOST": "0.0.0.0",
                                        "CRM_PORT": "8080", **BEHIND_THE_PROXY, "SMTP_SELECTION": "disabled"}
     # "System" on a server without a system SMTP account: the entrypoint is told it is off.
     assert env_helpers["systemWithoutAccount"]["SMTP_SELECTION"] == "disabled"
     assert "SMTP_HOST" not in env_helpers["systemWithoutAccount"]
+    # A store from before the Anthropic action: no key, no external model.
+    assert not [name for name in env_helpers["olderStore"] if name.startswith("CRM_ANTHROPIC")]
+
+
+@needs_npm
+def test_a_pasted_anthropic_key_and_model_are_checked_without_repeating_the_key(env_helpers):
+    good, other_vendor, spaced, short, bad_chars = env_helpers["keys"]
+    assert good is None
+    assert "start with sk-ant-" in other_vendor and "spaces" in spaced
+    assert "copy the whole key" in short and "copy the whole key" in bad_chars
+    assert all("sk-ant-api03" not in problem for problem in (spaced, short, bad_chars))
+    ok_model, dated, spaced_model, empty = env_helpers["models"]
+    assert ok_model is None and dated is None and "not a model id" in spaced_model and "not a model id" in empty
+
+
+def test_the_anthropic_action_never_shows_the_key_back():
+    """Read as text: the form's prefill leaves the key out, the results say set or removed, and the
+    store is the only place the key is written."""
+    source = (PACKAGE / "startos/actions/setAnthropicApiKey.ts").read_text()
+    assert "apiKey: null," in source and "masked: true" in source
+    assert source.count("result: null") == 2  # neither result carries a value, least of all the key
+    assert "CRM_ANTHROPIC_API_KEY = store.anthropic.apiKey" in (PACKAGE / "startos/env.ts").read_text()
 
 
 # --- the package's files, checked as text -------------------------------------

@@ -88,6 +88,12 @@ VARIABLES = [
     Var("CRM_EMBED_TIMEOUT_SEC", "embed_timeout_sec", int, 30, "how long one batch of embeddings may take (then that run goes on sparse-only)"),
     Var("CRM_QDRANT_URL", "qdrant_url", str, None, "a Qdrant server or cluster, e.g. `http://qdrant:6333` (default: embedded local mode in `CRM_DATA_DIR/qdrant`, for up to ~20,000 chunks)"),
     Var("CRM_QDRANT_API_KEY", "qdrant_api_key", str, None, "that server's API key, if it needs one (never logged)"),
+    # The one external model (backend/crm/ingest/external.py): every prompt is redacted before it leaves
+    # and the answer re-hydrated (docs/RETRIEVAL.md). Nothing calls it without a key; the digest never does.
+    Var("CRM_ANTHROPIC_API_KEY", "anthropic_api_key", str, None, "the Anthropic API key (StartOS: the *Set Anthropic API key* action; never logged or shown). Unset: no external model"),
+    Var("CRM_ANTHROPIC_BASE_URL", "anthropic_base_url", str, "https://api.anthropic.com", "Anthropic's API, where `/v1/messages` begins (tests point it at a stand-in); `https://` except on the loopback"),
+    Var("CRM_ANTHROPIC_MODEL", "anthropic_model", str, "claude-sonnet-4-5", "the model asked"),
+    Var("CRM_ANTHROPIC_TIMEOUT_SEC", "anthropic_timeout_sec", int, 60, "how long to wait for one answer"),
     # Outbound mail: the digest mailer (backend/crm/digest/mailer.py), the one path that sends, to active admins only.
     # The SMTP_* names are the ones docker_entrypoint.sh exports from the StartOS package's SMTP setting.
     Var("CRM_DIGEST_SENDER", "digest_sender", str, None, "the mailbox the digest is sent as through Gmail (domain-wide delegation, `gmail.compose`); default: the first active admin"),
@@ -104,7 +110,7 @@ VARIABLES = [
 ]
 AT_LEAST_ONE = {"login_rate_limit", "write_rate_limit", "get_rate_limit", "login_failures_per_user", "abuse_404_threshold",
                 "gmail_sync_interval_min", "gmail_backfill_page_size", "gmail_attach_concurrency", "gmail_rate_units_sec",
-                "spark_timeout_sec", "embed_timeout_sec"}
+                "spark_timeout_sec", "embed_timeout_sec", "anthropic_timeout_sec"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,10 @@ class Config:
     embed_timeout_sec: int = 30
     qdrant_url: str = None
     qdrant_api_key: str = field(default=None, repr=False)
+    anthropic_api_key: str = field(default=None, repr=False)
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_timeout_sec: int = 60
     digest_sender: str = None
     smtp_host: str = None
     smtp_port: int = None
@@ -253,6 +263,7 @@ def _finish(config: Config) -> Config:
     for name, url in (("CRM_EMBED_URL", config.embed_url), ("CRM_QDRANT_URL", config.qdrant_url)):
         if url and not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} must start with http:// or https://, not {url!r}")
+    _check_anthropic(config)
     if config.gmail_sa_key_path is None:
         changes["gmail_sa_key_path"] = Path(config.data_dir) / "secrets" / "gmail-service-account.json"
     _check_gmail(config)
@@ -285,6 +296,21 @@ def _check_gmail(config: Config) -> None:
                 raise ValueError
         except ValueError:
             raise ConfigError("CRM_GMAIL_SECRET_KEY must be base64 of exactly 32 bytes") from None
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _check_anthropic(config: Config) -> None:
+    """The key goes in a header: only over TLS, except to a stand-in on this machine."""
+    url = config.anthropic_base_url or ""
+    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] if "://" in url else ""
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        raise ConfigError("CRM_ANTHROPIC_BASE_URL must not carry a user name or password")
+    if not (url.startswith("https://") or (url.startswith("http://") and host in LOOPBACK)):
+        raise ConfigError(f"CRM_ANTHROPIC_BASE_URL must start with https:// (http:// only on the loopback), not {url!r}")
+    if not config.anthropic_model:
+        raise ConfigError("CRM_ANTHROPIC_MODEL must name a model")
 
 
 SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}  # each security's usual port

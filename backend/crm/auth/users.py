@@ -152,3 +152,17 @@ def active_in_domain(conn, domain: str) -> list:
     """Active people (not bots) whose email address is at `domain`."""
     return conn.execute("SELECT * FROM users WHERE is_active = 1 AND role != 'bot' AND email LIKE ? ORDER BY username",
                         (f"%@{domain}",)).fetchall()
+
+
+# -- for redaction (crm.ingest.redact) ----------------------------------------------------------------
+
+def every_display_name(conn) -> list:
+    """The display names of every user (team members' names are names too); empty ones left out."""
+    return [r["display_name"] for r in conn.execute("SELECT display_name FROM users WHERE display_name != ''")]
+
+
+def names_mark(conn) -> tuple:
+    """(row count, latest updated_at) of users: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM users").fetchone()
+    return (found["n"], found["at"])

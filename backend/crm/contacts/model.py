@@ -94,3 +94,17 @@ def for_resolution(conn) -> list:
         found.append({"id": r["id"], "first_name": r["first_name"], "last_name": r["last_name"], "emails": emails,
                       "organization_id": r["organization_id"]})
     return found
+# -- for redaction (crm.ingest.redact): every name the CRM holds, deleted records too ---------------
+
+def every_person(conn) -> list:
+    """(first_name, last_name, phone) of every contact, deleted ones too: a person the CRM ever held is
+    still someone whose name must not leave."""
+    return [(r["first_name"], r["last_name"], r["phone"]) for r in conn.execute(
+        "SELECT first_name, last_name, phone FROM contacts")]
+
+
+def names_mark(conn) -> tuple:
+    """(row count, latest updated_at) of contacts: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM contacts").fetchone()
+    return (found["n"], found["at"])

@@ -375,3 +375,21 @@ def grid_contact_names(conn, ids) -> dict:
             f"SELECT id, name, email, investor_id FROM fundraising_contacts WHERE id IN ({','.join('?' * len(chunk))})",
             chunk))
     return found
+# -- for redaction (crm.ingest.redact): names, phones and amounts of every row, archived ones too ------
+
+def every_name(conn) -> dict:
+    """{"investors": [(name, organization)], "contacts": [(name, phone)], "amounts": [commitment]}
+    over every investor (archived and graveyard too) and every grid contact (removed ones too)."""
+    return {
+        "investors": [(r["name"], r["organization"]) for r in conn.execute(
+            "SELECT name, organization FROM fundraising_investors")],
+        "contacts": [(r["name"], r["phone"]) for r in conn.execute("SELECT name, phone FROM fundraising_contacts")],
+        "amounts": [r["amount"] for r in conn.execute("SELECT amount FROM fundraising_commitments")],
+    }
+
+
+def names_mark(conn) -> tuple:
+    """What changes whenever an investor, a grid contact or a commitment is added, edited or removed:
+    each table's (row count, latest updated_at), so redaction knows when to read the names again."""
+    return tuple(tuple(conn.execute(f"SELECT count(*), max(updated_at) FROM {table}").fetchone())
+                 for table in ("fundraising_investors", "fundraising_contacts", "fundraising_commitments"))

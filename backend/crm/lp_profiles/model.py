@@ -48,3 +48,14 @@ def contacts_of(conn, ids) -> dict:
     """{LP profile id: its contact id} of the live profiles among `ids`."""
     ids = [i for i in set(ids) if i]
     return {r["id"]: r["contact_id"] for r in records.live_rows(conn, "lp_profiles", ids, "id, contact_id")}
+def every_amount(conn) -> list:
+    """Every commitment and funded amount of every LP profile (deleted ones too), for redaction."""
+    return [amount for r in conn.execute("SELECT commitment_amount, funded_amount FROM lp_profiles")
+            for amount in (r["commitment_amount"], r["funded_amount"]) if amount is not None]
+
+
+def amounts_mark(conn) -> tuple:
+    """(row count, latest updated_at) of lp_profiles: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM lp_profiles").fetchone()
+    return (found["n"], found["at"])

@@ -47,3 +47,14 @@ def for_index(conn) -> list:
     return [dict(r) for r in conn.execute(
         "SELECT id, contact_id, organization_id, fund_name, stage, description, next_step, updated_at"
         " FROM opportunities WHERE deleted_at IS NULL ORDER BY id")]
+def every_amount(conn) -> list:
+    """Every expected and commitment amount of every opportunity (deleted ones too), for redaction."""
+    return [amount for r in conn.execute("SELECT expected_amount, commitment_amount FROM opportunities")
+            for amount in (r["expected_amount"], r["commitment_amount"]) if amount is not None]
+
+
+def amounts_mark(conn) -> tuple:
+    """(row count, latest updated_at) of opportunities: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM opportunities").fetchone()
+    return (found["n"], found["at"])

@@ -94,3 +94,15 @@ def for_resolution(conn) -> list:
     """Every live organization, as entity resolution reads it: id, name, domain, website."""
     return [dict(r) for r in conn.execute(
         "SELECT id, name, domain, website FROM organizations WHERE deleted_at IS NULL ORDER BY id")]
+# -- for redaction (crm.ingest.redact) ----------------------------------------------------------------
+
+def every_name(conn) -> list:
+    """(name, domain or None) of every organization, deleted ones too."""
+    return [(r["name"], r["domain"]) for r in conn.execute("SELECT name, domain FROM organizations")]
+
+
+def names_mark(conn) -> tuple:
+    """(row count, latest updated_at) of organizations: it changes whenever a row is added, edited or removed, so a
+    reader that caches what it read (redaction's list of known names) knows when to read again."""
+    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM organizations").fetchone()
+    return (found["n"], found["at"])

@@ -31,7 +31,8 @@ export const proxyEnv = {
  * or "system" on a server whose system SMTP is not set up.
  */
 export function crmEnv(
-  store: Pick<Store, 'smtp' | 'digestSender' | 'spark' | 'gmail'>,
+  store: Pick<Store, 'smtp' | 'digestSender' | 'spark' | 'gmail'> &
+    Partial<Pick<Store, 'anthropic'>>,
   smtp: SmtpCredentials | null,
 ): Record<string, string> {
   const env: Record<string, string> = {
@@ -61,6 +62,11 @@ export function crmEnv(
   // Capture itself is switched on by the entrypoint when the key file exists.
   if (store.gmail.workspaceDomain)
     env.CRM_GMAIL_WORKSPACE_DOMAIN = store.gmail.workspaceDomain
+  // The external model: only with a key (every prompt is redacted by the CRM first).
+  if (store.anthropic?.apiKey) {
+    env.CRM_ANTHROPIC_API_KEY = store.anthropic.apiKey
+    if (store.anthropic.model) env.CRM_ANTHROPIC_MODEL = store.anthropic.model
+  }
   return env
 }
 
@@ -185,4 +191,23 @@ export function checkBaseUrl(url: string): string | null {
     return 'Put no user name or password in the URL.'
   }
   return null
+}
+
+/** null when `key` looks like an Anthropic API key, else why not (the key itself is never repeated). */
+export function checkAnthropicKey(key: string): string | null {
+  if (/\s/.test(key)) return 'The key must not contain spaces or line breaks.'
+  if (!key.startsWith('sk-ant-')) {
+    return 'This is not an Anthropic API key: those start with sk-ant-.'
+  }
+  if (key.length < 20 || key.length > 512 || !/^[A-Za-z0-9_-]+$/.test(key)) {
+    return 'This is not an Anthropic API key: copy the whole key from console.anthropic.com.'
+  }
+  return null
+}
+
+/** null when `model` can be an Anthropic model id such as claude-sonnet-4-5, else why not. */
+export function checkModelName(model: string): string | null {
+  return /^[a-z0-9][a-z0-9.:_-]{0,99}$/.test(model)
+    ? null
+    : `"${model}" is not a model id such as claude-sonnet-4-5.`
 }

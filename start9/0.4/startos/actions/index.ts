@@ -4,6 +4,7 @@ import { createOrResetAdmin } from './createOrResetAdmin'
 import { gmailServiceAccount } from './gmailServiceAccount'
 import { localModelServer } from './localModelServer'
 import { securityStatus } from './securityStatus'
+import { setAnthropicApiKey } from './setAnthropicApiKey'
 
 export const actions = sdk.Actions.of()
   .addAction(createOrResetAdmin)
@@ -11,3 +12,4 @@ export const actions = sdk.Actions.of()
   .addAction(configureDigestSmtp)
   .addAction(gmailServiceAccount)
   .addAction(localModelServer)
+  .addAction(setAnthropicApiKey)

@@ -49,6 +49,10 @@ export const securityStatus = sdk.Action.withoutInput(
           : i18n('off (no key stored)'),
       ),
       line(i18n('Local model server'), store?.spark.baseUrl || i18n('not set')),
+      line(
+        i18n('External model (Anthropic)'),
+        store?.anthropic.apiKey ? i18n('key set') : i18n('not set'),
+      ),
     ]
     return {
       version: '1',

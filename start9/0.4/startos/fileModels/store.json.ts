@@ -18,6 +18,13 @@ const gmailShape = z.object({
   keyId: z.string().catch(''),
 })
 
+const anthropicShape = z.object({
+  /** CRM_ANTHROPIC_API_KEY: never shown back by any action, only whether it is set. */
+  apiKey: z.string().catch(''),
+  /** CRM_ANTHROPIC_MODEL (empty: the CRM's default). */
+  model: z.string().catch(''),
+})
+
 const shape = z
   .object({
     /** Disabled, StartOS's system SMTP, or a custom account (the SDK's shape). */
@@ -30,6 +37,7 @@ const shape = z
       clientEmail: '',
       keyId: '',
     }),
+    anthropic: anthropicShape.catch({ apiKey: '', model: '' }),
   })
   .strip()
 

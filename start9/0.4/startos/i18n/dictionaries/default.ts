@@ -68,6 +68,21 @@ const dict = {
   'Venture CRM is ready': 63,
   'Venture CRM answered ${status}; see the logs': 64,
   'Venture CRM is not answering yet; see the logs': 65,
+  'Remove the key': 66,
+  'On removes the stored key: nothing is sent to an external model.': 67,
+  'Anthropic API key': 68,
+  'The key from console.anthropic.com (it starts with sk-ant-). Leave empty to keep the key already stored. It is never shown again.': 69,
+  Model: 70,
+  "The Anthropic model asked; leave empty for the CRM's default.": 71,
+  'Set Anthropic API key': 72,
+  "The key for the one external model the CRM may ask (Anthropic's). Every prompt is redacted first: names, addresses, phone numbers and amounts are replaced before it leaves, and the digest never goes there.": 73,
+  'Anthropic API key removed': 74,
+  'Nothing is sent to an external model.': 75,
+  'No key is stored yet: paste the Anthropic API key.': 76,
+  'Anthropic API key set': 77,
+  'The CRM restarts with the key. Prompts are redacted before they leave; the key is not shown again.': 78,
+  'External model (Anthropic)': 79,
+  'key set': 80,
 } as const
 
 export type I18nKey = keyof typeof dict
