@@ -48,6 +48,8 @@ def contacts_of(conn, ids) -> dict:
     """{LP profile id: its contact id} of the live profiles among `ids`."""
     ids = [i for i in set(ids) if i]
     return {r["id"]: r["contact_id"] for r in records.live_rows(conn, "lp_profiles", ids, "id, contact_id")}
+
+
 def every_amount(conn) -> list:
     """Every commitment and funded amount of every LP profile (deleted ones too), for redaction."""
     return [amount for r in conn.execute("SELECT commitment_amount, funded_amount FROM lp_profiles")

@@ -47,6 +47,8 @@ def for_index(conn) -> list:
     return [dict(r) for r in conn.execute(
         "SELECT id, contact_id, organization_id, fund_name, stage, description, next_step, updated_at"
         " FROM opportunities WHERE deleted_at IS NULL ORDER BY id")]
+
+
 def every_amount(conn) -> list:
     """Every expected and commitment amount of every opportunity (deleted ones too), for redaction."""
     return [amount for r in conn.execute("SELECT expected_amount, commitment_amount FROM opportunities")
