@@ -1,12 +1,13 @@
 // Settings: `/settings/<tab>`. Everyone has "Me" (name, digest opt-out, password, personal blocklist);
-// admins also have Users, Daily digest, Backups, Gmail, Security, Audit log and Reset (pages/settings_admin.js).
+// admins also have Users, Daily digest, Backups, Gmail, Search index, Security, Audit log and Reset
+// (pages/settings_admin.js).
 // Each tab is a sub-path, so it is deep-linkable and survives a reload; back/forward walk the tabs.
 import { api, setToken } from "../api.js";
 import { API, ROUTES } from "../config.js";
 import { h } from "../dom.js";
 import { formFields } from "../widgets/form.js";
 import { blocklist, busy, linkBox, pagedTable, statusLine, when } from "../widgets/settingskit.js";
-import { audit, backups, digest, gmail, reset, security } from "./settings_admin.js";
+import { audit, backups, digest, gmail, reset, searchIndex, security } from "./settings_admin.js";
 
 const TABS = [
   { id: "me", label: "Me", mount: meTab },
@@ -14,6 +15,7 @@ const TABS = [
   { id: "digest", label: "Daily digest", admin: true, mount: digest },
   { id: "backups", label: "Backups", admin: true, mount: backups },
   { id: "gmail", label: "Gmail", admin: true, mount: gmail },
+  { id: "search-index", label: "Search index", admin: true, mount: searchIndex },
   { id: "security", label: "Security", admin: true, mount: security },
   { id: "audit", label: "Audit log", admin: true, mount: audit },
   { id: "reset", label: "Reset all data", admin: true, mount: reset },

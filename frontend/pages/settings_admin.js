@@ -291,6 +291,57 @@ export function gmail(panel, ctx, life) {
   return () => {};
 }
 
+// -- Search index (docs/RETRIEVAL.md) ----------------------------------------------------------------
+
+// Where the index lives, how full it is (local mode is for ~20,000 chunks: the server's `advice` says when
+// to move to a Qdrant server), whether dense vectors are on, the last run; run an ingest or a relationship
+// refresh now (both also follow every Gmail sync).
+export function searchIndex(panel, ctx, life) {
+  const result = statusLine();
+  const body = h("div.search-index", {}, h("p.muted", { role: "status" }, "Loading…"));
+  async function load() {
+    try {
+      const s = await api("GET", API.ingestStatus);
+      if (life.stopped) return;
+      const last = s.last_run;
+      const embedding = s.embedding.configured
+        ? `${s.embedding.model} at ${s.embedding.server}${s.dense_available === false ? " (not answering: search is BM25 only)" : ""}`
+        : "None configured: search is BM25 (keywords) only";
+      body.replaceChildren(
+        s.advice ? h("p.settings-notice", { role: "alert", dataset: { kind: "advice" } }, s.advice) : "",
+        s.available ? "" : h("p.error", { role: "alert" }, `The index is not open: ${s.unavailable_because}`),
+        facts([
+          ["Store", s.store === "local" ? `Embedded (local mode, for up to ~${s.local_guidance.toLocaleString()} chunks): ${s.where}` : `Qdrant server: ${s.where}`, "store"],
+          ["Chunks indexed", s.points === null ? "—" : s.points.toLocaleString(), "points"],
+          ["Waiting for dense vectors", s.sparse_only === null ? "—" : s.sparse_only.toLocaleString(), "sparse-only"],
+          ["Embedding server", embedding, "embedding"],
+          ["Last run", last ? `${when(last.finished_at || last.started_at)}: ${last.chunks ?? 0} chunks, ${last.added ?? 0} added, `
+            + `${last.reembedded ?? 0} re-embedded, ${last.removed ?? 0} removed` : "Never yet", "last-run"],
+          ["Running now", s.running ? `${s.running.done} of ${s.running.total || "?"}` : "No", "running"],
+          ["Last error", s.last_error || "None", "last-error"],
+        ]));
+    } catch (error) {
+      if (!life.stopped) body.replaceChildren(h("p.error", { role: "alert" }, `Could not load the search index's status: ${error.message}`));
+    }
+  }
+  const act = actor(result, life);
+  const run = h("button.primary", { type: "button" }, "Run ingest now");
+  run.addEventListener("click", () => act(run, "Starting…", async () => {
+    await api("POST", API.ingestRun, {});
+    setTimeout(() => !life.stopped && load(), 2000);
+    return "Ingest started: new and changed records are being indexed.";
+  }));
+  const refresh = h("button", { type: "button" }, "Refresh entities and relationships");
+  refresh.addEventListener("click", () => act(refresh, "Refreshing…", async () => {
+    const r = await api("POST", API.relationshipsRefresh, {});
+    return `Relationships refreshed: ${r.emailed.added} added, ${r.emailed.updated} updated, ${r.emailed.removed} removed.`;
+  }));
+  const reload = h("button", { type: "button", onclick: () => load() }, "Reload");
+  panel.replaceChildren(h("div.page-actions", {}, run, refresh, reload), result, body);
+  load();
+  return () => {};
+}
+
 // -- Security ----------------------------------------------------------------------------------------
 
 export function security(panel, ctx, life) {

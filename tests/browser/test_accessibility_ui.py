@@ -10,7 +10,7 @@ from .browser_helpers import OUTPUT, seed_grid, sign_in
 AXE = "/node_modules/axe-core/axe.min.js"
 SIGNED_IN = ["/", "/contacts", "/contacts/{contact}", "/organizations", "/organizations/{organization}", "/pipeline",
              "/opportunities/{opportunity}", "/reports", "/communications", "/email-capture", "/feature-requests",
-             "/settings/me", "/settings/users", "/settings/digest", "/settings/backups", "/settings/gmail",
+             "/settings/me", "/settings/users", "/settings/digest", "/settings/backups", "/settings/gmail", "/settings/search-index",
              "/settings/security", "/settings/audit", "/settings/reset", "/account"]
 
 

@@ -151,7 +151,7 @@ def test_an_invite_link_lets_a_new_user_sign_in_and_a_member_cannot_reach_admin_
     theirs.wait_for_url("**/settings")
     assert tab_names(theirs) == ["Me"]
     expect(theirs.get_by_text("Email capture is off on this server")).to_be_visible()
-    for tab in ("users", "digest", "backups", "gmail", "security", "audit", "reset"):
+    for tab in ("users", "digest", "backups", "gmail", "search-index", "security", "audit", "reset"):
         theirs.goto(f"/settings/{tab}")
         theirs.wait_for_url("**/settings/me")
         expect(theirs.get_by_text("That section is for admins.")).to_be_visible()
@@ -162,7 +162,8 @@ def test_an_invite_link_lets_a_new_user_sign_in_and_a_member_cannot_reach_admin_
     # ...and the server refuses a member anyway.
     member = server.client()
     member.token = member.post("/api/auth/login", {"username": "maya", "password": MEMBER_PASSWORD}).json()["data"]["token"]
-    for path in ("/api/admin/digest/policy", "/api/fundraising/backups", "/api/audit-log", "/api/security/status"):
+    for path in ("/api/admin/digest/policy", "/api/fundraising/backups", "/api/audit-log", "/api/security/status",
+                 "/api/admin/ingest/status"):
         assert member.get(path).status_code == 403, path
 
     # Back as the admin: promote, reset the password (a link), deactivate.
@@ -189,7 +190,8 @@ def test_an_invite_link_lets_a_new_user_sign_in_and_a_member_cannot_reach_admin_
 
 def test_me_saves_the_name_and_digest_opt_out_and_changes_the_password(pages, server, admin):
     page = signed_in(pages, "/settings")
-    assert tab_names(page) == ["Me", "Users", "Daily digest", "Backups", "Gmail", "Security", "Audit log", "Reset all data"]
+    assert tab_names(page) == ["Me", "Users", "Daily digest", "Backups", "Gmail", "Search index", "Security", "Audit log",
+                              "Reset all data"]
     name = page.get_by_label("Display name")
     name.fill("")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -343,6 +345,29 @@ def test_gmail_off_says_how_to_turn_it_on(pages, server, admin):
     refused(pages, 503, 0)  # neither the status nor the blocklist is asked for
 
 
+# -- the search index -------------------------------------------------------------------------------
+
+def test_search_index_runs_an_ingest_and_refreshes_relationships(pages, server, admin):
+    contact = admin.post("/api/contacts", {"first_name": "Ines", "last_name": "Okafor", "email": "ines@okafor.example",
+                                           "notes": "Asked about the side letter for Fund II."})
+    assert contact.status_code == 201, contact.text
+    page = signed_in(pages, "/settings/search-index")
+    facts = page.locator(".settings-facts")
+    # Test servers open the index on first use (qdrant-client's import and the folder: seconds on a busy machine).
+    expect(facts.locator("[data-fact='store']")).to_contain_text("Embedded (local mode", timeout=30_000)
+    expect(facts.locator("[data-fact='last-run']")).to_contain_text("Never yet")
+    expect(facts.locator("[data-fact='embedding']")).to_contain_text("BM25")  # no embedding server on this one
+    page.get_by_role("button", name="Run ingest now").click()
+    expect(page.get_by_text("Ingest started")).to_be_visible()
+    page.get_by_role("button", name="Reload").click()
+    expect(facts.locator("[data-fact='last-run']")).not_to_contain_text("Never yet", timeout=15_000)
+    hits = admin.get("/api/search", params={"q": "side letter", "mode": "sparse"}).json()["data"]["hits"]
+    assert [h["source_id"] for h in hits] == [contact.json()["data"]["id"]]
+    page.get_by_role("button", name="Refresh entities and relationships").click()
+    expect(page.get_by_text(re.compile(r"Relationships refreshed: \d+ added"))).to_be_visible()
+    shot(page, "settings-search-index")
+
+
 # -- security, audit log, reset ---------------------------------------------------------------------
 
 def test_security_checklist_audit_filters_and_reset_all_data(pages, server, admin):
@@ -446,7 +471,7 @@ def test_feature_requests_submit_vote_and_admins_set_the_status(pages, server, a
 # -- every tab at a tablet's width ------------------------------------------------------------------
 
 TABS = {"me": "Me", "users": "Users", "digest": "Daily digest", "backups": "Backups", "gmail": "Gmail",
-        "security": "Security", "audit": "Audit log", "reset": "Reset all data"}
+        "search-index": "Search index", "security": "Security", "audit": "Audit log", "reset": "Reset all data"}
 
 
 def test_every_tab_fits_a_tablet_and_is_reached_by_keyboard(pages, server, admin):
