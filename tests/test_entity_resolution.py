@@ -347,3 +347,37 @@ def test_reset_all_data_clears_entities(server, admin):
     assert r.status_code == 200, r.text
     assert r.json()["data"]["deleted"]["canonical_entities"] == 3
     assert admin.get("/api/entities", params={"q": "Jane"}).json()["total"] == 0
+
+
+# -- locking: the grid goes on while a run reads -------------------------------------------------
+
+def test_a_run_reads_without_the_write_lock_and_starts_again_when_a_write_overtook_it(db, tmp_path):
+    """Another connection commits while resolve_all is reading (from SQLite's progress handler, in
+    the middle of the run's statements): it gets the write lock at once, which it could not if the
+    run held BEGIN IMMEDIATE, and the run, refused its stale snapshot, starts again and stores all."""
+    assert db.execute("PRAGMA journal_mode=WAL").fetchone()["journal_mode"] == "wal"  # as the server's file is
+    entity_fixtures.build(db)
+    db.commit()
+    other = connect(tmp_path / "crm.db")
+    other.execute("PRAGMA busy_timeout=0")  # a held write lock would fail this at once
+    written = []
+
+    def write_once():
+        if not written:
+            written.append(None)
+            assert other.execute("SELECT count(*) AS n FROM canonical_entities").fetchone()["n"] == 0  # still reading
+            written[0] = (other.execute("INSERT INTO app_settings (key, value, updated_at) VALUES"
+                                         " ('lock-probe', '1', '2026-01-01T00:00:00Z')").rowcount)
+        return 0
+    db.set_progress_handler(write_once, 50)  # early: during the first reads
+    try:
+        summary = resolve.resolve_all(db)
+    finally:
+        db.set_progress_handler(None, 0)
+        other.close()
+    assert written == [1]
+    assert db.execute("SELECT value FROM app_settings WHERE key = 'lock-probe'").fetchone()["value"] == "1"
+    assert summary["entities"]["created"] > 0 and not db.in_transaction
+    assert db.execute("SELECT count(*) AS n FROM entity_links").fetchone()["n"] == summary["links"]["total"]
+    again = resolve.resolve_all(db)
+    assert again["entities"]["created"] == 0 and again["links"]["added"] == 0  # the first run stored everything

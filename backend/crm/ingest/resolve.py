@@ -24,6 +24,7 @@ rewritten. Deterministic (sources are read in id order) and idempotent: it compa
 so a second run writes nothing. Sources gone (soft-deleted, archived) lose their unpinned links.
 """
 import json
+import sqlite3
 import time
 from collections import Counter, defaultdict
 
@@ -342,12 +343,35 @@ def _evidence_text(evidence: dict) -> str:
     return json.dumps(evidence, sort_keys=True)
 
 
+SNAPSHOT_TRIES = 3  # reads on a snapshot, then a short write; after this many conflicts, under the lock
+
+
 def resolve_all(conn) -> dict:
-    """Resolve every source into canonical entities and store the links (in its own BEGIN
-    IMMEDIATE unless a transaction is open). Returns the summary: entities (live, created, updated,
-    merged), links (total, added, moved, updated, removed, pinned), by_method, refused, seconds."""
+    """Resolve every source into canonical entities and store the links. Returns the summary:
+    entities (live, created, updated, merged), links (total, added, moved, updated, removed,
+    pinned), by_method, refused, seconds.
+
+    Inside the caller's transaction it runs there. Otherwise it reads in a deferred transaction
+    (a WAL snapshot: other writers go on) and takes the write lock only at its first write, so
+    the grid is not locked out for the whole run (seconds at 50,000 contacts, longer than the
+    busy timeout). If another writer committed meanwhile, SQLite refuses that upgrade
+    (SQLITE_BUSY_SNAPSHOT) and the run starts again; after SNAPSHOT_TRIES such conflicts it runs
+    under BEGIN IMMEDIATE, which cannot conflict."""
     if conn.in_transaction:
         return _resolve(conn)
+    for _ in range(SNAPSHOT_TRIES):
+        conn.execute("BEGIN DEFERRED")
+        try:
+            summary = _resolve(conn)
+            conn.execute("COMMIT")
+            return summary
+        except sqlite3.OperationalError as exc:
+            conn.execute("ROLLBACK")
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY_SNAPSHOT":
+                raise
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     with transaction(conn):
         return _resolve(conn)
 
