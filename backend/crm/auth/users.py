@@ -3,6 +3,7 @@ import hashlib
 import secrets
 
 from ..clock import iso_in, new_id, now_iso
+from ..db import change_mark
 
 PUBLIC_COLUMNS = "id, username, email, display_name, role, is_active, digest_opt_out, last_login_at, created_at, updated_at"
 ROLES = ("admin", "member", "bot")
@@ -162,7 +163,5 @@ def every_display_name(conn) -> list:
 
 
 def names_mark(conn) -> tuple:
-    """(row count, latest updated_at) of users: it changes whenever a row is added, edited or removed, so a
-    reader that caches what it read (redaction's list of known names) knows when to read again."""
-    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM users").fetchone()
-    return (found["n"], found["at"])
+    """What changes whenever a row of users is added, edited or removed (db.change_mark)."""
+    return change_mark(conn, "users")

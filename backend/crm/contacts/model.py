@@ -2,6 +2,7 @@
 import json
 
 from .. import records
+from ..db import change_mark
 from ..validation import Body, Field
 
 CONTACT_TYPES = ("prospect", "investor", "advisor", "service_provider", "other")
@@ -104,7 +105,5 @@ def every_person(conn) -> list:
 
 
 def names_mark(conn) -> tuple:
-    """(row count, latest updated_at) of contacts: it changes whenever a row is added, edited or removed, so a
-    reader that caches what it read (redaction's list of known names) knows when to read again."""
-    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM contacts").fetchone()
-    return (found["n"], found["at"])
+    """What changes whenever a row of contacts is added, edited or removed (db.change_mark)."""
+    return change_mark(conn, "contacts")

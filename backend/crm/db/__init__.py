@@ -1,1 +1,1 @@
-from .connection import connect, transaction, rows, row  # noqa: F401
+from .connection import change_mark, connect, transaction, rows, row  # noqa: F401

@@ -58,3 +58,11 @@ def rows(conn, sql: str, params=()) -> list:
 
 def row(conn, sql: str, params=()):
     return conn.execute(sql, params).fetchone()
+
+
+def change_mark(conn, table: str) -> tuple:
+    """(row count, latest updated_at) of a table whose rows all carry updated_at: it changes
+    whenever a row is added, edited or soft-deleted, so a reader that caches what it read (the
+    redaction's known names) knows when to read again. `table` is a code-side constant."""
+    found = conn.execute(f"SELECT count(*) AS n, max(updated_at) AS at FROM {table}").fetchone()
+    return (found["n"], found["at"])

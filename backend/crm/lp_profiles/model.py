@@ -1,6 +1,7 @@
 """The lp_profiles table: its fields, investor types and paperwork flags."""
 from .. import records
 from ..contacts.model import CONTACT
+from ..db import change_mark
 from ..validation import Body, Field
 
 INVESTOR_TYPES = ("individual", "family_office", "institution", "fund_of_funds", "endowment", "foundation",
@@ -57,7 +58,5 @@ def every_amount(conn) -> list:
 
 
 def amounts_mark(conn) -> tuple:
-    """(row count, latest updated_at) of lp_profiles: it changes whenever a row is added, edited or removed, so a
-    reader that caches what it read (redaction's list of known names) knows when to read again."""
-    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM lp_profiles").fetchone()
-    return (found["n"], found["at"])
+    """What changes whenever a row of lp_profiles is added, edited or removed (db.change_mark)."""
+    return change_mark(conn, "lp_profiles")

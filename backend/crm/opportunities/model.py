@@ -1,6 +1,7 @@
 """The opportunities table: its fields and the pipeline stages."""
 from .. import records
 from ..contacts.model import CONTACT
+from ..db import change_mark
 from ..validation import Body, Field
 
 # In pipeline order; enforced on every write, not only on the stage route.
@@ -56,7 +57,5 @@ def every_amount(conn) -> list:
 
 
 def amounts_mark(conn) -> tuple:
-    """(row count, latest updated_at) of opportunities: it changes whenever a row is added, edited or removed, so a
-    reader that caches what it read (redaction's list of known names) knows when to read again."""
-    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM opportunities").fetchone()
-    return (found["n"], found["at"])
+    """What changes whenever a row of opportunities is added, edited or removed (db.change_mark)."""
+    return change_mark(conn, "opportunities")

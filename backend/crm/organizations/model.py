@@ -2,6 +2,7 @@
 import re
 
 from .. import records
+from ..db import change_mark
 from ..errors import Invalid
 from ..validation import Body, Field
 
@@ -102,7 +103,5 @@ def every_name(conn) -> list:
 
 
 def names_mark(conn) -> tuple:
-    """(row count, latest updated_at) of organizations: it changes whenever a row is added, edited or removed, so a
-    reader that caches what it read (redaction's list of known names) knows when to read again."""
-    found = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM organizations").fetchone()
-    return (found["n"], found["at"])
+    """What changes whenever a row of organizations is added, edited or removed (db.change_mark)."""
+    return change_mark(conn, "organizations")
