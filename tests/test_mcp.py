@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -51,12 +52,31 @@ def crm(make_server, google, tmp_path):
     return server, admin, bot, mcp_server.build(Settings(server.config.db_path, server.url, bot.token))
 
 
+
+def run_async(function):
+    """anyio.run on a thread of its own: Playwright's sync API (the browser tests, earlier in the
+    same session) keeps an asyncio loop running on the main thread, where anyio.run refuses."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = anyio.run(function)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread below
+            box["error"] = exc
+    worker = threading.Thread(target=target, name="mcp-client")
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def call(mcp, tool, **arguments):
     """(is_error, the answer parsed from its JSON text, or the error's text) of one tool call."""
     async def run():
         async with Client(mcp) as client:
             return await client.call_tool(tool, arguments)
-    result = anyio.run(run)
+    result = run_async(run)
     text = result.content[0].text
     return result.is_error, (text if result.is_error else json.loads(text))
 
@@ -81,7 +101,7 @@ def test_the_tools_are_exactly_these_reads_and_two_that_only_propose(crm):
     async def listed():
         async with Client(mcp) as client:
             return (await client.list_tools()).tools
-    tools = {tool.name: tool for tool in anyio.run(listed)}
+    tools = {tool.name: tool for tool in run_async(listed)}
     assert set(tools) == TOOLS
     assert {name for name, tool in tools.items() if tool.annotations.read_only_hint} == set(mcp_server.READS)
     assert all(tool.annotations.destructive_hint is False for name, tool in tools.items() if name in mcp_server.WRITES)
@@ -249,7 +269,7 @@ def test_python_m_crm_mcp_serves_over_stdio(crm):
         async with Client(StdioServerParameters(command=sys.executable, args=["-m", "crm.mcp"], env=env)) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
             return names, await client.call_tool("pipeline_summary", {})
-    names, result = anyio.run(run)
+    names, result = run_async(run)
     assert names == TOOLS and not result.is_error
     assert json.loads(result.content[0].text)["grid"]["investors"] == 1
     assert [e["action"] for e in agent_log(admin)] == ["mcp.pipeline_summary"]
