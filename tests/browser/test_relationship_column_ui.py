@@ -4,6 +4,7 @@ header menu, and redrawn by itself when a refresh changes a score (the `relation
 from datetime import datetime, timedelta, timezone
 
 from email_helpers import add_investor
+from helpers import eventually
 
 from .browser_helpers import more_action, sign_in
 
@@ -46,10 +47,12 @@ def test_the_relationship_column_renders_sorts_and_follows_a_refresh(pages, serv
     dialog.get_by_label("Type").select_option("relationship")
     dialog.get_by_role("button", name="Add column").click()
     dialog.wait_for(state="detached")
-    column_id = next(c["id"] for c in admin.get("/api/fundraising/state", params={"rows": 0}).json()["data"]["grid"]["columns"]
-                     if c["name"] == "Warmth")
-    assert next(c for c in admin.get("/api/fundraising/state", params={"rows": 0}).json()["data"]["grid"]["columns"]
-                if c["id"] == column_id)["type"] == "relationship"
+    # The dialog closes at once; the new column reaches the server through the save queue just after.
+    warmth = eventually(lambda: next((c for c in admin.get("/api/fundraising/state", params={"rows": 0}).json()["data"]
+                                      ["grid"]["columns"] if c["name"] == "Warmth"), None),
+                        what="the Warmth column never reached the server")
+    column_id = warmth["id"]
+    assert warmth["type"] == "relationship"
 
     day = lambda n: (datetime.now(timezone.utc) - timedelta(days=n)).date().isoformat()  # noqa: E731
     acme = page.locator(f"#grid .tabulator-cell[tabulator-field='{column_id}'] .warmth", has_text=f"●●●○ {day(2)} · admin")
