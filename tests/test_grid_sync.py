@@ -221,6 +221,36 @@ def test_reconnecting_with_last_event_id_replays_the_ops_after_it(two):
         assert event["id"] == str(version) and {o["version"] for o in event["data"]["ops"]} == {current + 1}
 
 
+def test_a_resume_from_too_far_back_or_ahead_of_the_grid_is_a_reset_then_live_ops(two, monkeypatch):
+    """The SPA reloads its rows on `reset` (widgets/events.js): a cursor the op log cannot bring up to date gets one."""
+    from crm.fundraising import grid
+    server, admin, maria, k, rows = two["server"], two["admin"], two["maria"], two["keys"], two["rows"]
+    seen = get_state(admin)["version"]
+    monkeypatch.setattr(grid, "MAX_CHANGES", 2)
+    for n in range(3):  # three ops missed: more than the stream replays
+        apply_ok(admin, set_cell(rows[n], k["owner"], f"missed {n}"))
+    current = seen + 3
+    for cursor in (seen, current + 10):  # too far back; a version this grid has not reached
+        with EventStream(server, maria, headers={"Last-Event-ID": str(cursor)}) as stream:
+            event = stream.next(timeout=1.0)
+            assert (event["event"], event["id"], event["data"]) == ("reset", str(current), {"version": current, "reset": True, "ops": []})
+            version = apply_ok(admin, set_cell(rows[0], k["owner"], f"after {cursor}"))["version"]
+            live = stream.next("ops", timeout=1.0)  # after the reset, the stream goes on from the current version
+            assert live["id"] == str(version) and [o["after"] for o in live["data"]["ops"]] == [f"after {cursor}"]
+            current = version
+    ahead = admin.get("/api/fundraising/changes", params={"since": current + 1}).json()["data"]
+    assert ahead == {"version": current, "reset": True, "ops": []}
+    monkeypatch.setattr(grid, "MAX_CHANGES", 5000)
+    assert admin.get("/api/fundraising/changes", params={"since": current}).json()["data"]["reset"] is False
+
+
+@pytest.mark.parametrize("last_id", ["abc", "-1", "1.5", "99999999999999999999999"])
+def test_a_bad_last_event_id_is_a_422_naming_since(grid, last_id):
+    with EventStream(grid["server"], grid["admin"], headers={"Last-Event-ID": last_id}) as stream:
+        assert stream.status == 422
+        assert stream.headers["content-type"].startswith("application/json")
+
+
 def test_the_event_stream_needs_a_signed_in_user(grid):
     server = grid["server"]
     with EventStream(server, server.client("not-a-token")) as stream:

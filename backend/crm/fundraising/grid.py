@@ -122,8 +122,14 @@ def history(conn, row_id, limit, offset) -> tuple:
 
 
 def changes_since(conn, since: int) -> dict:
-    """Ops after version `since`, oldest first; `reset` when too many (reload the state instead)."""
+    """Ops after version `since`, oldest first; `reset` when too many (reload the state instead).
+
+    Also `reset` for a `since` beyond the current version: a client that saw a version this grid has not
+    reached (another server's, a database swapped under it) cannot be brought up to date by ops.
+    """
     current = store.version(conn)["version"]
+    if since > current:
+        return {"version": current, "reset": True, "ops": []}
     count = conn.execute("SELECT count(*) AS n FROM fundraising_ops WHERE version > ?", (since,)).fetchone()["n"]
     if count > MAX_CHANGES:
         return {"version": current, "reset": True, "ops": []}
