@@ -94,7 +94,8 @@ export const API = {
 export const TIMING = {
   saveDebounceMs: 250,     // edits within this window go in one ops request
   retryMs: [1000, 2000, 5000, 10000, 30000],
-  eventsReconnectMs: 2000,
+  eventsReconnectMs: 2000,  // the event stream's first retry; later ones follow retryMs
+  eventsSilenceMs: 45000,  // a stream with nothing for three of the server's 15 s keep-alives is dead: reopen it
   heartbeatMs: 20000,
   firstPage: 100,          // rows drawn before the others are asked for: a screenful and more
   pageSize: 1000,          // the server's largest page of rows

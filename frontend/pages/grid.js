@@ -13,22 +13,14 @@ import { menuButton } from "../widgets/menu.js";
 import { fillHandle } from "../widgets/fillhandle.js";
 import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
+import { liveDot, saveStatus } from "../widgets/linkstatus.js";
 import { SaveQueue } from "../widgets/savequeue.js";
 import { transferTools } from "../widgets/transfer.js";
 import { viewTools } from "../widgets/viewtools.js";
 
-const STATUS_TEXT = {
-  saved: () => "All changes saved",
-  pending: (n) => `${n} unsaved change${n === 1 ? "" : "s"}…`,
-  saving: () => "Saving…",
-  offline: (n) => `Offline: ${n} change${n === 1 ? "" : "s"} waiting`,
-  "signed-out": (n) => `Signed out: ${n} change${n === 1 ? "" : "s"} waiting`,
-  error: (message) => `Not saved: ${message}`,
-};
-
 export function mount(root, { me }) {
-  const status = h("div.save-status", { role: "status", dataset: { saveStatus: "saved" } }, STATUS_TEXT.saved());
-  const live = h("span.live", { title: "Live updates", dataset: { live: "connecting" } });
+  const statusLine = saveStatus();
+  const live = liveDot();
   const viewSelect = h("select", { id: "view-select", "aria-label": "View" });
   const search = h("input", { id: "grid-search", type: "search", placeholder: "Search", "aria-label": "Search investors", autocomplete: "off" });
   const count = h("span.count", { "aria-live": "polite" });
@@ -45,7 +37,7 @@ export function mount(root, { me }) {
     entries: () => [{ label: "Add column…", name: "add-column", popup: "dialog", run: () => addColumn() }, ...moreEntries] });
   const messages = h("div.toolbar-messages", {}, notice);
   const toolbar = h("div.toolbar", { role: "toolbar", "aria-label": "Grid tools" },
-    viewGroup, search, addRow, more.anchor, messages, count, live, status);
+    viewGroup, search, addRow, more.anchor, messages, count, live.el, statusLine.el);
   root.replaceChildren(toolbar, h("div.grid-wrap", {}, gridEl));
   root.classList.add("grid-page");
   const presenceEl = document.querySelector(".topbar .presence");
@@ -145,10 +137,7 @@ export function mount(root, { me }) {
     rowsInWaiters = [];
   }
 
-  function setStatus(state, detail) {
-    status.dataset.saveStatus = state;
-    status.textContent = STATUS_TEXT[state](detail);
-  }
+  function setStatus(state, detail) { statusLine.set(state, detail); }
 
   // -- loading --------------------------------------------------------------------
 
@@ -289,10 +278,10 @@ export function mount(root, { me }) {
     const page = await showRows();
     if (!page) return;
     // Edits made before a sign-out or reload: show them, then send them.
-    for (const op of queue.pending) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
+    showUnsaved();
     queue.flush();
     // Every row is in the table: the stream replays what changed since the first page.
-    closeEvents = openEvents(page.version, { onEvent, onState: (s) => { live.dataset.live = s; live.title = s === "live" ? "Live updates on" : "Reconnecting…"; } });
+    closeEvents = openEvents(page.version, { onEvent, onState: live.set });
     heartbeat();
   }
 
@@ -757,8 +746,9 @@ export function mount(root, { me }) {
     const editing = table.modules?.edit?.currentCell;
     if (editing && editing.row === row._getSelf()) delete update[editing.column.getField()];
     if (keepPending) {
-      // Cells we changed again while the request was out keep our newer value.
-      for (const op of queue.pending) if (op.op === "set_cell" && op.row_id === rowId) delete update[op.column_id];
+      // Our unsaved value wins on screen (over a replayed op, or a save answered meanwhile) until it is saved;
+      // the server then judges any clash by base_version, as for every edit.
+      for (const op of queue.unsaved()) if (op.op === "set_cell" && op.row_id === rowId) delete update[op.column_id];
     }
     row.update(update);
   }
@@ -781,6 +771,7 @@ export function mount(root, { me }) {
     if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
     if (name === "reset") return reload();
     if (name !== "ops") return;
+    if (payload.ops.some((op) => op.kind === "reset_grid")) { queue.seen(id ?? payload.version); return reload(); }  // a restore
     // Strength scores were refreshed (after a mail sync): Relationship cells have new values.
     const rewarmed = payload.ops.some((op) => op.kind === "relationships") && columns.some((c) => c.type === "relationship");
     const columnChange = payload.ops.some((op) => op.kind.endsWith("_column"));
@@ -842,7 +833,12 @@ export function mount(root, { me }) {
 
   /** The current view's rows again; resolves once every row is in the table. */
   async function reload() {
-    if (await showRows()) await rowsIn();
+    if (await showRows()) { await rowsIn(); showUnsaved(); }
+  }
+
+  // The server's rows do not have the edits still waiting (offline, or signed out): show those over them.
+  function showUnsaved() {
+    for (const op of queue.unsaved()) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
   }
 
   function renderViewSelect() {
@@ -883,6 +879,7 @@ export function mount(root, { me }) {
     beatTimer = setTimeout(() => heartbeat(activeCell(), editingActive()), editing ? 1000 : TIMING.heartbeatMs);
     const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing, tab };
     const key = JSON.stringify(body);
+    if (navigator.onLine === false) return;  // it could only fail; the next one after the link is back says it
     if (key === lastBeat && Date.now() - lastBeatAt < TIMING.heartbeatMs - 1000) return;  // the same, said lately
     lastBeat = key;
     lastBeatAt = Date.now();
@@ -901,7 +898,8 @@ export function mount(root, { me }) {
     if (!token()) return;
     fetch(API.leave, { method: "POST", keepalive: true, headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ tab }) }).catch(() => {});
   }
-  const onPageHide = () => { clearTimeout(beatTimer); leave(); };
+  // What is typed in an open editor is queued (and so stored) before the page goes: offline it waits for a reload.
+  const onPageHide = () => { clearTimeout(beatTimer); keepOpenEdit(); leave(); };
   // Back from the back-forward cache: present again at once.
   const onPageShow = (event) => { if (event.persisted && table) { lastBeat = ""; heartbeat(); } };
   window.addEventListener("pagehide", onPageHide);

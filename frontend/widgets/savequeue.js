@@ -2,6 +2,9 @@
 // They are kept in sessionStorage until the server has them, so a 401 (sign in
 // again), a lost connection or a reload never loses an edit; they are replayed
 // with the version they were made against, so a conflict is still detected.
+// Offline (the browser says so, or a request failed on the network, a 5xx or a 429)
+// nothing is lost and nothing is hammered: the queue waits, retrying with a growing,
+// jittered delay, and sends at once when the window's `online` event says the link is back.
 import { api } from "../api.js";
 import { API, STORAGE, TIMING } from "../config.js";
 
@@ -15,17 +18,46 @@ export class SaveQueue {
     this.hooks = hooks;
     this.mine = new Set();        // versions our own requests made
     this.inFlight = false;
+    this.sending = [];            // the ops of the request that is out
+    this.offline = navigator.onLine === false;
     this.timer = null;
     this.attempt = 0;
     this.stopped = false;
     const saved = JSON.parse(sessionStorage.getItem(STORAGE.pendingOps) || "null");
     this.pending = saved?.ops || [];
     this.base = saved?.base ?? null;  // the version the oldest pending edit was made against
-    this.online = () => this.flush();
+    this.online = () => this.backOnline();
+    this.lost = () => this.wentOffline();
     window.addEventListener("online", this.online);
+    window.addEventListener("offline", this.lost);
   }
 
   get size() { return this.pending.length; }
+
+  /** Edits not yet saved: those waiting and those in the request that is out. */
+  get waiting() { return this.pending.length + this.sending.length; }
+
+  /** The ops not yet saved (waiting or out): the grid shows their values over anyone else's. */
+  unsaved() { return this.sending.length ? [...this.sending, ...this.pending] : this.pending; }
+
+  /** Say where the queue stands: offline wins over "pending" while the link is down. */
+  tell(state) {
+    if (this.offline && (state === "pending" || state === "saved")) state = "offline";
+    this.hooks.status(state, this.waiting);
+  }
+
+  wentOffline() {
+    this.offline = true;
+    this.tell("offline");
+  }
+
+  /** The link is back: send what waits now, not when the backoff would have. */
+  backOnline() {
+    this.offline = false;
+    this.attempt = 0;
+    if (this.pending.length) this.flush();
+    else if (!this.inFlight) this.tell("saved");
+  }
 
   seen(version) { if (version > this.version) this.version = version; }
 
@@ -36,8 +68,7 @@ export class SaveQueue {
     if (same !== false && same >= 0) this.pending[same] = op;
     else this.pending.push(op);
     this.persist();
-    this.hooks.status("pending", this.pending.length);
-    this.schedule(now ? 0 : TIMING.saveDebounceMs);
+    this.queued(now ? 0 : TIMING.saveDebounceMs);
   }
 
   /** Queue many ops at once (an undo of a paste): stored once, not once per op. */
@@ -52,42 +83,71 @@ export class SaveQueue {
       else { if (key) at.set(key, this.pending.length); this.pending.push(op); }
     }
     this.persist();
-    this.hooks.status("pending", this.pending.length);
-    this.schedule(TIMING.saveDebounceMs);
+    this.queued(TIMING.saveDebounceMs);
+  }
+
+  // Offline, a new edit only adds to the count: the retry already planned (or the `online` event) sends it.
+  queued(ms) {
+    this.tell("pending");
+    if (this.inFlight) return;  // flush's end schedules what came meanwhile
+    if (!this.offline || !this.timer) this.schedule(ms);
   }
 
   schedule(ms) {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), ms);
+    this.timer = setTimeout(() => { this.timer = null; this.flush(); }, ms);
   }
 
+  /** After a failure: wait longer each time (jittered, so that many tabs do not retry in step). */
+  retryLater() {
+    const wait = TIMING.retryMs[Math.min(this.attempt, TIMING.retryMs.length - 1)];
+    this.attempt += 1;
+    this.schedule(Math.round(wait * (0.8 + Math.random() * 0.4)));
+  }
+
+  // The request that is out is stored too: if the page goes before it is answered, it is sent again
+  // (a set_cell sent twice is harmless; a batch that did arrive is refused whole, its edits already saved).
   persist() {
-    if (this.pending.length) sessionStorage.setItem(STORAGE.pendingOps, JSON.stringify({ base: this.base, ops: this.pending }));
+    const ops = this.unsaved();
+    if (ops.length) sessionStorage.setItem(STORAGE.pendingOps, JSON.stringify({ base: this.base, ops }));
     else sessionStorage.removeItem(STORAGE.pendingOps);
   }
 
   async flush() {
     if (this.stopped || this.inFlight || !this.pending.length) return;
     clearTimeout(this.timer);
+    this.timer = null;
+    if (navigator.onLine === false) {
+      // The browser knows there is no link: no request (it could only fail), just the next try.
+      this.offline = true;
+      this.tell("offline");
+      this.retryLater();
+      return;
+    }
     const ops = this.pending.splice(0);
+    this.sending = ops;
     const base = this.base ?? this.version;
     this.inFlight = true;
-    this.hooks.status("saving", ops.length);
+    this.hooks.status("saving", this.waiting);
     try {
       const result = await api("POST", API.ops, { base_version: base, ops });
+      this.sending = [];
       this.mine.add(result.version);
       this.seen(result.version);
       this.base = this.pending.length ? this.version : null;
       this.attempt = 0;
+      this.offline = navigator.onLine === false;
       this.hooks.applied(result, ops);
-      this.hooks.status(this.pending.length ? "pending" : "saved", this.pending.length);
+      this.tell(this.pending.length ? "pending" : "saved");
     } catch (error) {
+      this.sending = [];
       await this.failed(error, ops);
     } finally {
+      this.sending = [];
       this.inFlight = false;
       this.persist();
-      if (this.pending.length && !this.stopped && this.attempt === 0) this.schedule(TIMING.saveDebounceMs);
+      if (this.pending.length && !this.stopped && this.attempt === 0 && !this.timer) this.schedule(TIMING.saveDebounceMs);
     }
   }
 
@@ -98,15 +158,15 @@ export class SaveQueue {
       else if (this.base === null) this.base = this.version;
     };
     if (error.status === 401) {
+      // Kept (and stored) until signed in again: the grid is mounted afresh and sends them then.
       requeue(ops, this.base ?? undefined);
       this.hooks.status("signed-out", this.pending.length);
     } else if (!error.status || error.status >= 500 || error.status === 429) {
       // Offline or the server is down: keep everything and try again, more slowly each time.
       requeue(ops);
-      const wait = TIMING.retryMs[Math.min(this.attempt, TIMING.retryMs.length - 1)];
-      this.attempt += 1;
-      this.hooks.status("offline", this.pending.length);
-      this.schedule(wait);
+      this.offline = true;
+      this.tell("offline");
+      this.retryLater();
     } else if (error.status === 409 && error.payload.conflicts) {
       const current = error.payload.current_version;
       this.seen(current);
@@ -115,7 +175,7 @@ export class SaveQueue {
       const keep = choice === "mine" ? ops : ops.filter((op) => !(op.op === "set_cell" && clash.has(`${op.row_id}|${op.column_id}`)));
       requeue(keep, current);
       this.attempt = 0;  // the server answered: send the kept edits now, not after a network retry that is no longer due
-      this.hooks.status("pending", this.pending.length);
+      this.tell("pending");
     } else if (error.status === 422 && Array.isArray(error.payload.unfit) && error.payload.unfit.length) {
       // Some values do not fit their columns ('Alex' in a Status): the server applied nothing and named
       // each one. Those are dropped (the grid marks them); the others go again at once.
@@ -123,12 +183,12 @@ export class SaveQueue {
       const items = ops.flatMap((op, i) => (unfit.has(i) ? [{ op, problem: unfit.get(i) }] : []));
       requeue(ops.filter((_, i) => !unfit.has(i)));
       this.hooks.unfit(items, error);
-      this.hooks.status(this.pending.length ? "pending" : "saved", this.pending.length);
+      this.tell(this.pending.length ? "pending" : "saved");
     } else {
       // Refused (422, 423, 409 on an archived row...): these edits cannot be saved as they are. The grid
       // shows the server's values again and says why; the save line then tells what is still waiting.
       this.hooks.rejected(ops, error);
-      this.hooks.status(this.pending.length ? "pending" : "saved", this.pending.length);
+      this.tell(this.pending.length ? "pending" : "saved");
     }
   }
 
@@ -136,6 +196,7 @@ export class SaveQueue {
     this.stopped = true;
     clearTimeout(this.timer);
     window.removeEventListener("online", this.online);
+    window.removeEventListener("offline", this.lost);
     this.persist();
   }
 }
