@@ -156,3 +156,34 @@ def test_a_session_that_ended_while_offline_keeps_the_waiting_edits_until_signed
     expect(page.locator("[data-save-status]")).to_have_text("All changes saved")
     assert server_cell(admin, ids[0], owner) == "Waited through a sign-in"
     assert server_cell(admin, ids[1], owner) == "And this one"
+
+
+def test_a_restore_made_while_offline_reloads_the_rows_on_reconnect_and_keeps_the_waiting_edit(pages, server, admin):
+    seed_grid(admin, rows=6)
+    cols, ids = columns_by_key(admin), row_ids(admin)
+    owner, notes = cols["owner"], cols["notes"]
+    backup = admin.post("/api/fundraising/backup", {"kind": "grid"})
+    assert backup.status_code == 201, backup.text
+    original = server_cell(admin, ids[4], owner)
+    page = open_grid(pages)
+    requests = watch_requests(page)
+    version = admin.get("/api/fundraising/state", params={"rows": "0"}).json()["data"]["version"]
+    r = admin.post("/api/fundraising/ops", {"base_version": version, "ops": [
+        {"op": "set_cell", "row_id": ids[4], "column_id": owner, "value": "Undone by the restore"}]})
+    assert r.status_code == 200, r.text
+    expect(cell(page, 5, owner)).to_have_text("Undone by the restore")
+
+    page.context.set_offline(True)
+    type_into(page, cell(page, 2, notes), "Written offline")
+    expect(page.locator("[data-save-status]")).to_have_text("offline — 1 edit waiting")
+    restored = admin.post("/api/fundraising/restore", {"backup_id": backup.json()["data"]["id"]})
+    assert restored.status_code == 200, restored.text  # one reset_grid op: the live clients must reload
+
+    back = time.monotonic()
+    page.context.set_offline(False)
+    expect(page.locator("[data-save-status]")).to_have_text("All changes saved")
+    expect(cell(page, 5, owner)).to_have_text(original or "")  # the rows were loaded again ...
+    assert [r for r in requests if r[0] >= back and r[2].startswith("api/fundraising/rows")]
+    expect(cell(page, 2, notes)).to_have_text("Written offline")  # ... under the edit that waited
+    eventually(lambda: server_cell(admin, ids[1], notes) == "Written offline", timeout=5)
+    assert server_cell(admin, ids[4], owner) == original
