@@ -8,7 +8,7 @@ import pytest
 from helpers import raw_http, status_of
 
 FILES = {
-    "index.html": (b"<!doctype html><title>Venture CRM</title><script type=module src=/app.js></script>",
+    "index.html": (b"<!doctype html><title>Venture CRM</title><main id=app>the SPA</main>",
                    "text/html; charset=utf-8"),
     "app.js": (b"import { api } from './api.js';\nconsole.log('hi');\n", "text/javascript; charset=utf-8"),
     "style.css": (b"body { margin: 0 }\n", "text/css; charset=utf-8"),
