@@ -217,7 +217,7 @@ def test_level_zero_sends_api_answers_uncompressed_and_static_files_stay_gzipped
     assert head["content-encoding"] == "gzip" and gzip.decompress(body) == BIG_JS
 
 
-@pytest.mark.parametrize("level, words", [("10", "must be 0 to 9"), ("-1", "must not be negative"), ("six", "whole number")])
+@pytest.mark.parametrize("level, words", [("10", "must be 0 to 9"), ("-1", "must not be negative"), ("six", "must be a whole number")])
 def test_a_gzip_level_outside_0_to_9_is_refused_at_start(tmp_path, level, words):
     from crm import config as crm_config
     with pytest.raises(crm_config.ConfigError, match=f"CRM_GZIP_LEVEL {words}"):
