@@ -9,7 +9,8 @@ What is rewritten, in the bytes served (the files on disk stay as written):
 - JS modules (.js, .mjs): the string-literal specifiers of `import ... from`,
   `export ... from`, `import "x"` and `import("x")`. Only relative (`./`,
   `../`) and root (`/...`) specifiers naming a file under the root are
-  touched; a computed `import(name)` cannot be versioned (the front end has
+  touched (a bare `"pkg"` is a package name, and one already carrying a
+  query is left as written); a computed `import(name)` cannot be versioned (the front end has
   none: lazily loaded pages name their module literally).
 - CSS: `url(...)` and `@import "..."` references.
 - HTML: `src=` and `href=` attributes naming local files, and the marker
@@ -63,9 +64,17 @@ class Ref:
 @dataclass(frozen=True)
 class Parsed:
     stamp: tuple    # (mtime_ns, size) it was read at
+    url: str
     raw: bytes
     digest: str
     refs: tuple
+
+
+def _local(spec: str, kind: str) -> bool:
+    """A reference to our own files: JS's bare specifiers are packages, CSS's and HTML's plain paths are relative."""
+    if spec.startswith(("//", "#")) or ":" in spec:
+        return False  # another host, a fragment, or a scheme (data:, https:, mailto:)
+    return kind == "asset" or spec.startswith(("./", "../", "/"))
 
 
 class Assets:
@@ -86,7 +95,7 @@ class Assets:
             return known
         raw = path.read_bytes()
         refs = tuple(sorted(self._refs(path, raw), key=lambda ref: ref.start))
-        parsed = Parsed(stamp, raw, hashlib.sha256(raw).hexdigest(), refs)
+        parsed = Parsed(stamp, self.url_of(path), raw, hashlib.sha256(raw).hexdigest(), refs)
         self._parsed[path] = parsed
         return parsed
 
@@ -100,7 +109,7 @@ class Assets:
         for kind, pattern in patterns:
             for match in pattern.finditer(text):
                 spec = match.group(2)
-                if match.start(2) in seen or not spec.startswith(("./", "../", "/")) or spec.startswith("//"):
+                if match.start(2) in seen or not _local(spec, kind):
                     continue
                 if "?" in spec or "#" in spec:
                     continue  # already carries a query of its own: leave it alone
@@ -108,6 +117,13 @@ class Assets:
                 if target is not None and target != path:
                     seen.add(match.start(2))
                     yield Ref(match.start(2), match.end(2), kind, target)
+
+    def _parse_once(self, path: Path, memo: dict) -> Parsed:
+        """parse(), with one stat per file per request however often the walks below meet it."""
+        key = ("parsed", path)
+        if key not in memo:
+            memo[key] = self.parse(path)
+        return memo[key]
 
     def version(self, path: Path, memo: dict = None) -> str:
         """A hash over the bytes of `path` and of every file it reaches."""
@@ -118,47 +134,50 @@ class Assets:
                 node = todo.pop()
                 if node in reached:
                     continue
-                parsed = self.parse(node)
-                reached[node] = parsed.digest
+                parsed = self._parse_once(node, memo)
+                reached[node] = f"{parsed.url} {parsed.digest}"
                 todo.extend(ref.target for ref in parsed.refs)
-            summary = "\n".join(f"{self.url_of(p)} {d}" for p, d in sorted(reached.items()))
+            summary = "\n".join(sorted(reached.values()))
             memo[path] = hashlib.sha256(summary.encode()).hexdigest()[:VERSION_CHARS]
         return memo[path]
 
     def versioned_url(self, path: Path, memo: dict = None) -> str:
-        return f"{self.url_of(path)}?v={self.version(path, memo)}"
+        memo = {} if memo is None else memo
+        return f"{self._parse_once(path, memo).url}?v={self.version(path, memo)}"
 
-    def static_closure(self, entries) -> list:
+    def static_closure(self, entries, memo: dict = None) -> list:
         """Every module the entries import statically, transitively (entries included)."""
+        memo = {} if memo is None else memo
         found, todo = [], list(entries)
         while todo:
             node = todo.pop(0)
             if node in found:
                 continue
             found.append(node)
-            todo.extend(ref.target for ref in self.parse(node).refs if ref.kind == "static")
+            todo.extend(ref.target for ref in self._parse_once(node, memo).refs if ref.kind == "static")
         return found
 
     def render(self, path: Path) -> tuple:
-        """(key, bytes): the file as served. The key changes whenever the bytes would."""
-        parsed = self.parse(path)
+        """(key, bytes, version): the file as served. The key changes whenever the bytes or version would."""
         memo = {}
+        parsed = self._parse_once(path, memo)
         versions = tuple(self.version(ref.target, memo) for ref in parsed.refs)
         preload = b""
         if path.suffix == ".html" and PRELOAD_MARKER in parsed.raw:
             preload = self._preload_links(parsed.raw, path, memo)
         key = (parsed.stamp, versions, hashlib.sha256(preload).hexdigest() if preload else "")
+        version = self.version(path, memo)
         if not parsed.refs and not preload:
-            return key, parsed.raw
+            return key, parsed.raw, version
         pieces, at = [], 0
-        for ref, version in zip(parsed.refs, versions):
-            pieces += [parsed.raw[at:ref.end], f"?v={version}".encode()]
+        for ref, ref_version in zip(parsed.refs, versions):
+            pieces += [parsed.raw[at:ref.end], f"?v={ref_version}".encode()]
             at = ref.end
         pieces.append(parsed.raw[at:])
         body = b"".join(pieces)
         if preload:
             body = body.replace(PRELOAD_MARKER, preload, 1)
-        return key, body
+        return key, body, version
 
     def _preload_links(self, html: bytes, path: Path, memo: dict) -> bytes:
         text = html.decode("utf-8", "replace")
@@ -169,7 +188,7 @@ class Assets:
                 target = self.resolve(urlsplit(urljoin(base, match.group(1))).path)
                 if target is not None:
                     entries.append(target)
-        modules = [m for m in self.static_closure(entries) if m not in entries]
-        modules.sort(key=lambda m: -len(self.parse(m).raw))
+        modules = [m for m in self.static_closure(entries, memo) if m not in entries]
+        modules.sort(key=lambda m: -len(self._parse_once(m, memo).raw))
         lines = [f'<link rel="modulepreload" href="{self.versioned_url(m, memo)}">' for m in modules]
         return "\n  ".join(lines).encode()

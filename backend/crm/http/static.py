@@ -51,6 +51,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 class Entry:
     """One file as served: its identity bytes and, for text over MIN_BYTES, its gzip bytes."""
     key: tuple
+    version: str    # what `?v=` must say for the URL to be cached as immutable
     content_type: str
     body: bytes
     etag: str
@@ -81,7 +82,8 @@ class StaticFiles:
         path = self._file_for(url_path)
         entry = self._entry(path)
         asked_version = parse_qs(query).get("v", [None])[0]
-        immutable = asked_version is not None and asked_version == self.assets.version(path)
+        # The page itself is never immutable: it is what names the current versions.
+        immutable = asked_version is not None and asked_version == entry.version and path.suffix != ".html"
         out = {"Cache-Control": IMMUTABLE if immutable else "no-cache", "Accept-Ranges": "bytes"}
         if entry.gzip_body is not None:
             encoding.add_vary(out)
@@ -112,17 +114,17 @@ class StaticFiles:
         return path
 
     def _entry(self, path: Path) -> Entry:
-        key, body = self.assets.render(path)
+        key, body, version = self.assets.render(path)
         cached = self._cache.get(path)
         if cached and cached.key == key:
             return cached
         content_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        entry = Entry(key, content_type, body, etag)
+        entry = Entry(key, version, content_type, body, etag)
         if encoding.compressible(content_type) and len(body) > encoding.MIN_BYTES:
             packed = encoding.gzip_bytes(body, encoding.STATIC_LEVEL)
             if len(packed) < len(body):
-                entry = Entry(key, content_type, body, etag, packed, etag[:-1] + '-gz"')
+                entry = Entry(key, version, content_type, body, etag, packed, etag[:-1] + '-gz"')
         self._cache[path] = entry
         return entry
 
