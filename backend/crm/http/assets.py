@@ -16,8 +16,9 @@ What is rewritten, in the bytes served (the files on disk stay as written):
 - HTML: `src=` and `href=` attributes naming local files, and the marker
   `<!-- modulepreload -->`, replaced by a `<link rel="modulepreload">` for
   every module the page's module scripts and hand-written modulepreloads
-  import statically, transitively (largest first: on a slow link the big
-  download starts at once). A module reached only through `import()` is left
+  import statically, transitively: the module scripts' own first, so they
+  run soonest, then the rest; largest first within each (on a slow link the
+  big downloads start at once). A module reached only through `import()` is left
   out, unless the page names it in a modulepreload of its own.
 
 A file's version is a hash over its own bytes and those of every file it
@@ -182,13 +183,14 @@ class Assets:
     def _preload_links(self, html: bytes, path: Path, memo: dict) -> bytes:
         text = html.decode("utf-8", "replace")
         base = self.url_of(path)
-        entries = []  # the page's module scripts and its hand-written modulepreloads: already asked for
-        for pattern in MODULE_TAGS:
-            for match in pattern.finditer(text):
-                target = self.resolve(urlsplit(urljoin(base, match.group(1))).path)
-                if target is not None:
-                    entries.append(target)
-        modules = [m for m in self.static_closure(entries, memo) if m not in entries]
-        modules.sort(key=lambda m: -len(self._parse_once(m, memo).raw))
+        scripts, preloads = ([self.resolve(urlsplit(urljoin(base, m.group(1))).path) for m in pattern.finditer(text)]
+                             for pattern in MODULE_TAGS)
+        entries = [m for m in scripts + preloads if m is not None]  # already asked for by the page itself
+        size = lambda m: -len(self._parse_once(m, memo).raw)  # noqa: E731
+        # What the module scripts need comes first, so they run (and start their API calls) soonest;
+        # within each group, largest first, so the big downloads start at once.
+        first = sorted((m for m in self.static_closure([m for m in scripts if m], memo) if m not in entries), key=size)
+        rest = sorted((m for m in self.static_closure(entries, memo) if m not in entries and m not in first), key=size)
+        modules = first + rest
         lines = [f'<link rel="modulepreload" href="{self.versioned_url(m, memo)}">' for m in modules]
         return "\n  ".join(lines).encode()
