@@ -2,38 +2,46 @@
 // PAGES is the one table of signed-in pages: its path, the sidebar's label, who may see it, and
 // the module's mount(root, ctx). A path ending in "/" (but "/" itself) also takes an id after it (ctx.id).
 import { api, setToken, token } from "./api.js";
-import { API, ROUTES, SEL, STORAGE } from "./config.js";
+import { API, ROUTES, SEL, STORAGE, TIMING } from "./config.js";
 import { h, initials } from "./dom.js";
 import * as auth from "./pages/auth.js";
-import * as communicationsPage from "./pages/communications.js";
-import * as emailCapturePage from "./pages/emailcapture.js";
-import * as contactPage from "./pages/contact.js";
-import * as contactsPage from "./pages/contacts.js";
-import * as organizationPage from "./pages/organization.js";
-import * as organizationsPage from "./pages/organizations.js";
-import * as gridPage from "./pages/grid.js";
-import * as pipelinePage from "./pages/pipeline.js";
-import * as reportsPage from "./pages/reports.js";
-import * as featureRequestsPage from "./pages/feature_requests.js";
-import * as settingsPage from "./pages/settings.js";
 import { mentionsWidget } from "./widgets/mentions.js";
 import { searchBox } from "./widgets/search.js";
 
+// Each page's module is imported when it is first opened (index.html preloads the grid's, the page
+// most visits open), and the others are fetched once the first page is up and the browser is idle:
+// over a slow link the first page waits only for its own modules. The import() specifiers stay
+// literal so the server can version them (backend/crm/http/assets.py).
+const pages = {
+  grid: () => import("./pages/grid.js"),
+  contacts: () => import("./pages/contacts.js"),
+  contact: () => import("./pages/contact.js"),
+  organizations: () => import("./pages/organizations.js"),
+  organization: () => import("./pages/organization.js"),
+  pipeline: () => import("./pages/pipeline.js"),
+  reports: () => import("./pages/reports.js"),
+  communications: () => import("./pages/communications.js"),
+  emailCapture: () => import("./pages/emailcapture.js"),
+  featureRequests: () => import("./pages/feature_requests.js"),
+  settings: () => import("./pages/settings.js"),
+};
+const mount = (load, name = "mount") => ({ load, pick: (module) => module[name] });
+
 const PAGES = [
-  { path: ROUTES.grid, nav: "Grid", mount: gridPage.mount, name: "grid" },
-  { path: ROUTES.contacts, nav: "Contacts", mount: contactsPage.mount, name: "contacts" },
-  { path: ROUTES.contact, mount: contactPage.mount, name: "contacts" },  // a record marks its list in the sidebar
-  { path: ROUTES.organizations, nav: "Organizations", mount: organizationsPage.mount, name: "organizations" },
-  { path: ROUTES.organization, mount: organizationPage.mount, name: "organizations" },
-  { path: ROUTES.pipeline, nav: "Pipeline", mount: pipelinePage.mount, name: "pipeline" },
-  { path: ROUTES.opportunity, mount: pipelinePage.mountEditor, name: "pipeline" },
-  { path: ROUTES.reports, nav: "Reports", mount: reportsPage.mount, name: "reports" },
-  { path: ROUTES.communications, nav: "Communications", mount: communicationsPage.mount, name: "communications", admin: true },
-  { path: ROUTES.emailCapture, nav: "Email Capture", mount: emailCapturePage.mount, name: "email-capture", admin: true },
-  { path: ROUTES.featureRequests, nav: "Feature requests", mount: featureRequestsPage.mount, name: "feature-requests" },
-  { path: ROUTES.settings, nav: "Settings", mount: settingsPage.mount, name: "settings" },
-  { path: `${ROUTES.settings}/`, mount: settingsPage.mount, name: "settings" },  // /settings/<tab>: ctx.id is the tab
-  { path: ROUTES.account, mount: (root, ctx) => auth.changePassword(root, ctx), name: "account" },
+  { path: ROUTES.grid, nav: "Grid", ...mount(pages.grid), name: "grid" },
+  { path: ROUTES.contacts, nav: "Contacts", ...mount(pages.contacts), name: "contacts" },
+  { path: ROUTES.contact, ...mount(pages.contact), name: "contacts" },  // a record marks its list in the sidebar
+  { path: ROUTES.organizations, nav: "Organizations", ...mount(pages.organizations), name: "organizations" },
+  { path: ROUTES.organization, ...mount(pages.organization), name: "organizations" },
+  { path: ROUTES.pipeline, nav: "Pipeline", ...mount(pages.pipeline), name: "pipeline" },
+  { path: ROUTES.opportunity, ...mount(pages.pipeline, "mountEditor"), name: "pipeline" },
+  { path: ROUTES.reports, nav: "Reports", ...mount(pages.reports), name: "reports" },
+  { path: ROUTES.communications, nav: "Communications", ...mount(pages.communications), name: "communications", admin: true },
+  { path: ROUTES.emailCapture, nav: "Email Capture", ...mount(pages.emailCapture), name: "email-capture", admin: true },
+  { path: ROUTES.featureRequests, nav: "Feature requests", ...mount(pages.featureRequests), name: "feature-requests" },
+  { path: ROUTES.settings, nav: "Settings", ...mount(pages.settings), name: "settings" },
+  { path: `${ROUTES.settings}/`, ...mount(pages.settings), name: "settings" },  // /settings/<tab>: ctx.id is the tab
+  { path: ROUTES.account, load: async () => auth, pick: () => (root, ctx) => auth.changePassword(root, ctx), name: "account" },
 ];
 
 const root = document.querySelector(SEL.app);
@@ -108,7 +116,10 @@ function pageFor(path) {
   return prefixed ? { page: prefixed, id: decodeURIComponent(path.slice(prefixed.path.length)) } : {};
 }
 
+let rendering = 0;  // each render's turn: one still waiting for a module when another starts gives way
+
 async function render() {
+  const turn = ++rendering;
   current?.();
   current = null;
   const path = location.pathname;
@@ -119,14 +130,17 @@ async function render() {
     return;
   }
   if (token() && !(me && features)) {
+    pageFor(path).page?.load().catch(() => {});  // its modules arrive while /me and /features are asked
     try {
       [me, features] = await Promise.all([me || api("GET", API.me), api("GET", API.features)]);
     } catch { setToken(null); me = null; }
   }
+  if (turn !== rendering) return;
   if (!token()) {
     me = null;
     root.className = "signed-out";
     const { setup_required } = await api("GET", API.bootstrap);
+    if (turn !== rendering) return;
     if (setup_required) {
       if (path !== ROUTES.setup) history.replaceState(null, "", ROUTES.setup);
       current = auth.setup(root, ctx);
@@ -150,7 +164,27 @@ async function render() {
     page = PAGES[0];
   }
   document.title = page.nav ? `${page.nav} · Venture CRM` : "Venture CRM";
-  current = page.mount(shell(page.name), { ...ctx, me, id });
+  const body = shell(page.name);  // the header and sidebar show while the page's module arrives
+  let module;
+  try {
+    module = await page.load();
+  } catch (error) {
+    if (turn === rendering) body.replaceChildren(h("p.error", { role: "alert" }, `Could not load this page (${error.message}). Reload to try again.`));
+    return;
+  }
+  if (turn !== rendering) return;
+  current = page.pick(module)(body, { ...ctx, me, id });
+  prefetchPages();
+}
+
+// The other pages' modules, fetched once the first page is up and the browser is idle (after a
+// pause, so that over a slow link they do not compete with the first page's own requests).
+let prefetched = false;
+function prefetchPages() {
+  if (prefetched) return;
+  prefetched = true;
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 0));
+  setTimeout(() => idle(() => Object.values(pages).forEach((load) => load().catch(() => {}))), TIMING.prefetchPagesMs);
 }
 
 // Links marked data-link change the page without a reload.

@@ -99,6 +99,7 @@ export const TIMING = {
   heartbeatMs: 20000,
   firstPage: 100,          // rows drawn before the others are asked for: a screenful and more
   pageSize: 1000,          // the server's largest page of rows
+  prefetchPagesMs: 3000,   // after the first page is up, the other pages' modules are fetched (app.js)
 };
 
 // Element ids and data-* hooks the tests and the code share.

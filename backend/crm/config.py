@@ -43,6 +43,7 @@ VARIABLES = [
     Var("CRM_PROXY_ADDRESSES", "proxy_addresses", tuple, (), "comma-separated addresses or networks of that proxy: `X-Forwarded-For` is believed only on connections from them (default: from any peer)"),
     Var("CRM_MAX_BODY_BYTES", "max_body_bytes", int, 10 * 1024 * 1024, "largest request body accepted (413 above it)"),
     Var("CRM_MAX_GRID_BODY_BYTES", "max_grid_body_bytes", int, 64 * 1024 * 1024, "largest whole-grid save (`PUT /api/fundraising/state`: 10,000 rows are ~20 MB), read only once the sender is signed in"),
+    Var("CRM_GZIP_LEVEL", "gzip_level", int, 6, "zlib level for API answers over 1 KiB sent to clients that accept gzip: 1 fastest, 9 smallest, 0 sends them uncompressed (docs/PERFORMANCE.md \"Compression\")"),
     Var("CRM_TOKEN_TTL_HOURS", "token_ttl_hours", int, 24, "lifetime of a sign-in token"),
     Var("CRM_INVITE_TTL_HOURS", "invite_ttl_hours", int, 72, "lifetime of an invite or password-reset link"),
     Var("CRM_LOGIN_RATE_LIMIT_PER_MIN", "login_rate_limit", int, 20, "sign-in attempts per client address per minute"),
@@ -128,6 +129,7 @@ class Config:
     proxy_addresses: tuple = ()
     max_body_bytes: int = 10 * 1024 * 1024
     max_grid_body_bytes: int = 64 * 1024 * 1024
+    gzip_level: int = 6
     token_ttl_hours: int = 24
     invite_ttl_hours: int = 72
     login_rate_limit: int = 20
@@ -244,6 +246,8 @@ def _finish(config: Config) -> Config:
         raise ConfigError("CRM_MAX_BODY_BYTES must be at least 1024")
     if config.max_grid_body_bytes < config.max_body_bytes:
         raise ConfigError("CRM_MAX_GRID_BODY_BYTES must be at least CRM_MAX_BODY_BYTES")
+    if not 0 <= config.gzip_level <= 9:
+        raise ConfigError(f"CRM_GZIP_LEVEL must be 0 to 9, not {config.gzip_level}")
     for var in VARIABLES:
         # A count of 0 would refuse everything (and crash the sliding window); "no limit" is a big number.
         if var.attr in AT_LEAST_ONE and getattr(config, var.attr) < 1:

@@ -66,7 +66,9 @@ def shot(page, name):
 
 
 def tab_names(page):
-    return page.get_by_role("navigation", name="Settings sections").get_by_role("link").all_inner_texts()
+    nav = page.get_by_role("navigation", name="Settings sections")
+    nav.wait_for()  # a page is mounted once its module has arrived (app.js imports it on demand)
+    return nav.get_by_role("link").all_inner_texts()
 
 
 # -- the daily digest -------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ an /api/ path (body read with a size cap, principal authenticated, handler
 called; a large-body route reads its body only after authentication and
 authorisation) or serve a static file. Every response gets a Content-Length, the
 security headers and one log line; an unexpected exception becomes a 500 JSON
-naming the request id, with the traceback only in the log.
+naming the request id, with the traceback only in the log. Text bodies over
+1 KiB are gzipped for clients that accept it (encoding.py); streams never are.
 """
 import json
 import logging
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from ..auth.session import authenticate, authorize
 from ..errors import ApiError, BadRequest, LengthRequired, NotFound, PayloadTooLarge
 from ..security.headers import client_ip, cors_headers, security_headers
+from . import encoding
 from .request import Request
 from .responses import Response, error_response, json_response, to_response
 
@@ -129,7 +131,7 @@ class CRMHandler(BaseHTTPRequestHandler):
             self.read_body(app.config.max_body_bytes)
             return json_response({"error": f"{self.command} is not allowed on {path}"}, 405, {"Allow": "GET, HEAD"})
         try:
-            return app.static.serve(path, self.headers.get("If-None-Match"))
+            return app.static.serve(path, self.path.partition("?")[2], self.headers)
         except NotFound:
             app.shield.not_found(caller)
             raise
@@ -176,13 +178,14 @@ class CRMHandler(BaseHTTPRequestHandler):
         headers.update(cors_headers(app.config, self.headers.get("Origin", "")))
         headers.update(response.headers)
         headers["X-Request-Id"] = request_id
+        body = self.encode(response, headers)
         if response.stream is not None:
             # A stream has no length: it ends when the connection closes.
             self.close_connection = True
             headers["Content-Type"] = response.content_type
         elif response.status != 304:  # a 304 has no body by definition, so no framing headers
             headers["Content-Type"] = response.content_type
-            headers["Content-Length"] = str(len(response.body))
+            headers["Content-Length"] = str(len(body))
         if self.close_connection:
             headers["Connection"] = "close"
         for name, value in headers.items():
@@ -191,7 +194,25 @@ class CRMHandler(BaseHTTPRequestHandler):
         if response.stream is not None:
             self.write_stream(response.stream)
         elif self.command != "HEAD" and response.status != 304:
-            self.wfile.write(response.body)
+            self.wfile.write(body)
+
+    def encode(self, response: Response, headers: dict) -> bytes:
+        """The body to send: gzipped when it is text over MIN_BYTES and the client accepts gzip.
+
+        A stream (Server-Sent Events, the backup export) is never compressed: zlib
+        would hold each event back until its buffer filled. Static files come
+        already negotiated (static.py keeps their gzip bytes) and pass through.
+        """
+        level = self.server.app.config.gzip_level
+        if (response.stream is not None or not level or not self.path.startswith("/api/") or "Content-Encoding" in headers
+                or response.status in (204, 206, 304) or len(response.body) <= encoding.MIN_BYTES
+                or not encoding.compressible(response.content_type)):
+            return response.body
+        encoding.add_vary(headers)
+        if not encoding.accepts_gzip(self.headers.get("Accept-Encoding")):
+            return response.body
+        headers["Content-Encoding"] = "gzip"
+        return encoding.gzip_bytes(response.body, level)
 
     def write_stream(self, chunks) -> None:
         try:
