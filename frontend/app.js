@@ -184,7 +184,14 @@ function prefetchPages() {
   if (prefetched) return;
   prefetched = true;
   const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 0));
-  setTimeout(() => idle(() => Object.values(pages).forEach((load) => load().catch(() => {}))), TIMING.prefetchPagesMs);
+  setTimeout(() => idle(prefetchWhenOnline), TIMING.prefetchPagesMs);
+}
+
+// Offline, the fetches would only fail (and a failed module fetch may stay failed until a reload):
+// wait for the link instead.
+function prefetchWhenOnline() {
+  if (!navigator.onLine) { window.addEventListener("online", prefetchWhenOnline, { once: true }); return; }
+  Object.values(pages).forEach((load) => load().catch(() => {}));
 }
 
 // Links marked data-link change the page without a reload.
