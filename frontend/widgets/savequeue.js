@@ -63,8 +63,14 @@ export class SaveQueue {
   }
 
   persist() {
-    if (this.pending.length) sessionStorage.setItem(STORAGE.pendingOps, JSON.stringify({ base: this.base, ops: this.pending }));
-    else sessionStorage.removeItem(STORAGE.pendingOps);
+    if (!this.pending.length) { sessionStorage.removeItem(STORAGE.pendingOps); return; }
+    try {
+      sessionStorage.setItem(STORAGE.pendingOps, JSON.stringify({ base: this.base, ops: this.pending }));
+    } catch {
+      // Over the storage quota (a paste of 50,000 cells is ~7 MB of ops): they are kept in memory and
+      // sent as usual; an older stored copy is dropped so that a reload never replays a stale subset.
+      sessionStorage.removeItem(STORAGE.pendingOps);
+    }
   }
 
   async flush() {
