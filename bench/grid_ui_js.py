@@ -110,17 +110,24 @@ RESOURCES = """() => {
 
 # -- large ranges (grid_ui_large) ----------------------------------------------------------------
 
-# Scroll so that row `n` (1-based) and the column `field` are drawn; resolves once row n's cell is in the DOM.
+# Scroll so that row `n` (1-based) and the column `field` are drawn; resolves once row n's cell is in
+# the DOM. Rows are not exactly 36 px (borders): each frame moves by the distance from the rows drawn.
 SHOW_CELL = """async ([n, field]) => {
   const holder = document.querySelector('#grid .tabulator-tableholder');
   const header = document.querySelector(`#grid .tabulator-col[tabulator-field="${field}"]`);
-  holder.scrollTop = Math.max(0, (n - 1) * 36 - holder.clientHeight / 3);
   if (header && !header.classList.contains('tabulator-frozen')) holder.scrollLeft = Math.max(0, header.offsetLeft - 400);
+  holder.scrollTop = Math.max(0, (n - 1) * 36 - holder.clientHeight / 3);
   const frame = () => new Promise((r) => requestAnimationFrame(r));
   for (let i = 0; i < 300; i += 1) {
     await frame();
-    for (const row of holder.querySelectorAll('.tabulator-row')) {
+    const rows = [...holder.querySelectorAll('.tabulator-table > .tabulator-row')];
+    for (const row of rows) {
       if (row.querySelector('.row-number')?.textContent === String(n) && row.querySelector(`.tabulator-cell[tabulator-field="${field}"]`)) return true;
+    }
+    const nums = rows.map((r) => Number(r.querySelector('.row-number')?.textContent)).filter((x) => x > 0);
+    if (nums.length && (n < Math.min(...nums) || n > Math.max(...nums))) {
+      const mid = (Math.min(...nums) + Math.max(...nums)) / 2;
+      holder.scrollTop += (n - mid) * (rows[0].offsetHeight || 36);
     }
   }
   return false;

@@ -56,6 +56,7 @@ export function mount(root, { me }) {
   let view = null;
   let table = null;
   let closeEvents = null;
+  let streamSeen = 0;    // the newest version the event stream has told of
   let people = [];                // presence of others (one entry per tab they have open)
   const tab = crypto.randomUUID(); // this tab's own presence: a person may have several tabs open
   let stopped = false;
@@ -292,6 +293,7 @@ export function mount(root, { me }) {
     for (const op of queue.pending) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
     queue.flush();
     // Every row is in the table: the stream replays what changed since the first page.
+    streamSeen = page.version;
     closeEvents = openEvents(page.version, { onEvent, onState: (s) => { live.dataset.live = s; live.title = s === "live" ? "Live updates on" : "Reconnecting…"; } });
     heartbeat();
   }
@@ -794,7 +796,7 @@ export function mount(root, { me }) {
   function onEvent(name, payload, id) {
     if (name === "presence") return showPresence(payload);
     if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
-    if (name === "reset") return reload();
+    if (name === "reset") return onReset(payload.version);
     if (name !== "ops") return;
     // Strength scores were refreshed (after a mail sync): Relationship cells have new values.
     const rewarmed = payload.ops.some((op) => op.kind === "relationships") && columns.some((c) => c.type === "relationship");
@@ -820,11 +822,27 @@ export function mount(root, { me }) {
       }
     }
     queue.seen(id ?? payload.version);
+    streamSeen = Math.max(streamSeen, id ?? payload.version);
     refreshOpenDrawer(payload.ops.map((op) => op.row_id));
     if (columnChange) reloadColumns();
     else if (rewarmed) reload();
     else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
     setCount();
+  }
+
+  /**
+   * "reset": more changed since the stream's last event than it sends one by one (over 5,000 ops).
+   * When every version since then is one of our own requests (a paste of 5,000 rows x 10), the table
+   * already shows it, as it does for our own ops events: reloading would fetch every row again
+   * (100,000 rows: ~50 s) and drop the selection. Otherwise, reload.
+   */
+  async function onReset(version) {
+    const since = streamSeen;
+    streamSeen = Math.max(streamSeen, version);
+    while (queue.inFlight && !stopped) await new Promise((resolve) => setTimeout(resolve, 50));  // its version comes with its answer
+    if (version <= since) return reload();  // the grid went back (a restore): not ours
+    for (let v = since + 1; v <= version; v += 1) if (!queue.mine.has(v)) return reload();
+    queue.seen(version);
   }
 
   function flash(row, columnId) {
