@@ -1,6 +1,6 @@
 // The fundraising grid: Tabulator over the server's rows, edits saved as ops,
 // other people's edits applied live from the event stream.
-import { Tabulator, findRow } from "../widgets/tabulator.js";
+import { Tabulator, findRow, updateRowData } from "../widgets/tabulator.js";
 import { api, authHeaders, token, unauthorized } from "../api.js";
 import { API, TIMING } from "../config.js";
 import { h, initials } from "../dom.js";
@@ -48,6 +48,7 @@ export function mount(root, { me }) {
   let view = null;
   let table = null;
   let closeEvents = null;
+  let streamSeen = 0;    // the newest version the event stream has told of
   let people = [];                // presence of others (one entry per tab they have open)
   const tab = crypto.randomUUID(); // this tab's own presence: a person may have several tabs open
   let stopped = false;
@@ -281,6 +282,7 @@ export function mount(root, { me }) {
     showUnsaved();
     queue.flush();
     // Every row is in the table: the stream replays what changed since the first page.
+    streamSeen = page.version;
     closeEvents = openEvents(page.version, { onEvent, onState: live.set });
     heartbeat();
   }
@@ -432,6 +434,8 @@ export function mount(root, { me }) {
     table.blockRedraw();
     try {
       act(() => targets.forEach((row, i) => {
+        const update = {};  // the row's cells in one update (each update of a row costs the same)
+        const id = row.getData().id;  // not getIndex(): that deep-copies the row's data each time
         for (const [field, raw] of Object.entries(rowData[i % rowData.length] || {})) {
           const column = columnsById.get(field);
           if (!column || READ_ONLY.has(column.type)) continue;
@@ -439,9 +443,10 @@ export function mount(root, { me }) {
           if (parsed.error) { refused.push({ row, field, message: `'${raw.trim()}' is ${parsed.error} for ${column.name}` }); continue; }
           const before = row.getData()[field];
           if (sameValue(before, parsed.value)) continue;
-          row.update({ [field]: parsed.value });
-          record(row.getIndex(), field, before, parsed.value);
+          update[field] = parsed.value;
+          record(id, field, before, parsed.value);
         }
+        updateRowData(row, update);
       }));
     } finally {
       table.restoreRedraw();
@@ -533,15 +538,21 @@ export function mount(root, { me }) {
   const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   const typed = new WeakSet();  // ops of values typed into an editor (kept in the cell when unfit)
 
-  /** Record the cell edits `fn` makes as one undo step (nested calls join the outer one). */
+  /**
+   * Record the cell edits `fn` makes as one undo step (nested calls join the outer one); their ops go
+   * to the save queue together at the end: pushed one at a time, each push stored the whole queue again
+   * (a 5,000 x 10 paste stored 50,000 growing queues: minutes).
+   */
   function act(fn) {
     if (action) return fn();
-    action = { changes: [] };
+    action = { changes: [], ops: [] };
     try {
       return fn();
     } finally {
       const step = action;
       action = null;
+      queue.pushMany(step.ops);
+      delete step.ops;
       if (step.changes.length || step.rows) keep(step);
     }
   }
@@ -558,7 +569,7 @@ export function mount(root, { me }) {
     if (unfitCells.has(`${rowId}|${columnId}`)) clearUnfit(rowId, columnId);
     const op = { op: "set_cell", row_id: rowId, column_id: columnId, value: after ?? null };
     if (byTyping) typed.add(op);
-    queue.push(op);
+    if (action) action.ops.push(op); else queue.push(op);
     return op;
   }
 
@@ -717,23 +728,29 @@ export function mount(root, { me }) {
   function fillDown() {
     const range = table.getRanges()[0];
     if (!range) return;
-    const cells = range.getCells();  // rows of cells
-    if (cells.length < 2) return;
-    const top = cells[0];
+    // Rows and fields, not range.getCells(): that makes every cell of every row in the range (see updateRowData).
+    const rows = range.getRows();
+    if (rows.length < 2) return;
+    const fields = range.getColumns().map((c) => c.getField()).filter((f) => columnsById.has(f) && !READ_ONLY.has(columnsById.get(f).type));
+    const top = rows[0].getData();
     clearUnfit();
-    act(() => {
-      for (const row of cells.slice(1)) {
-        row.forEach((cell, i) => {
-          const column = columnsById.get(cell.getField());
-          if (!column || READ_ONLY.has(column.type)) return;
-          const before = cell.getValue();
-          const value = top[i].getValue();
-          if (sameValue(before, value)) return;
-          cell.getRow().update({ [column.id]: value });
-          record(cell.getRow().getIndex(), column.id, before, value);
-        });
-      }
-    });
+    table.blockRedraw();  // one redraw at the end, not one per row in view
+    try {
+      act(() => {
+        for (const row of rows.slice(1)) {
+          const data = row.getData();
+          const update = {};
+          for (const field of fields) {
+            if (sameValue(data[field], top[field])) continue;
+            record(data.id, field, data[field], top[field]);
+            update[field] = top[field];
+          }
+          updateRowData(row, update);
+        }
+      });
+    } finally {
+      table.restoreRedraw();
+    }
   }
 
   // -- applying changes ------------------------------------------------------------
@@ -750,7 +767,7 @@ export function mount(root, { me }) {
       // the server then judges any clash by base_version, as for every edit.
       for (const op of queue.unsaved()) if (op.op === "set_cell" && op.row_id === rowId) delete update[op.column_id];
     }
-    row.update(update);
+    updateRowData(row, update);  // after a paste, thousands of rows, most never drawn
   }
 
   async function refreshRow(rowId) {
@@ -769,7 +786,7 @@ export function mount(root, { me }) {
   function onEvent(name, payload, id) {
     if (name === "presence") return showPresence(payload);
     if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
-    if (name === "reset") return reload();
+    if (name === "reset") return onReset(payload.version);
     if (name !== "ops") return;
     if (payload.ops.some((op) => op.kind === "reset_grid")) { queue.seen(id ?? payload.version); return reload(); }  // a restore
     // Strength scores were refreshed (after a mail sync): Relationship cells have new values.
@@ -796,11 +813,27 @@ export function mount(root, { me }) {
       }
     }
     queue.seen(id ?? payload.version);
+    streamSeen = Math.max(streamSeen, id ?? payload.version);
     refreshOpenDrawer(payload.ops.map((op) => op.row_id));
     if (columnChange) reloadColumns();
     else if (rewarmed) reload();
     else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
     setCount();
+  }
+
+  /**
+   * "reset": more changed since the stream's last event than it sends one by one (over 5,000 ops).
+   * When every version since then is one of our own requests (a paste of 5,000 rows x 10), the table
+   * already shows it, as it does for our own ops events: reloading would fetch every row again
+   * (100,000 rows: ~50 s) and drop the selection. Otherwise, reload.
+   */
+  async function onReset(version) {
+    const since = streamSeen;
+    streamSeen = Math.max(streamSeen, version);
+    while (queue.inFlight && !stopped) await new Promise((resolve) => setTimeout(resolve, 50));  // its version comes with its answer
+    if (version <= since) return reload();  // the grid went back (a restore): not ours
+    for (let v = since + 1; v <= version; v += 1) if (!queue.mine.has(v)) return reload();
+    queue.seen(version);
   }
 
   function flash(row, columnId) {

@@ -3,6 +3,7 @@
 // step (grid.act), and the save queue sends its cells together.
 import { h } from "../dom.js";
 import { READ_ONLY } from "./columns.js";
+import { updateRowData } from "./tabulator.js";
 
 export function fillHandle(grid, record) {
   const table = grid.table;
@@ -50,14 +51,16 @@ export function fillHandle(grid, record) {
       unmark();
       grid.act(() => targets.forEach((row, i) => {  // the whole fill is one undo step
         const source = sources[i % sources.length];
+        const update = {};  // the row's cells in one update
         for (const c of columns) {
           const field = c.getField();
           const before = row.getData()[field];
           const value = source.getData()[field];
           if (JSON.stringify(before ?? null) === JSON.stringify(value ?? null)) continue;
-          row.update({ [field]: value });
-          record(row.getIndex(), field, before, value);
+          update[field] = value;
+          record(row.getData().id, field, before, value);  // not getIndex(): it deep-copies the row's data
         }
+        updateRowData(row, update);
       }));
     };
     document.addEventListener("mousemove", move);

@@ -110,8 +110,14 @@ export class SaveQueue {
   // (a set_cell sent twice is harmless; a batch that did arrive is refused whole, its edits already saved).
   persist() {
     const ops = this.unsaved();
-    if (ops.length) sessionStorage.setItem(STORAGE.pendingOps, JSON.stringify({ base: this.base, ops }));
-    else sessionStorage.removeItem(STORAGE.pendingOps);
+    if (!ops.length) { sessionStorage.removeItem(STORAGE.pendingOps); return; }
+    try {
+      sessionStorage.setItem(STORAGE.pendingOps, JSON.stringify({ base: this.base, ops }));
+    } catch {
+      // Over the storage quota (a paste of 50,000 cells is ~7 MB of ops): they are kept in memory and
+      // sent as usual; an older stored copy is dropped so that a reload never replays a stale subset.
+      sessionStorage.removeItem(STORAGE.pendingOps);
+    }
   }
 
   async flush() {

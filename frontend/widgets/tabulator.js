@@ -41,4 +41,20 @@ export function findRow(table, id) {
   return row ? row.getComponent() : null;
 }
 
+/**
+ * row.update(cells) for many rows at once (a paste, a fill, a range cleared): a row never drawn has no
+ * cells yet, and Tabulator's update makes all of them first (41 elements, each formatted, kept) and
+ * copies the row's data twice, ~1 ms a row: a paste of 5,000 rows took seconds and kept 200,000 cell
+ * elements. Such a row's data is changed in place (its cells are made from it when it is drawn) and
+ * "rowUpdated" is still announced (the group sums hear it); a row that has cells is updated as usual.
+ */
+export function updateRowData(row, cells) {
+  const internal = row._getSelf();
+  if (!Object.keys(cells).length) return Promise.resolve();
+  if (internal.cells.length || internal.type !== "row") return row.update(cells);
+  Object.assign(internal.data, cells);
+  internal.dispatchExternal("rowUpdated", row);
+  return Promise.resolve();
+}
+
 export { EditModule, TabulatorFull as Tabulator };
