@@ -276,15 +276,15 @@ def sort_rows(rows, sorts, columns, path="sorts") -> list:
         keys.append((spec["column_id"], spec.get("direction", "asc") == "desc"))
     ordered = list(rows)
     for column_id, descending in reversed(keys):  # stable sorts, least significant first
-        empty_cell = _empty_for(by_id[column_id])
+        empty_cell = empty_for(by_id[column_id])
         filled = [r for r in ordered if not empty_cell(r["cells"].get(column_id))]
         empty = [r for r in ordered if empty_cell(r["cells"].get(column_id))]
-        filled.sort(key=_key_for(by_id[column_id]), reverse=descending)
+        filled.sort(key=key_for(by_id[column_id]), reverse=descending)
         ordered = filled + empty
     return ordered
 
 
-def _empty_for(column):
+def empty_for(column):
     """Which cells sort last: blanks (an unchecked box is a value); a Relationship cell only when
     none is known (its value is an object, which elsewhere means a formula's error)."""
     if column.type == "relationship":
@@ -292,7 +292,7 @@ def _empty_for(column):
     return lambda value: blank(value) and value is not False
 
 
-def _key_for(column):
+def key_for(column):
     """Single selects sort in their options' order (a pipeline's stages), as in Airtable; Relationship
     cells by level, then last contact (warmest and most recent last, as numbers and dates); the rest by value."""
     if column.type == "relationship":

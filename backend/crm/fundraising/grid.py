@@ -7,7 +7,7 @@ import json
 
 from ..errors import Conflict, Invalid, NotFound
 from ..validation import page_params, query_flag, whole_number
-from . import filters, store, views
+from . import filters, store, view_plan, views
 
 MAX_PAGE = 1000
 MAX_CHANGES = 5000
@@ -35,15 +35,12 @@ def matching_rows(req, query, snap=None) -> tuple:
         return snap, config, _through(config, q, day, snap.columns, _archived_rows(req.db, snap.columns))
     # The day is part of the key: a filter on "today" shows other rows tomorrow, edits or not.
     key = json.dumps([config.get("filters"), config.get("sorts"), q, day], sort_keys=True)
-    return snap, config, snap.through_view(key, lambda: _through(config, q, day, snap.columns, snap.rows))
+    plan = view_plan.Plan(config, q, day, snap.columns)
+    return snap, config, snap.through_view(key, lambda: plan.compute(snap.rows), plan.derive)
 
 
 def _through(config, q, day, columns, rows) -> list:
-    if config.get("filters"):
-        matches = filters.compile_filter(config["filters"], columns, on_day=day)
-        rows = [r for r in rows if matches(r["cells"])]
-    rows = filters.search_rows(rows, q)
-    return filters.sort_rows(rows, config.get("sorts") or [], columns)
+    return view_plan.Plan(config, q, day, columns).compute(rows)
 
 
 def _archived_rows(conn, columns) -> list:

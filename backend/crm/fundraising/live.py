@@ -33,13 +33,16 @@ def encode(value) -> bytes:
 class Snapshot:
     """The unarchived rows of one grid version, in grid order, each with its JSON encoding."""
 
-    def __init__(self, current, columns, rows, encoded):
+    def __init__(self, current, columns, rows, encoded, inherited=None):
         self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
         self.columns, self.rows = columns, rows
         self.encoded = encoded  # row id -> the row as JSON bytes
         self.columns_json = encode(shown_columns(columns, recalc_for(columns)))  # formula columns with their result format
         self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
         self._views_lock = threading.Lock()
+        self._inherited = inherited or {}  # key -> (an earlier version's rows for it, ids touched since); see derived_views
+        self._by_id = None
+        self.view_counts = {"computed": 0, "derived": 0}  # how its views were answered (tests read it)
 
     @classmethod
     def build(cls, conn, current):
@@ -69,18 +72,46 @@ class Snapshot:
             touched |= changed
         encoded = {row_id: data for row_id, data in self.encoded.items() if row_id not in touched}
         encoded.update((r["id"], encode(r)) for r in rows if r["id"] in touched)
-        return Snapshot(current, self.columns, rows, encoded)
+        return Snapshot(current, self.columns, rows, encoded, self.handed_over(touched))
 
-    def through_view(self, key, compute) -> list:
-        """`compute()`'s rows, remembered under `key` (hashable: the view's filters, sorts and search)."""
+    # -- views: remembered per snapshot, derived from the previous snapshot's after an edit --------
+
+    def handed_over(self, touched) -> dict:
+        """What the next version (this one plus the rows `touched`) may derive its views from: every
+        view this snapshot answered or inherited, with the ids touched since that answer."""
+        touched = frozenset(touched)
+        with self._views_lock:
+            handed = {key: (rows, touched) for key, rows in self._views.items()}
+            for key, (rows, before) in self._inherited.items():
+                if key not in handed and len(before) + len(touched) <= MAX_PATCHED_ROWS:
+                    handed[key] = (rows, before | touched)
+        return handed
+
+    def row_of(self, row_id):
+        """The live row with this id, None when there is none (archived or never was)."""
+        if self._by_id is None:
+            self._by_id = {r["id"]: r for r in self.rows}  # built once per snapshot, on the first derived view
+        return self._by_id.get(row_id)
+
+    def through_view(self, key, compute, derive=None) -> list:
+        """`compute()`'s rows, remembered under `key` (hashable: the view's filters, sorts and search).
+        With `derive(previous rows, touched ids, row_of)` they come from an earlier version's answer
+        when this snapshot was advanced from one that had it (None from derive: compute them)."""
         with self._views_lock:
             found = self._views.get(key)
+            earlier = self._inherited.pop(key, None) if found is None else None
+        if found is not None:
+            return found
+        if derive is not None and earlier is not None:
+            found = derive(earlier[0], earlier[1], self.row_of)
+        how = "computed" if found is None else "derived"
         if found is None:
             found = compute()
-            with self._views_lock:
-                self._views[key] = found
-                while len(self._views) > VIEWS_KEPT:
-                    self._views.popitem(last=False)
+        with self._views_lock:
+            self.view_counts[how] += 1
+            self._views[key] = found
+            while len(self._views) > VIEWS_KEPT:
+                self._views.popitem(last=False)
         return found
 
     def grid_json(self) -> bytes:
@@ -116,7 +147,9 @@ class LiveGrid:
     def __init__(self):
         self._snapshots = OrderedDict()  # (version, updated_at) -> Snapshot, oldest first
         self._lock = threading.Lock()
+        self._making = {}  # key -> Event: a snapshot being made; other readers of that version wait for it
         self.counts = {"built": 0, "advanced": 0}  # how snapshots were made (tests and the bench read it)
+        self.waits = 0  # readers that waited for a snapshot another thread was making
 
     def held(self, version: int):
         """The kept snapshot of `version`, or None once it has been let go."""
@@ -132,11 +165,30 @@ class LiveGrid:
         try:
             current = store.version(conn)
             key = (current["version"], current["updated_at"])
+            return self._kept_or_made(conn, current, key)
+        finally:
+            if own:
+                conn.execute("COMMIT")
+
+    def _kept_or_made(self, conn, current, key) -> Snapshot:
+        """The kept snapshot of `key`, or the one another thread is making (waited for: at 100,000
+        rows a rebuild takes seconds, and every reader making its own would take them all longer
+        and hold a grid in memory each), or one made here."""
+        while True:
             with self._lock:
                 found = self._snapshots.get(key)
-                previous = next(reversed(self._snapshots.values()), None)
+                making = self._making.get(key) if found is None else None
+                if found is None and making is None:
+                    mine = self._making[key] = threading.Event()
+                    previous = next(reversed(self._snapshots.values()), None)
             if found is not None:
                 return found
+            if making is None:
+                break
+            making.wait()
+            with self._lock:
+                self.waits += 1
+        try:
             if previous is not None and previous.version < current["version"]:
                 found = previous.advanced(conn, current)
             how = "advanced" if found is not None else "built"
@@ -148,5 +200,6 @@ class LiveGrid:
                 self._snapshots = OrderedDict(sorted(self._snapshots.items(), key=lambda item: item[1].version)[-KEPT:])
             return found
         finally:
-            if own:
-                conn.execute("COMMIT")
+            with self._lock:
+                del self._making[key]
+            mine.set()  # waiters look again: the snapshot is kept now, or (on an error) one of them makes it
