@@ -96,16 +96,23 @@ def test_views_after_every_kind_of_edit_equal_the_whole_computation(server, admi
     apply_ok(admin, {"op": "set_cell", "row_id": "r12", "column_id": k["status"], "value": "Contacted"})
     apply_ok(admin, {"op": "archive_row", "row_id": "r13"})
     check_all()
-    # A column op rebuilds the snapshot: its views are worked out whole again, and still agree.
-    apply_ok(admin, {"op": "add_column", "name": "Later", "type": "text"})
+    # A new text column leaves every row as it was: the snapshot advances and its views are derived.
+    counts = dict(server.app.grid.counts)
+    apply_ok(admin, {"op": "add_column", "name": "Later", "type": "text"},
+             {"op": "set_cell", "row_id": "r14", "column_id": cid("number"), "value": 8})
+    check_all()
+    assert server.app.grid.counts["built"] == counts["built"]
+    # A formula column fills every row: the grid is read whole, its views worked out whole, and still agree.
+    apply_ok(admin, {"op": "add_column", "name": "Doubled", "type": "formula", "formula": "{Number} * 2"})
     check_all(derived_expected=False)
+    assert server.app.grid.counts["built"] == counts["built"] + 1
 
 
 def test_readers_at_once_after_a_rebuild_share_one_snapshot(server, admin):
     k = keys(get_state(admin))
     apply_ok(admin, *({"op": "add_row", "cells": {k["name"]: f"LP {n}", k["notes"]: "x" * 200}} for n in range(3000)))
     listed(admin)
-    apply_ok(admin, {"op": "add_column", "name": "Rebuilt", "type": "text"})  # the next read builds the grid whole
+    apply_ok(admin, {"op": "add_column", "name": "Rebuilt", "type": "formula", "formula": "1"})  # the next read builds the grid whole
     before = dict(server.app.grid.counts)
     clients = [server.client(admin.token) for _ in range(5)]
     start, answers = threading.Barrier(len(clients)), []

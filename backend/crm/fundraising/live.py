@@ -13,6 +13,7 @@ threads: nobody mutates one, except to remember what a view shows of it (the
 pages of one listing are cut from one filtered, sorted list).
 """
 import json
+import logging
 import threading
 from collections import OrderedDict
 
@@ -21,6 +22,7 @@ from .filters import recalc_for
 from .recalc import shown_columns
 
 ROW_KINDS = frozenset(("set_cell", "add_row", "archive_row", "restore_row", "move_row"))
+COLUMN_KINDS = frozenset(("add_column", "move_column"))  # when they leave every row as it was (_rows_unchanged_by)
 MAX_PATCHED_ROWS = 2000  # beyond this a rebuild costs about the same
 KEPT = 4                 # snapshots kept: a reader a version or two behind still finds its own
 VIEWS_KEPT = 8           # view results remembered per snapshot
@@ -31,48 +33,75 @@ def encode(value) -> bytes:
 
 
 class Snapshot:
-    """The unarchived rows of one grid version, in grid order, each with its JSON encoding."""
+    """The unarchived rows of one grid version, in grid order, each with its JSON encoding (made
+    on first use and kept: a rebuild at 100,000 rows is then only the reading, and the first page
+    encodes its 100 rows, not the grid)."""
 
-    def __init__(self, current, columns, rows, encoded, inherited=None):
+    def __init__(self, current, columns, rows, encoded, inherited=None, index=None):
         self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
         self.columns, self.rows = columns, rows
-        self.encoded = encoded  # row id -> the row as JSON bytes
+        self.encoded = encoded  # row id -> the row as JSON bytes, for the rows encoded so far (see row_json)
         self.columns_json = encode(shown_columns(columns, recalc_for(columns)))  # formula columns with their result format
         self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
         self._views_lock = threading.Lock()
-        self._inherited = inherited or {}  # key -> (an earlier version's rows for it, ids touched since); see derived_views
-        self._by_id = None
+        self._inherited = inherited or {}  # key -> (an earlier version's rows for it, ids touched since); see handed_over
+        self._index = index  # row id -> its place in rows; made on first use, shared while the order stays
         self.view_counts = {"computed": 0, "derived": 0}  # how its views were answered (tests read it)
 
     @classmethod
-    def build(cls, conn, current):
+    def build(cls, conn, current, kept=()):
+        """The grid read whole. A row equal to one of the `kept` snapshots' is that object (with its
+        encoding): after column ops at 100,000 rows the kept snapshots share one copy of each row."""
         columns = store.load_columns(conn)
         rows = store.load_rows(conn, columns)
-        return cls(current, columns, rows, {r["id"]: encode(r) for r in rows})
+        encoded = {}
+        if kept:
+            rows, encoded = _sharing(rows, kept)
+        return cls(current, columns, rows, encoded)
 
     def advanced(self, conn, current):
         """The snapshot at `current`, from this one and the ops in between; None when only a rebuild will do."""
-        found = conn.execute("SELECT version, kind, investor_id FROM fundraising_ops WHERE version > ? AND version <= ?",
+        found = conn.execute("SELECT version, kind, investor_id, column_id FROM fundraising_ops WHERE version > ? AND version <= ?",
                              (self.version, current["version"])).fetchall()
         kinds = {op["kind"] for op in found}
-        if not kinds <= ROW_KINDS | {store.RELATIONSHIPS_OP} or \
+        if not kinds <= ROW_KINDS | COLUMN_KINDS | {store.RELATIONSHIPS_OP} or \
                 len({op["version"] for op in found}) != current["version"] - self.version:
             return None
+        columns = self.columns
+        if kinds & COLUMN_KINDS:
+            columns = store.load_columns(conn)
+            if not _rows_unchanged_by([op for op in found if op["kind"] in COLUMN_KINDS], columns):
+                return None
         touched = {op["investor_id"] for op in found if op["investor_id"] is not None}
         if len(touched) > MAX_PATCHED_ROWS:
             return None
-        fresh = {r["id"]: r for r in store.load_rows(conn, self.columns, list(touched), include_archived=True)}
-        rows = [fresh.pop(r["id"], r) for r in self.rows]
-        rows.extend(fresh.values())  # added or restored rows
-        rows = [r for r in rows if not r["archived"]]
-        if any(op["kind"] in ("add_row", "restore_row", "move_row") for op in found):
-            rows.sort(key=lambda r: (r["position"], r["id"]))
+        fresh = {r["id"]: r for r in store.load_rows(conn, columns, list(touched), include_archived=True)}
+        index = None
+        if kinds & {"add_row", "archive_row", "restore_row", "move_row"}:
+            rows = [fresh.pop(r["id"], r) for r in self.rows]
+            rows.extend(fresh.values())  # added or restored rows
+            rows = [r for r in rows if not r["archived"]]
+            if kinds & {"add_row", "restore_row", "move_row"}:
+                rows.sort(key=lambda r: (r["position"], r["id"]))
+        else:  # cells only: the same rows in the same places, a few of them new objects
+            rows, index = list(self.rows), self.index()
+            for row_id, row in fresh.items():
+                at = index.get(row_id)
+                if at is not None:
+                    rows[at] = row
         if store.RELATIONSHIPS_OP in kinds:
-            rows, changed = _rewarmed(conn, self.columns, rows)
+            rows, changed = _rewarmed(conn, columns, rows)
             touched |= changed
-        encoded = {row_id: data for row_id, data in self.encoded.items() if row_id not in touched}
-        encoded.update((r["id"], encode(r)) for r in rows if r["id"] in touched)
-        return Snapshot(current, self.columns, rows, encoded, self.handed_over(touched))
+        encoded = dict(self.encoded)
+        for row_id in touched:
+            encoded.pop(row_id, None)
+        return Snapshot(current, columns, rows, encoded, self.handed_over(touched), index)
+
+    def index(self) -> dict:
+        """{row id: its place in rows}, made once per order of rows."""
+        if self._index is None:
+            self._index = {r["id"]: n for n, r in enumerate(self.rows)}
+        return self._index
 
     # -- views: remembered per snapshot, derived from the previous snapshot's after an edit --------
 
@@ -89,9 +118,8 @@ class Snapshot:
 
     def row_of(self, row_id):
         """The live row with this id, None when there is none (archived or never was)."""
-        if self._by_id is None:
-            self._by_id = {r["id"]: r for r in self.rows}  # built once per snapshot, on the first derived view
-        return self._by_id.get(row_id)
+        at = self.index().get(row_id)
+        return None if at is None else self.rows[at]
 
     def through_view(self, key, compute, derive=None) -> list:
         """`compute()`'s rows, remembered under `key` (hashable: the view's filters, sorts and search).
@@ -116,12 +144,50 @@ class Snapshot:
 
     def grid_json(self) -> bytes:
         """{columns, rows} as JSON, assembled from the encoded rows."""
-        return b'{"columns":' + self.columns_json + b',"rows":[' + b",".join(self.encoded[r["id"]] for r in self.rows) + b"]}"
+        return b'{"columns":' + self.columns_json + b',"rows":[' + b",".join(map(self.row_json, self.rows)) + b"]}"
 
     def rows_json(self, rows) -> bytes:
         """A list of rows as JSON, reusing the encoding of those that are this snapshot's own."""
-        encoded = self.encoded
-        return b"[" + b",".join(encoded.get(r["id"]) or encode(r) for r in rows) + b"]"
+        return b"[" + b",".join(map(self.row_json, rows)) + b"]"
+
+    def row_json(self, row) -> bytes:
+        """One row as JSON: kept for this snapshot's own rows (encoded on first use; filling the
+        cache is the one change made to a shared snapshot, and any thread fills it alike)."""
+        data = self.encoded.get(row["id"])
+        if data is None:
+            data = encode(row)
+            if self.row_of(row["id"]) is row:  # not an archived row, nor another version's
+                self.encoded[row["id"]] = data
+        return data
+
+
+def _sharing(rows, kept) -> tuple:
+    """(rows, encodings) with each row equal to one in the `kept` snapshots (newest first) replaced
+    by that one, its encoding kept."""
+    sources = [(snap.index(), snap.rows, snap.encoded) for snap in kept]
+    shared, encoded = [], {}
+    for row in rows:
+        for index, others, others_encoded in sources:
+            at = index.get(row["id"])
+            if at is not None and others[at] == row:
+                row = others[at]
+                data = others_encoded.get(row["id"])
+                if data is not None:
+                    encoded[row["id"]] = data
+                break
+        shared.append(row)
+    return shared, encoded
+
+
+# New columns of these types have no cell in any row, so adding one (or moving any column) leaves
+# every row as it was: the snapshot advances instead of being read again (seconds at 100,000 rows).
+EMPTY_WHEN_ADDED = frozenset(("text", "long_text", "number", "currency", "percent", "date", "checkbox", "single_select",
+                              "multi_select", "email", "url", "phone", "contacts", "fund"))
+
+
+def _rows_unchanged_by(column_ops, columns) -> bool:
+    types = {c.id: c.type for c in columns}
+    return all(op["kind"] == "move_column" or types.get(op["column_id"]) in EMPTY_WHEN_ADDED for op in column_ops)
 
 
 def _rewarmed(conn, columns, rows) -> tuple:
@@ -180,7 +246,8 @@ class LiveGrid:
                 making = self._making.get(key) if found is None else None
                 if found is None and making is None:
                     mine = self._making[key] = threading.Event()
-                    previous = next(reversed(self._snapshots.values()), None)
+                    kept = list(reversed(self._snapshots.values()))
+                    previous = kept[0] if kept else None
             if found is not None:
                 return found
             if making is None:
@@ -193,7 +260,7 @@ class LiveGrid:
                 found = previous.advanced(conn, current)
             how = "advanced" if found is not None else "built"
             if found is None:
-                found = Snapshot.build(conn, current)
+                found = Snapshot.build(conn, current, kept)
             with self._lock:
                 self.counts[how] += 1
                 self._snapshots[key] = found
@@ -203,3 +270,20 @@ class LiveGrid:
             with self._lock:
                 del self._making[key]
             mine.set()  # waiters look again: the snapshot is kept now, or (on an error) one of them makes it
+
+
+def warm_up(grid: LiveGrid, pool) -> threading.Thread:
+    """Build the current snapshot on a thread of its own, right after start-up: at 100,000 rows it
+    takes seconds, which the first partner to open the grid would otherwise wait through (one who
+    comes meanwhile waits only for the rest of this build, see LiveGrid._kept_or_made)."""
+    def run():
+        conn = pool.acquire()
+        try:
+            grid.snapshot(conn)
+        except Exception:  # the first read builds it instead; say why this one could not
+            logging.getLogger("crm.fundraising").exception("warming up the grid snapshot failed")
+        finally:
+            pool.release(conn)
+    thread = threading.Thread(target=run, name="grid-warm-up", daemon=True)
+    thread.start()
+    return thread
