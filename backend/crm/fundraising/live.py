@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 
 from . import store
-from .filters import recalc_for
+from .filters import recalc_for, row_text
 from .recalc import shown_columns
 
 ROW_KINDS = frozenset(("set_cell", "add_row", "archive_row", "restore_row", "move_row"))
@@ -37,7 +37,7 @@ class Snapshot:
     on first use and kept: a rebuild at 100,000 rows is then only the reading, and the first page
     encodes its 100 rows, not the grid)."""
 
-    def __init__(self, current, columns, rows, encoded, inherited=None, index=None):
+    def __init__(self, current, columns, rows, encoded, inherited=None, index=None, texts=None):
         self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
         self.columns, self.rows = columns, rows
         self.encoded = encoded  # row id -> the row as JSON bytes, for the rows encoded so far (see row_json)
@@ -46,7 +46,9 @@ class Snapshot:
         self._views_lock = threading.Lock()
         self._inherited = inherited or {}  # key -> (an earlier version's rows for it, ids touched since); see handed_over
         self._index = index  # row id -> its place in rows; made on first use, shared while the order stays
+        self._texts = texts if texts is not None else {}  # row id -> its search text, for the rows searched so far
         self.view_counts = {"computed": 0, "derived": 0}  # how its views were answered (tests read it)
+        self._once = OrderedDict()  # key -> what `once` worked out (a view's groups), newest last
 
     @classmethod
     def build(cls, conn, current, kept=()):
@@ -92,10 +94,11 @@ class Snapshot:
         if store.RELATIONSHIPS_OP in kinds:
             rows, changed = _rewarmed(conn, columns, rows)
             touched |= changed
-        encoded = dict(self.encoded)
+        encoded, texts = dict(self.encoded), dict(self._texts)
         for row_id in touched:
             encoded.pop(row_id, None)
-        return Snapshot(current, columns, rows, encoded, self.handed_over(touched), index)
+            texts.pop(row_id, None)
+        return Snapshot(current, columns, rows, encoded, self.handed_over(touched), index, texts)
 
     def index(self) -> dict:
         """{row id: its place in rows}, made once per order of rows."""
@@ -149,6 +152,28 @@ class Snapshot:
     def rows_json(self, rows) -> bytes:
         """A list of rows as JSON, reusing the encoding of those that are this snapshot's own."""
         return b"[" + b",".join(map(self.row_json, rows)) + b"]"
+
+    def once(self, key, compute):
+        """`compute()`, remembered under `key` for this snapshot only (never handed to the next)."""
+        with self._views_lock:
+            found = self._once.get(key)
+        if found is None:
+            found = compute()
+            with self._views_lock:
+                self._once[key] = found
+                while len(self._once) > VIEWS_KEPT:
+                    self._once.popitem(last=False)
+        return found
+
+    def search_text(self, row) -> str:
+        """A row's search text (filters.row_text), remembered for this snapshot's own rows: at 100,000
+        rows each new search would otherwise read every cell of every row again (seconds)."""
+        text = self._texts.get(row["id"])
+        if text is None:
+            text = row_text(row)
+            if self.row_of(row["id"]) is row:
+                self._texts[row["id"]] = text
+        return text
 
     def row_json(self, row) -> bytes:
         """One row as JSON: kept for this snapshot's own rows (encoded on first use; filling the

@@ -25,12 +25,12 @@ class Plan:
         self.matches = filters.compile_filter(config["filters"], columns, on_day=day) if config.get("filters") else None
         self._keys = None  # made on first use: compute() checks the sorts (a 422) before derive() may run
 
-    def compute(self, rows) -> list:
-        """The rows (in grid order) that match, in the view's order."""
+    def compute(self, rows, text_of=filters.row_text) -> list:
+        """The rows (in grid order) that match, in the view's order; `text_of(row)`: its search text."""
         if self.matches is not None:
             matches = self.matches
             rows = [r for r in rows if matches(r["cells"])]
-        rows = filters.search_rows(rows, self.q)
+        rows = filters.search_rows(rows, self.q, text_of)
         return filters.sort_rows(rows, self.sorts, self.columns)
 
     def shows(self, row) -> bool:
