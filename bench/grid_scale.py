@@ -220,11 +220,11 @@ class Timings:
 
 def set_cell(server, built, rng, timings, name) -> None:
     column_id = built["ids"][rng.choice(("Next Step", "Source Detail"))]
-    value = f"{rng.choice(grid_bench.NEXT_STEPS)} #{rng.getrandbits(40)}"
-    doc = timings.timed(server, name, "POST", "/api/fundraising/ops", {"base_version": server.version, "ops": [
-        {"op": "set_cell", "row_id": rng.choice(built["row_ids"]), "column_id": column_id, "value": value}]})["data"]
+    value = f"{rng.choice(grid_bench.NEXT_STEPS)} #{server.version}.{rng.getrandbits(40)}"  # a kept grid has seen the seed
+    op = {"op": "set_cell", "row_id": rng.choice(built["row_ids"]), "column_id": column_id, "value": value}
+    doc = timings.timed(server, name, "POST", "/api/fundraising/ops", {"base_version": server.version, "ops": [op]})["data"]
     if doc["applied"] != 1:
-        raise RuntimeError(f"{server.label}: a set_cell applied {doc['applied']} changes")
+        raise RuntimeError(f"{server.label}: a set_cell applied {doc['applied']} changes: {op} -> {str(doc)[:300]}")
     server.version = doc["version"]
 
 
