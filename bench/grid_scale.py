@@ -336,7 +336,7 @@ def run(args) -> int:
     large_dir = None
     if args.large_data:
         large_dir = Path(tempfile.mkdtemp(prefix="crm-grid-scale-large-"))
-        shutil.copytree(args.large_data, large_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server.log"))
+        shutil.copytree(args.large_data, large_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server.log", "backups"))
     servers = {"small": grid_bench.Server("small", backend),
                "large": grid_bench.Server("large", backend, data_dir=large_dir, **env)}
     for server in servers.values():

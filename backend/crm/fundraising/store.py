@@ -79,20 +79,21 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
     stamped = [(c.id, _STAMPS[c.type]) for c in columns if c.type in _STAMPS]
     related = [c.id for c in columns if c.type == "relationship"]
     warmth = relationship_values(conn, [inv[0] for inv in investors]) if related else {}
-    loads = json.loads
-    # Memory at 100,000 rows: JSON gives every row its own copy of each 36-character column id,
-    # and SQLite its own copy of each status or owner. Cells are keyed by the columns' own id
-    # strings and repeated choices share one string: a third less memory per row (docs/PERFORMANCE.md).
-    canon = wanted
+    # Memory at 100,000 rows: decoded one by one, every row's JSON gives it its own copy of each
+    # 36-character column id, and SQLite gives each row its own copy of each status or owner. The
+    # JSON of many rows is decoded in one call (the decoder shares the keys it has seen within one
+    # document, and one call costs far less than thousands), and repeated choices share one string:
+    # a third less memory per row, and faster (docs/PERFORMANCE.md "Grid at 100,000 investors").
     shared = {}
     repeated = [(index, column_id) for index, column_id, boolean in keyed if not boolean and column_id in _repeated_ids(columns)]
     chosen = [c.id for c in columns if c.type == "single_select" and not c.field_key]
+    known = wanted.keys()
     rows = []
-    for inv in investors:
-        cells = loads(inv[2])
-        if inv[3] != "{}":
-            cells.update(loads(inv[3]))
-        cells = {canon[k]: v for k, v in cells.items() if k in canon}
+    for inv, cells, computed in _decoded(investors):
+        if computed:
+            cells.update(computed)
+        if not known >= cells.keys():
+            cells = {k: v for k, v in cells.items() if k in known}
         for index, column_id, boolean in keyed:
             cells[column_id] = bool(inv[index]) if boolean else inv[index]
         for index, column_id in repeated:
@@ -116,6 +117,16 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
         rows.append({"id": inv[0], "position": inv[1], "cells": cells, "created_at": inv[4], "updated_at": inv[5],
                      "updated_by": inv[6] if inv[6] is None else shared.setdefault(inv[6], inv[6]), "archived": inv[7] is not None})
     return rows
+
+
+def _decoded(investors, chunk=5000):
+    """(investor, its fields, its computed cells) for each investor row, the JSON decoded per chunk of rows."""
+    loads = json.loads
+    for start in range(0, len(investors), chunk):
+        part = investors[start:start + chunk]
+        fields = loads("[" + ",".join(inv[2] for inv in part) + "]")
+        computed = loads("[" + ",".join(inv[3] for inv in part) + "]")
+        yield from zip(part, fields, computed)
 
 
 def _repeated_ids(columns) -> set:
