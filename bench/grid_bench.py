@@ -497,12 +497,14 @@ def main(argv=None) -> int:
     scale.add_argument("--scale-rounds", type=int, default=60, help="rounds of edits and views (a set_cell per server each)")
     scale.add_argument("--scale-runs", type=int, default=3, help="runs of each other case and of the restart")
     scale.add_argument("--large-data", type=Path, metavar="DIR", help="copy this kept data directory instead of importing")
+    scale.add_argument("--baseline", type=Path, metavar="BACKEND",
+                       help="with --large-data: this backend and --backend side by side over copies of the kept grid")
     scale.add_argument("--body-limit", type=int, metavar="BYTES",
                        help="CRM_MAX_BODY_BYTES (and the grid limit) for the large server: an older tree reads imports under it")
     args = parser.parse_args(argv)
     if args.scale:
         import grid_scale  # here, not at the top: it imports this module's builders
-        return grid_scale.run(args)
+        return grid_scale.side_by_side(args) if args.baseline else grid_scale.run(args)
     info = machine()
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}")
     backend = args.backend.resolve()

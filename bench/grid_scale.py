@@ -45,6 +45,8 @@ Usage
     .venv/bin/python bench/grid_bench.py --scale 100000 [--json out.json] [--keep]
     .venv/bin/python bench/grid_bench.py --scale 5000 --scale-rounds 20     # smoke run
     .venv/bin/python bench/grid_bench.py --scale 100000 --large-data /tmp/kept-dir   # reuse a kept grid
+    .venv/bin/python bench/grid_bench.py --scale 100000 --large-data /tmp/kept-dir --baseline /tmp/old/backend
+        # side by side: the edits, views, memory and restarts of both trees over copies of one kept grid
 """
 import json
 import re
@@ -444,3 +446,96 @@ def report(args, rows, page, timings, mem, restarts, imported, built_small, info
             "small_build": {k: v for k, v in built_small.items() if k not in ("ids", "row_ids", "view_id")},
         }, indent=1) + "\n")
         print(f"wrote {args.json}")
+
+
+# ---------------------------------------------------------------- side by side with another tree
+
+SIDE_CASES = ("set_cell", "view first page, cold (after an edit)", "view first page, cached",
+              "grid first page, cold (after an edit)", "search q= first page, cold (after an edit)",
+              "group-by view first page, cold (after an edit)")
+
+
+def side_by_side(args) -> int:
+    """--baseline DIR with --large-data: two servers over copies of the same kept grid, this tree's and
+    DIR's backend, the same requests to each in rotating order every round; then each one's memory
+    and restart. The figures docs/PERFORMANCE.md quotes as before / after."""
+    info = benchlib.machine()
+    print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}")
+    page = first_page_size()
+    trees = {"before": args.baseline.resolve(), "after": args.backend.resolve()}
+    servers, dirs = {}, []
+    try:
+        for label, backend in trees.items():
+            data = Path(tempfile.mkdtemp(prefix=f"crm-grid-scale-{label}-"))
+            dirs.append(data)
+            shutil.copytree(args.large_data, data, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server.log", "backups"))
+            server = grid_bench.Server(label, backend, data_dir=data)
+            server.backend, server.env_options = backend, {}
+            servers[label] = server
+        built = {}
+        for label, server in servers.items():
+            server.wait_ready(timeout=120)
+            sign_in(server)
+            server.no_auto_backups()
+            built[label] = grid_facts(server.data_dir)
+            server.version = server.ok("GET", "/api/fundraising/state?rows=0")["data"]["version"]
+        ids = built["after"]["ids"]
+        group = {"sorts": [{"column_id": ids["Total Committed"], "direction": "desc"}], "group_by": ids["Status"]}
+        for label, server in servers.items():
+            built[label]["group_id"] = server.ok("POST", "/api/fundraising/views", {
+                "name": f"{GROUP_VIEW} {uuid.uuid4().hex[:6]}", "shared": True, "config": group}, expect=201)["data"]["id"]
+        print(f"{len(built['after']['row_ids']):,} rows; first page {page} rows; {args.scale_rounds} rounds", flush=True)
+        timings = {label: Timings() for label in servers}
+        rng = __import__("random").Random(args.seed + 11)
+        for label, server in servers.items():  # first reads (snapshots built), unmeasured
+            side_round(server, built[label], page, rng, Timings(), 0)
+        for r in range(args.scale_rounds):
+            order = list(servers) if r % 2 else list(servers)[::-1]
+            for label in order:
+                side_round(servers[label], built[label], page, rng, timings[label], r + 1)
+        memory_of = {label: memory(server.proc.pid) for label, server in servers.items()}
+        restarts = {}
+        for label, server in servers.items():
+            restarts[label], servers[label] = restart(server, built[label], page, args.scale_runs)
+        head = ("case", "N", "before p50 ms", "after p50 ms", "after / before")
+        body = []
+        for name in SIDE_CASES:
+            b, a = median(timings["before"].ms.get(name, [])), median(timings["after"].ms.get(name, []))
+            body.append((name, str(len(timings["after"].ms.get(name, []))), f"{b:.1f}", f"{a:.1f}", f"{a / b:.2f}"))
+        for key, what in (("peak", "server memory, peak (VmHWM) MiB"), ("rss", "server memory, now (VmRSS) MiB")):
+            body.append((what, "", f"{memory_of['before'][key] / 2**20:.0f}", f"{memory_of['after'][key] / 2**20:.0f}",
+                         f"{memory_of['after'][key] / memory_of['before'][key]:.2f}"))
+        for key, what in (("up_s", "restart: up (/api/ready) s"), ("first_page_s", "restart: first page served s"),
+                          ("view_page_s", "restart: view's first page served s")):
+            b, a = median([x[key] for x in restarts["before"]]), median([x[key] for x in restarts["after"]])
+            body.append((what, str(len(restarts["after"])), f"{b:.2f}", f"{a:.2f}", f"{a / b:.2f}"))
+        print()
+        benchlib.print_table(head, body)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"machine": info, "ms": {k: t.ms for k, t in timings.items()},
+                                                   "memory": memory_of, "restarts": restarts}, indent=1) + "\n")
+        return 0
+    finally:
+        for server in servers.values():
+            server.stop()
+        for data in dirs:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def side_round(server, built, page, rng, timings, r) -> None:
+    """One round against one server: an edit, then the view cold and cached, and every other round the
+    plain first page, every third a search and the group-by view, each right after an edit."""
+    view = f"/api/fundraising/rows?view_id={quote(built['view_id'])}&limit={page}"
+    set_cell(server, built, rng, timings, "set_cell")
+    timings.timed(server, "view first page, cold (after an edit)", "GET", view)
+    timings.timed(server, "view first page, cached", "GET", view)
+    if r % 2 == 0:
+        set_cell(server, built, rng, timings, "set_cell")
+        timings.timed(server, "grid first page, cold (after an edit)", "GET", f"/api/fundraising/rows?limit={page}")
+    if r % 3 == 0:
+        set_cell(server, built, rng, timings, "set_cell")
+        timings.timed(server, "search q= first page, cold (after an edit)", "GET",
+                      f"/api/fundraising/rows?q=summit%20capital&limit={page}")
+        set_cell(server, built, rng, timings, "set_cell")
+        timings.timed(server, "group-by view first page, cold (after an edit)", "GET",
+                      f"/api/fundraising/rows?view_id={quote(built['group_id'])}&limit={page}")

@@ -340,15 +340,20 @@ def group_rows(rows, column_id, columns) -> list:
     summed = [c.id for c in columns if c.type in ("fund", "currency", "number")]
     by_level = any(c.id == column_id and c.type == "relationship" for c in columns)
     groups = {}
+    numbers = (int, float)  # exactly: a bool is an int subclass, and is not summed
     for row in rows:
-        value = row["cells"].get(column_id)
+        cells = row["cells"]
+        value = cells.get(column_id)
         if by_level:  # a Relationship field groups by level (blank: no contact known)
             value = value.get("level") if isinstance(value, dict) else None
         key = cell_text(value) if not isinstance(value, bool) else value
-        group = groups.setdefault(str(key), {"key": key, "count": 0, "sums": {c: 0 for c in summed}})
+        group = groups.get(str(key))
+        if group is None:
+            group = groups[str(key)] = {"key": key, "count": 0, "sums": {c: 0 for c in summed}}
         group["count"] += 1
+        sums = group["sums"]
         for c in summed:
-            v = row["cells"].get(c)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                group["sums"][c] += v
+            v = cells.get(c)
+            if v.__class__ in numbers:
+                sums[c] += v
     return list(groups.values())
