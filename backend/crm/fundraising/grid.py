@@ -139,7 +139,9 @@ def changes_since(conn, since: int) -> dict:
     ops = conn.execute(
         "SELECT o.seq, o.version, o.kind, o.investor_id AS row_id, o.column_id, o.before, o.after, o.actor_id, "
         "u.username AS actor, o.at FROM fundraising_ops o LEFT JOIN users u ON u.id = o.actor_id "
-        "WHERE o.version > ? ORDER BY o.seq", (since,)).fetchall()
+        # By version, then seq (the same order: a version's ops are written together): ordered by seq
+        # alone, SQLite walked the whole log (an import's 100,000 rows: 170 ms) instead of the version index.
+        "WHERE o.version > ? ORDER BY o.version, o.seq", (since,)).fetchall()
     return {"version": current, "reset": False, "ops": [_decoded(op) for op in ops]}
 
 
