@@ -48,8 +48,12 @@ How
     (HTTP, token check, JSON both ways included). "srv CPU" is the server
     process's CPU time per request (from /proc, 10 ms ticks, so a mean).
 
+    --scale ROWS measures a ROWS-row grid (100,000) beside the 500-row one
+    instead: see bench/grid_scale.py.
+
 Usage
     .venv/bin/python bench/grid_bench.py [--json out.json]
+    .venv/bin/python bench/grid_bench.py --scale 100000 [--json out.json]                  # the grid at 100,000 investors
     .venv/bin/python bench/grid_bench.py --rows-small 100 --rows-large 1000 --set-cell 60   # smoke run
     .venv/bin/python bench/grid_bench.py --backend /tmp/other-checkout/backend              # compare another tree
     Exit status 0 when every goal is met, 1 when one is missed.
@@ -487,7 +491,20 @@ def main(argv=None) -> int:
                         help="leave the automatic backup loop on (it runs a minute after start-up, mid-measurement)")
     parser.add_argument("--backend", type=Path, default=BACKEND,
                         help="the backend folder to run (default: this checkout's)")
+    scale = parser.add_argument_group("the grid at 100,000 investors (bench/grid_scale.py)")
+    scale.add_argument("--scale", type=int, metavar="ROWS",
+                       help="measure a ROWS-row grid (built through the import) beside the --rows-small one instead")
+    scale.add_argument("--scale-rounds", type=int, default=60, help="rounds of edits and views (a set_cell per server each)")
+    scale.add_argument("--scale-runs", type=int, default=3, help="runs of each other case and of the restart")
+    scale.add_argument("--large-data", type=Path, metavar="DIR", help="copy this kept data directory instead of importing")
+    scale.add_argument("--baseline", type=Path, metavar="BACKEND",
+                       help="with --large-data: this backend and --backend side by side over copies of the kept grid")
+    scale.add_argument("--body-limit", type=int, metavar="BYTES",
+                       help="CRM_MAX_BODY_BYTES (and the grid limit) for the large server: an older tree reads imports under it")
     args = parser.parse_args(argv)
+    if args.scale:
+        import grid_scale  # here, not at the top: it imports this module's builders
+        return grid_scale.side_by_side(args) if args.baseline else grid_scale.run(args)
     info = machine()
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}")
     backend = args.backend.resolve()

@@ -448,15 +448,17 @@ def test_multipart_options_must_be_a_json_object(admin):
     assert snapshot(admin) == before
 
 
-def test_preview_up_to_the_body_limit(make_server):
-    server = make_server(max_body_bytes=4096)
+def test_preview_up_to_the_grid_body_limit(make_server):
+    """A grid file is read up to CRM_MAX_GRID_BODY_BYTES (100,000 investors are ~40 MB), once the sender is signed in."""
+    server = make_server(max_body_bytes=1024, max_grid_body_bytes=4096)
     admin = server.register_admin()
     row = "Investor " + "x" * 50 + ",1\r\n"
     fits = ("Investor,Score\r\n" + row * 60).encode()
-    assert len(fits) <= 4096
+    assert 1024 < len(fits) <= 4096
     assert data_of(admin.post(PREVIEW, raw=fits, headers=CSV_TYPE))["rows"] == 60
     too_big = ("Investor,Score\r\n" + row * 80).encode()
     assert admin.post(PREVIEW, raw=too_big, headers=CSV_TYPE).status_code == 413
+    assert server.client().post(PREVIEW, raw=fits, headers=CSV_TYPE).status_code == 401  # not read from a stranger
 
 
 # -- commit ----------------------------------------------------------------------------

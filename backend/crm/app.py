@@ -22,7 +22,7 @@ from .email import listeners as email_listeners
 from .email.capture import Capture
 from .fundraising import daily, listeners
 from .fundraising.collab import Presence
-from .fundraising.live import LiveGrid
+from .fundraising.live import LiveGrid, warm_up
 from .fundraising.setup import ensure_defaults
 from .ingest import listeners as ingest_listeners
 from .ingest.service import Retrieval
@@ -171,6 +171,7 @@ def start_background(app: App) -> list:
         loops.append(Loop("gmail-sync", 60, app.email.step, app.stopping))
     for loop in loops:
         loop.start()
+    warm_up(app.grid, app.pool)  # the grid's snapshot is ready before the first partner asks for it
     app.retrieval.open_soon()  # hold a local index folder from the start (the CLI then says so)
     return loops
 

@@ -42,7 +42,7 @@ VARIABLES = [
     Var("CRM_TRUST_PROXY", "trust_proxy", bool, False, "`1` to take the client address from `X-Forwarded-For` (only behind your own proxy)"),
     Var("CRM_PROXY_ADDRESSES", "proxy_addresses", tuple, (), "comma-separated addresses or networks of that proxy: `X-Forwarded-For` is believed only on connections from them (default: from any peer)"),
     Var("CRM_MAX_BODY_BYTES", "max_body_bytes", int, 10 * 1024 * 1024, "largest request body accepted (413 above it)"),
-    Var("CRM_MAX_GRID_BODY_BYTES", "max_grid_body_bytes", int, 64 * 1024 * 1024, "largest whole-grid save (`PUT /api/fundraising/state`: 10,000 rows are ~20 MB), read only once the sender is signed in"),
+    Var("CRM_MAX_GRID_BODY_BYTES", "max_grid_body_bytes", int, 64 * 1024 * 1024, "largest whole-grid save (`PUT /api/fundraising/state`: 10,000 rows are ~20 MB) or grid import (100,000 rows are ~40 MB), read only once the sender is signed in"),
     Var("CRM_GZIP_LEVEL", "gzip_level", int, 6, "zlib level for API answers over 1 KiB sent to clients that accept gzip: 1 fastest, 9 smallest, 0 sends them uncompressed (docs/PERFORMANCE.md \"Compression\")"),
     Var("CRM_TOKEN_TTL_HOURS", "token_ttl_hours", int, 24, "lifetime of a sign-in token"),
     Var("CRM_INVITE_TTL_HOURS", "invite_ttl_hours", int, 72, "lifetime of an invite or password-reset link"),

@@ -26,9 +26,12 @@ def needs_guard(text: str) -> bool:
     return text[0] in "+-" and not _SAFE_SIGNED.match(text)
 
 
+_RISKY_FIRST = frozenset("'=@\t\r+-")  # needs_guard is False for text starting with anything else
+
+
 def guard(value) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if needs_guard(text) else text
+    return "'" + text if text and text[0] in _RISKY_FIRST and needs_guard(text) else text
 
 
 def unguard(text: str) -> str:

@@ -26,6 +26,25 @@ def render(value, column) -> str:
     return str(value)
 
 
+def renderer(column):
+    """render(·, column) as a function of the value alone, the column's type decided once (an export
+    of 100,000 rows renders 4,000,000 cells)."""
+    if column.type in ("relationship", "checkbox", "contacts"):
+        return lambda value: render(value, column)
+
+    def plain(value):
+        if value is None or value == [] or isinstance(value, dict):
+            return "#ERROR" if isinstance(value, dict) else ""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list):
+            return ", ".join(_item(v) for v in value)
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+        return str(value)
+    return plain
+
+
 def relationship_text(value) -> str:
     """A Relationship cell as text: its level and last-contact date ("3 2026-11-30"), which sort as
     the grid sorts them (level, then date); "" when no contact is known. Computed, so an import
@@ -52,10 +71,20 @@ def export(req):
         columns = sorted((c for c in columns if c.id not in hidden), key=lambda c: (order.get(c.id, len(order)), c.position))
     snap, _, all_rows = grid.matching_rows(req, req.query)
     if fmt == "json":
-        return json_response({"data": {"columns": [c.as_api() for c in columns], "rows": all_rows, "version": snap.version}})
-    body = csvio.write([c.name for c in columns], ([render(r["cells"].get(c.id), c) for c in columns] for r in all_rows))
+        return _json_export(snap, columns, all_rows)
+    cells = [(c.id, renderer(c)) for c in columns]
+    body = csvio.write([c.name for c in columns], ([show(r["cells"].get(column_id)) for column_id, show in cells]
+                                                    for r in all_rows))
     return Response(200, body.encode("utf-8"), "text/csv; charset=utf-8",
                     {"Content-Disposition": 'attachment; filename="fundraising.csv"'})
+
+
+def _json_export(snap, columns, rows) -> Response:
+    """{data: {columns, rows, version}}, the rows from the snapshot's kept JSON (at 100,000 rows,
+    encoding them again as one document took seconds and twice the memory)."""
+    head = json_response({"data": {"columns": [c.as_api() for c in columns]}}).body[:-2]  # without the closing }}
+    body = b"".join([head, b',"rows":', *snap.rows_parts(rows), b',"version":', str(snap.version).encode(), b"}}"])
+    return Response(200, body, "application/json")
 
 
 def summary(conn) -> dict:

@@ -276,15 +276,15 @@ def sort_rows(rows, sorts, columns, path="sorts") -> list:
         keys.append((spec["column_id"], spec.get("direction", "asc") == "desc"))
     ordered = list(rows)
     for column_id, descending in reversed(keys):  # stable sorts, least significant first
-        empty_cell = _empty_for(by_id[column_id])
+        empty_cell = empty_for(by_id[column_id])
         filled = [r for r in ordered if not empty_cell(r["cells"].get(column_id))]
         empty = [r for r in ordered if empty_cell(r["cells"].get(column_id))]
-        filled.sort(key=_key_for(by_id[column_id]), reverse=descending)
+        filled.sort(key=key_for(by_id[column_id]), reverse=descending)
         ordered = filled + empty
     return ordered
 
 
-def _empty_for(column):
+def empty_for(column):
     """Which cells sort last: blanks (an unchecked box is a value); a Relationship cell only when
     none is known (its value is an object, which elsewhere means a formula's error)."""
     if column.type == "relationship":
@@ -292,7 +292,7 @@ def _empty_for(column):
     return lambda value: blank(value) and value is not False
 
 
-def _key_for(column):
+def key_for(column):
     """Single selects sort in their options' order (a pipeline's stages), as in Airtable; Relationship
     cells by level, then last contact (warmest and most recent last, as numbers and dates); the rest by value."""
     if column.type == "relationship":
@@ -322,16 +322,17 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def search_rows(rows, q: str) -> list:
+def row_text(row) -> str:
+    """What search looks through: every cell's text, lower case."""
+    return " ".join(cell_text(v) for v in row["cells"].values()).lower()
+
+
+def search_rows(rows, q: str, text_of=row_text) -> list:
+    """The rows whose text holds every word of `q`; `text_of` may remember each row's text (live.py)."""
     words = q.lower().split()
     if not words:
         return rows
-    found = []
-    for row in rows:
-        text = " ".join(cell_text(v) for v in row["cells"].values()).lower()
-        if all(w in text for w in words):
-            found.append(row)
-    return found
+    return [row for row in rows if all(w in text for text in (text_of(row),) for w in words)]
 
 
 def group_rows(rows, column_id, columns) -> list:
@@ -339,15 +340,20 @@ def group_rows(rows, column_id, columns) -> list:
     summed = [c.id for c in columns if c.type in ("fund", "currency", "number")]
     by_level = any(c.id == column_id and c.type == "relationship" for c in columns)
     groups = {}
+    numbers = (int, float)  # exactly: a bool is an int subclass, and is not summed
     for row in rows:
-        value = row["cells"].get(column_id)
+        cells = row["cells"]
+        value = cells.get(column_id)
         if by_level:  # a Relationship field groups by level (blank: no contact known)
             value = value.get("level") if isinstance(value, dict) else None
         key = cell_text(value) if not isinstance(value, bool) else value
-        group = groups.setdefault(str(key), {"key": key, "count": 0, "sums": {c: 0 for c in summed}})
+        group = groups.get(str(key))
+        if group is None:
+            group = groups[str(key)] = {"key": key, "count": 0, "sums": {c: 0 for c in summed}}
         group["count"] += 1
+        sums = group["sums"]
         for c in summed:
-            v = row["cells"].get(c)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                group["sums"][c] += v
+            v = cells.get(c)
+            if v.__class__ in numbers:
+                sums[c] += v
     return list(groups.values())

@@ -206,8 +206,9 @@ class Batch:
         self.conn.executemany(
             "INSERT INTO fundraising_ops (version, kind, investor_id, column_id, before, after, actor_id, actor_kind, request_id, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(version, kind, row_id, column_id, _json(before), _json(after), self.actor["id"], actor_kind,
-              self.actor.get("request_id"), at) for kind, row_id, column_id, before, after, actor_kind in self.log])
+            # A generator: an import logs 100,000 rows, and their JSON need not all be held at once.
+            ((version, kind, row_id, column_id, _json(before), _json(after), self.actor["id"], actor_kind,
+              self.actor.get("request_id"), at) for kind, row_id, column_id, before, after, actor_kind in self.log))
         self._log_interaction(version)
         return {"version": version, "applied": len(self.log),
                 "rows": {row_id: self.rows[row_id]["cells"] for row_id in self.touched if row_id in self.rows}}

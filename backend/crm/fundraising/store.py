@@ -70,7 +70,7 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
     investors.sort(key=lambda inv: (inv[1], inv[0]))  # ORDER BY position, id: cheaper here than through the index
     # Only the asked-for columns: a soft-deleted column keeps its data (fields, commitments,
     # contacts, computed) in the database, but its cells must not reappear in rows.
-    wanted = {c.id for c in columns}
+    wanted = {c.id: c.id for c in columns}  # and each column's own id string, to key cells with (see below)
     if ids is None and not only_archived:  # the whole grid: no join to pick rows; archived rows' are never looked up
         where, params = "", []
     commitments, contacts = _commitments(cursor, where, params, wanted), _contacts(cursor, where, params, wanted)
@@ -79,16 +79,31 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
     stamped = [(c.id, _STAMPS[c.type]) for c in columns if c.type in _STAMPS]
     related = [c.id for c in columns if c.type == "relationship"]
     warmth = relationship_values(conn, [inv[0] for inv in investors]) if related else {}
-    loads = json.loads
+    # Memory at 100,000 rows: decoded one by one, every row's JSON gives it its own copy of each
+    # 36-character column id, and SQLite gives each row its own copy of each status or owner. The
+    # JSON of many rows is decoded in one call (the decoder shares the keys it has seen within one
+    # document, and one call costs far less than thousands), and repeated choices share one string:
+    # a third less memory per row, and faster (docs/PERFORMANCE.md "Grid at 100,000 investors").
+    shared = {}
+    repeated = [(index, column_id) for index, column_id, boolean in keyed if not boolean and column_id in _repeated_ids(columns)]
+    chosen = [c.id for c in columns if c.type == "single_select" and not c.field_key]
+    known = wanted.keys()
     rows = []
-    for inv in investors:
-        cells = loads(inv[2])
-        if inv[3] != "{}":
-            cells.update(loads(inv[3]))
-        if not wanted.issuperset(cells):
-            cells = {k: v for k, v in cells.items() if k in wanted}
+    for inv, cells, computed in _decoded(investors):
+        if computed:
+            cells.update(computed)
+        if not known >= cells.keys():
+            cells = {k: v for k, v in cells.items() if k in known}
         for index, column_id, boolean in keyed:
             cells[column_id] = bool(inv[index]) if boolean else inv[index]
+        for index, column_id in repeated:
+            value = inv[index]
+            if value is not None:
+                cells[column_id] = shared.setdefault(value, value)
+        for column_id in chosen:
+            value = cells.get(column_id)
+            if value.__class__ is str:
+                cells[column_id] = shared.setdefault(value, value)
         found = commitments.get(inv[0])
         if found:
             cells.update(found)
@@ -100,8 +115,23 @@ def load_rows(conn, columns, ids=None, include_archived=False, only_archived=Fal
         for column_id in related:
             cells[column_id] = warmth.get(inv[0])
         rows.append({"id": inv[0], "position": inv[1], "cells": cells, "created_at": inv[4], "updated_at": inv[5],
-                     "updated_by": inv[6], "archived": inv[7] is not None})
+                     "updated_by": inv[6] if inv[6] is None else shared.setdefault(inv[6], inv[6]), "archived": inv[7] is not None})
     return rows
+
+
+def _decoded(investors, chunk=5000):
+    """(investor, its fields, its computed cells) for each investor row, the JSON decoded per chunk of rows."""
+    loads = json.loads
+    for start in range(0, len(investors), chunk):
+        part = investors[start:start + chunk]
+        fields = loads("[" + ",".join(inv[2] for inv in part) + "]")
+        computed = loads("[" + ",".join(inv[3] for inv in part) + "]")
+        yield from zip(part, fields, computed)
+
+
+def _repeated_ids(columns) -> set:
+    """The well-known text fields whose values repeat from row to row (a handful of choices)."""
+    return {c.id for c in columns if c.field_key in ("status", "owner", "lead_source", "organization")}
 
 
 def _commitments(cursor, where, params, wanted) -> dict:
@@ -110,7 +140,7 @@ def _commitments(cursor, where, params, wanted) -> dict:
             "SELECT c.investor_id, f.column_id, c.amount FROM fundraising_commitments c JOIN fundraising_funds f ON f.id = c.fund_id "
             f"{'JOIN fundraising_investors i ON i.id = c.investor_id ' + where if where else ''}", params):
         if column_id in wanted:
-            found.setdefault(investor_id, {})[column_id] = amount
+            found.setdefault(investor_id, {})[wanted[column_id]] = amount
     return found
 
 
@@ -121,7 +151,7 @@ def _contacts(cursor, where, params, wanted) -> dict:
             f"{'JOIN fundraising_investors i ON i.id = c.investor_id ' + where + ' AND' if where else 'WHERE'} c.deleted_at IS NULL "
             "ORDER BY c.investor_id, c.column_id, c.position", params):
         if r[1] in wanted:
-            found.setdefault(r[0], {}).setdefault(r[1], []).append(dict(zip(_PERSON, r[2:])))
+            found.setdefault(r[0], {}).setdefault(wanted[r[1]], []).append(dict(zip(_PERSON, r[2:])))
     return found
 
 

@@ -153,8 +153,9 @@ ROUTES = [
           returns=created(OBJECT)),
     route("GET", "/api/fundraising/export", grid.export_grid, "user", query=(
         Query("format", doc="json (default) or csv"), Query("view_id")), returns=one(grid.EXPORTED, also="text/csv")),
-    route("POST", "/api/fundraising/import/preview", importer.preview_import, "user", "text/csv", returns=one(importer.PREVIEW)),
-    route("POST", "/api/fundraising/import/commit", importer.commit_import, "user", "application/json",
+    route("POST", "/api/fundraising/import/preview", importer.preview_import, "user", "text/csv", large_body=True,
+          returns=one(importer.PREVIEW)),
+    route("POST", "/api/fundraising/import/commit", importer.commit_import, "user", "application/json", large_body=True,
           returns=created(importer.COMMITTED)),
     route("GET", "/api/fundraising/relational-summary", grid.relational_summary, "user", returns=one(grid.SUMMARY)),
     route("GET", "/api/fundraising/activity", grid.activity, "admin", query=PAGE, returns=page(grid.ACTIVITY)),
