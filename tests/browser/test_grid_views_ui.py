@@ -254,7 +254,9 @@ def test_hidden_fields_frozen_columns_row_height_widths_and_order_persist(pages,
     assert abs(width - (before + 90)) <= 6, (before, width)
     with layout_saved(page):
         page.evaluate("""async (field) => {
-            const { TabulatorFull } = await import('/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs');
+            // The page's own module instance: its URL carries the server's ?v= version.
+            const url = document.querySelector('link[rel=modulepreload][href*="tabulator_esm"]').href;
+            const { TabulatorFull } = await import(url);
             const table = TabulatorFull.findTable('#grid')[0];
             const fields = table.getColumns().map((c) => c.getField()).filter(Boolean);
             table.moveColumn(field, fields[fields.length - 1], true);
