@@ -132,6 +132,16 @@ class Server:
         return (self.data_dir / "server.log").read_text(errors="replace")[-chars:]
 
 
+def reset_peak(pid: int) -> bool:
+    """Start VmHWM again from the present RSS (Linux 4.0+: 5 > clear_refs), so a later peak is told apart;
+    False where the kernel refuses."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process, from /proc (Linux); 0 where unavailable."""
     try:

@@ -62,7 +62,7 @@ from urllib.parse import quote
 
 import benchlib
 import grid_bench
-from benchlib import FRONTEND, median, percentile
+from benchlib import FRONTEND, median, percentile, reset_peak
 
 GOAL_RATIO = 1.5
 GOAL_VIEW_MS = 500.0
@@ -77,15 +77,6 @@ def first_page_size(frontend: Path = FRONTEND) -> int:
     """TIMING.firstPage from the SPA's config.js: the page the grid asks for first."""
     found = re.search(r"firstPage:\s*(\d+)", (frontend / "config.js").read_text())
     return int(found.group(1)) if found else 100
-
-
-def reset_peak(pid: int) -> bool:
-    """Start VmHWM again from the present RSS (Linux: 5 > clear_refs), so the import's peak is told apart."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 def memory(pid: int) -> dict:

@@ -90,7 +90,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
-from benchlib import BACKEND, cpu_seconds, machine  # noqa: E402
+from benchlib import BACKEND, cpu_seconds, machine, reset_peak  # noqa: E402
 from fake_google_process import investors  # noqa: E402
 
 FAKE_SCRIPT = Path(__file__).resolve().parent / "fake_google_process.py"
@@ -194,15 +194,6 @@ def proc_status(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"/proc/{pid}/status has no {field}")
-
-
-def reset_peak(pid: int) -> bool:
-    """Start VmHWM again from the current RSS (Linux 4.0+); False where the kernel refuses."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 # ---------------------------------------------------------------- the run
