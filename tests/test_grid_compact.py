@@ -102,8 +102,10 @@ def test_views_search_and_archived_rows_in_both_shapes(admin):
     full, small = both(admin, view_id=view.json()["data"]["id"])
     assert full["total"] == 13 and len(full["groups"]) == 2
     assert [r["id"] for r in full["data"][:4]] == ["full", "r11", "r2", "r5"]  # 42.5, then the 2s by name (text: "LP 11" first)
-    full, _ = both(admin, q="LP 1")
-    assert [r["id"] for r in full["data"]] == ["r1", "r10", "r11"]
+    full, _ = both(admin, q="full lp")
+    assert [r["id"] for r in full["data"]] == ["full"]
+    full, _ = both(admin, q="LP", limit="5", offset="10")
+    assert [r["id"] for r in full["data"]] == ["r9", "r10", "r11"] and full["total"] == 13
     apply_ok(admin, {"op": "archive_row", "row_id": "full"}, {"op": "archive_row", "row_id": "r3"})
     full, small = both(admin, archived="1")
     assert sorted(r["id"] for r in full["data"]) == ["full", "r3"] and full["data"][0]["archived_by"] == "admin"
