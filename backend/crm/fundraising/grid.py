@@ -57,7 +57,7 @@ def _archived_rows(conn, columns) -> list:
 def view_rows_bytes(req) -> bytes:
     """GET /rows's body: a page of the matching rows, the total, groups when the view groups, the version.
     `version` cuts the page from that version (the first page's), so the pages of a listing fit together.
-    `shape=compact`: the rows as arrays, their columns named once (compact.py)."""
+    `shape=compact`: the page column by column, each column named once (compact.py)."""
     shape = compact.shape(req.query)
     limit, offset = _page(req.query)
     snap, config, rows = matching_rows(req, req.query, _pinned_snapshot(req))
@@ -68,8 +68,8 @@ def view_rows_bytes(req) -> bytes:
     if shape == "compact":
         archived = query_flag(req.query, "archived")
         fields = compact.ARCHIVED_FIELDS if archived else compact.FIELDS
-        meta = {**snap.compact.head(fields), **meta}
-        body = snap.compact.rows_json(shown, own=not archived, fields=fields)
+        body, head = snap.compact.page_json(shown, fields)
+        meta = {**head, **meta}
     else:
         body = snap.rows_json(shown)
     tail = json.dumps(meta, separators=(",", ":")).encode()

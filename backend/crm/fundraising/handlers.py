@@ -42,10 +42,11 @@ LOG_COMMUNICATION = links_log.BODY
 
 # What these routes answer (the OpenAPI document shows it).
 ROW = obj(id=STRING, cells=OBJECT)
-# GET /rows?shape=compact (compact.py): each row an array, its fields then its cells in `columns` order.
-COMPACT_ROW = array()
+# GET /rows?shape=compact (compact.py): `data` holds one array per field, then one per column, each a value per row.
+COMPACT_COLUMN = array()
 ROW_SHAPES = compact.SHAPES
-COMPACT_PAGE = {"shape": {"const": "compact"}, "columns": array(STRING), "fields": array(STRING), "nulls": array(INTEGER)}
+COMPACT_PAGE = {"shape": {"const": "compact"}, "fields": array(STRING), "columns": array(STRING), "nulls": array(INTEGER),
+                "odd": array(array(INTEGER))}
 GRID = obj(columns=array(obj(id=STRING, name=STRING, type=STRING)), rows=array(ROW), optional=("rows",))
 VIEW_SHOWN = obj(id=STRING, name=STRING, shared=BOOLEAN, locked=BOOLEAN, config=OBJECT, owner_id=maybe(STRING))
 STATE = obj(grid=GRID, views=array(VIEW_SHOWN), version=INTEGER, updated_at=maybe(STRING), updated_by=maybe(STRING))

@@ -37,7 +37,7 @@ class Snapshot:
         self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
         self.columns, self.rows = columns, rows
         self.encoded = encoded  # row id -> the row as JSON bytes
-        self.compact = layout or compact.Layout(columns)  # the compact page's rows, encoded when first asked for
+        self.compact = layout or compact.Layout(columns)  # the compact page's column order (GET /rows?shape=compact)
         self.columns_json = encode(shown_columns(columns, recalc_for(columns)))  # formula columns with their result format
         self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
         self._views_lock = threading.Lock()
@@ -70,7 +70,7 @@ class Snapshot:
             touched |= changed
         encoded = {row_id: data for row_id, data in self.encoded.items() if row_id not in touched}
         encoded.update((r["id"], encode(r)) for r in rows if r["id"] in touched)
-        return Snapshot(current, self.columns, rows, encoded, compact.Layout(self.columns, self.compact, touched))
+        return Snapshot(current, self.columns, rows, encoded, self.compact)
 
     def through_view(self, key, compute) -> list:
         """`compute()`'s rows, remembered under `key` (hashable: the view's filters, sorts and search)."""
