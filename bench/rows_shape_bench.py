@@ -6,15 +6,15 @@ What it measures, on one 10,000 x 40 grid (built as bench/grid_bench.py builds i
     page's version), summed, raw and as gzip -6 would send each response;
   - browser: Chromium (Debian's, headless) reads the same pages, fetched
     beforehand as text, and turns them into Tabulator row objects the way the
-    SPA does (frontend/widgets/rowpages.js: `rowsOf`): JSON.parse alone, then
+    SPA does (frontend/widgets/rowpages.js: `rowsOf`; the full shape's rows
+    are its cells objects with the id added): JSON.parse alone, then
     JSON.parse plus conversion, for the whole 10,000-row page set, the shapes
     alternating within each round;
   - server: the whole listing over HTTP (every page, one keep-alive
-    connection, rows already encoded: the steady state), and in this process,
-    over the same database, encoding every row once in each shape (what a
-    fresh snapshot costs a first listing: the full shape's rows are encoded
-    when the snapshot is built, the compact ones when first asked for) and the
-    bytes each shape keeps per snapshot.
+    connection, the snapshot built: the full shape's rows are encoded once per
+    snapshot and kept, the compact pages are encoded at each request), and in
+    this process, over the same database, encoding every row once in each
+    shape, and the bytes each shape keeps per snapshot.
 
 Usage
     .venv/bin/python bench/rows_shape_bench.py [--rows 10000] [--rounds 7] [--keep DIR | --data-dir DIR]
@@ -107,25 +107,41 @@ def listing_seconds(server, urls) -> float:
 
 
 def encode_in_process(data_dir: Path, rounds: int) -> dict:
-    """Seconds to encode every row once in each shape, and the bytes each keeps (objects' overhead included)."""
+    """Seconds to encode every row once in each shape (the compact one as the SPA's pages cut them), and
+    the bytes a snapshot keeps for it (the full shape: each row's JSON, objects' overhead included)."""
     conn = connect(data_dir / "crm.db")
     try:
         columns = store.load_columns(conn)
         rows = store.load_rows(conn, columns)
     finally:
         conn.close()
+    cuts = [(0, FIRST_PAGE)] + [(o, PAGE_SIZE) for o in range(FIRST_PAGE, len(rows), PAGE_SIZE)]
     times = {"full": [], "compact": []}
-    kept = {}
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        full = [live.encode(r) for r in rows]
-        times["full"].append(time.perf_counter() - t0)
-        layout = compact.Layout(columns)
-        t0 = time.perf_counter()
-        layout.rows_json(rows)
-        times["compact"].append(time.perf_counter() - t0)
-        kept = {"full": sum(sys.getsizeof(b) for b in full), "compact": sum(sys.getsizeof(b) for b in layout.encoded.values())}
-    return {"encode_s": {s: statistics.median(t) for s, t in times.items()}, "kept_bytes": kept, "rows": len(rows)}
+    for n in range(rounds):
+        for s in (SHAPES if n % 2 == 0 else SHAPES[::-1]):
+            t0 = time.perf_counter()
+            if s == "full":
+                full = [live.encode(r) for r in rows]
+            else:
+                layout = compact.Layout(columns)
+                for o, size in cuts:
+                    layout.page_json(rows[o:o + size])
+            times[s].append(time.perf_counter() - t0)
+    kept = {"full": sum(sys.getsizeof(b) for b in full), "compact": 0}
+    return {"encode_s": {s: statistics.median(t) for s, t in times.items()}, "kept_bytes": kept, "rows": len(rows),
+            "row_arrays_bytes": row_arrays_bytes(columns, rows, cuts)}
+
+
+def row_arrays_bytes(columns, rows, cuts) -> dict:
+    """The encoding measured against column by column and not kept: the same values, each row one array."""
+    layout, raw, zipped = compact.Layout(columns), 0, 0
+    for o, size in cuts:
+        page = rows[o:o + size]
+        body = json.dumps([[r[f] for f in compact.FIELDS] + [r["cells"].get(i) for i in layout.ids] for r in page],
+                          separators=(",", ":")).encode()
+        raw += len(body)
+        zipped += len(gzip.compress(body, compresslevel=6))
+    return {"raw": raw, "gzip": zipped}
 
 
 def main(argv=None) -> int:
@@ -191,9 +207,11 @@ def report(r) -> None:
     print(f"\n{r['total_rows']:,} rows x 40 columns, {r['pages']} pages; {r['machine']}")
     head = ["case", "full", "compact", "compact / full"]
     rows = [
-        ["bytes raw (MiB)", f"{full['raw'] / mib:.2f}", f"{small['raw'] / mib:.2f}", f"{small['raw'] / full['raw']:.2f}"],
+        ["bytes on the wire, raw (MiB)", f"{full['raw'] / mib:.2f}", f"{small['raw'] / mib:.2f}", f"{small['raw'] / full['raw']:.2f}"],
         ["bytes gzip -6 (MiB)", f"{full['gzip'] / mib:.2f}", f"{small['gzip'] / mib:.2f}", f"{small['gzip'] / full['gzip']:.2f}"],
     ]
+    arrays = r["in_process"]["row_arrays_bytes"]
+    rows.append(["  row arrays instead, gzip -6 (MiB)", "", f"{arrays['gzip'] / mib:.2f}", f"{arrays['gzip'] / full['gzip']:.2f}"])
     b = r["browser"]
     for key, label in (("parse_ms", "browser JSON.parse (ms)"), ("convert_ms", "browser to row objects (ms)"),
                        ("total_ms", "browser parse + convert (ms)")):
