@@ -54,6 +54,7 @@ class Answer:
     media: str = "application/json"  # anything else is described as a string of that type
     envelope: bool = True
     also: str = None                 # another media type it may answer instead (`format=csv`)
+    others: tuple = ()               # a page's other shapes, asked for by a query: ((item, {property: schema}), ...)
 
 
 def one(schema: dict = None, status: int = 200, also: str = None) -> Answer:
@@ -64,8 +65,10 @@ def created(schema: dict = None) -> Answer:
     return Answer(schema, 201)
 
 
-def page(item: dict) -> Answer:
-    return Answer(item, page=True)
+def page(item: dict, *others) -> Answer:
+    """A list. `others`: other shapes a query may ask it in, each (its item, the properties it adds
+    beside `data`); the document offers the page as any one of them."""
+    return Answer(item, page=True, others=others)
 
 
 def media(media_type: str) -> Answer:

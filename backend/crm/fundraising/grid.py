@@ -7,7 +7,7 @@ import json
 
 from ..errors import Conflict, Invalid, NotFound
 from ..validation import page_params, query_flag, whole_number
-from . import filters, store, view_plan, views
+from . import compact, filters, store, view_plan, views
 
 MAX_PAGE = 1000
 MAX_CHANGES = 5000
@@ -65,14 +65,24 @@ def _archived_rows(conn, columns) -> list:
 
 def view_rows_bytes(req) -> bytes:
     """GET /rows's body: a page of the matching rows, the total, groups when the view groups, the version.
-    `version` cuts the page from that version (the first page's), so the pages of a listing fit together."""
-    snap, config, rows = matching_rows(req, req.query, _pinned_snapshot(req))
+    `version` cuts the page from that version (the first page's), so the pages of a listing fit together.
+    `shape=compact`: the page column by column, each column named once (compact.py)."""
+    shape = compact.shape(req.query)
     limit, offset = _page(req.query)
+    snap, config, rows = matching_rows(req, req.query, _pinned_snapshot(req))
     meta = {"total": len(rows), "limit": limit, "offset": offset, "version": snap.version}
     if config.get("group_by"):
         meta["groups"] = _groups(snap, rows, config)
+    shown = rows[offset:offset + limit]
+    if shape == "compact":
+        archived = query_flag(req.query, "archived")
+        fields = compact.ARCHIVED_FIELDS if archived else compact.FIELDS
+        body, head = snap.compact.page_json(shown, fields)
+        meta = {**head, **meta}
+    else:
+        body = snap.rows_json(shown)
     tail = json.dumps(meta, separators=(",", ":")).encode()
-    return b'{"data":' + snap.rows_json(rows[offset:offset + limit]) + b"," + tail[1:]
+    return b'{"data":' + body + b"," + tail[1:]
 
 
 def _pinned_snapshot(req):

@@ -10,7 +10,7 @@ from ..http.responses import Response, json_response
 from ..results import Created, Page
 from ..shapes import ANY, BOOLEAN, INTEGER, OBJECT, STRING, array, maybe, obj
 from ..validation import Body, Field, page_params, query_flag
-from . import automations, comments, export, formulas, grid, links_log, ops, save, store, views
+from . import automations, comments, compact, export, formulas, grid, links_log, ops, save, store, views
 from .filters import recalc_for
 from .recalc import Recalc, field_units
 
@@ -42,6 +42,11 @@ LOG_COMMUNICATION = links_log.BODY
 
 # What these routes answer (the OpenAPI document shows it).
 ROW = obj(id=STRING, cells=OBJECT)
+# GET /rows?shape=compact (compact.py): `data` holds one array per field, then one per column, each a value per row.
+COMPACT_COLUMN = array()
+ROW_SHAPES = compact.SHAPES
+COMPACT_PAGE = {"shape": {"const": "compact"}, "fields": array(STRING), "columns": array(STRING), "nulls": array(INTEGER),
+                "odd": array(array(INTEGER))}
 GRID = obj(columns=array(obj(id=STRING, name=STRING, type=STRING)), rows=array(ROW), optional=("rows",))
 VIEW_SHOWN = obj(id=STRING, name=STRING, shared=BOOLEAN, locked=BOOLEAN, config=OBJECT, owner_id=maybe(STRING))
 STATE = obj(grid=GRID, views=array(VIEW_SHOWN), version=INTEGER, updated_at=maybe(STRING), updated_by=maybe(STRING))
@@ -145,7 +150,8 @@ def _event_stream(app, since, user_id):
 
 
 def list_rows(req):
-    """Rows through a saved view (`view_id`), searched by `q`, paginated (at most 1,000); `archived=1` lists archived rows."""
+    """Rows through a saved view (`view_id`), searched by `q`, paginated (at most 1,000); `archived=1` lists archived rows.
+    `shape=compact` gives each row as an array, its columns named once per page."""
     return Response(200, grid.view_rows_bytes(req))
 
 

@@ -23,7 +23,7 @@ import logging
 import threading
 from collections import OrderedDict
 
-from . import store
+from . import compact, store
 from .filters import recalc_for, row_text
 from .recalc import shown_columns
 
@@ -47,6 +47,7 @@ class Snapshot:
         self.version, self.updated_at, self.updated_by = current["version"], current["updated_at"], current["updated_by"]
         self.columns, self.rows = columns, rows
         self.encoded = encoded  # row id -> the row as JSON bytes, for the rows encoded so far (see row_json)
+        self.compact = compact.Layout(columns)  # the compact page's column order (GET /rows?shape=compact)
         self.columns_json = encode(shown_columns(columns, recalc_for(columns)))  # formula columns with their result format
         self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
         self._views_lock = threading.Lock()

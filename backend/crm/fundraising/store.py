@@ -134,6 +134,12 @@ def _repeated_ids(columns) -> set:
     return {c.id for c in columns if c.field_key in ("status", "owner", "lead_source", "organization")}
 
 
+def always_set(columns) -> set:
+    """The ids of the columns whose cell load_rows sets in every row, null or not (the others' cells
+    are left out when empty): the compact page of rows (compact.py) spends nothing on saying so."""
+    return {c.id for c in columns if c.field_key in INVESTOR_KEYS or c.type in _STAMPS or c.type == "relationship"}
+
+
 def _commitments(cursor, where, params, wanted) -> dict:
     found = {}
     for investor_id, column_id, amount in cursor.execute(

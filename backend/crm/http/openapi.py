@@ -15,6 +15,8 @@ def _parameter(q) -> dict:
     schema = dict(QUERY_TYPES[q.type])
     if q.type == "integer":
         schema.update(minimum=0 if q.min is None else q.min, maximum=INT_MAX if q.max is None else q.max)
+    if q.choices:
+        schema["enum"] = list(q.choices)
     return {"name": q.name, "in": "query", "required": False, "schema": schema, "description": q.doc}
 
 
@@ -27,13 +29,19 @@ def _success(answer) -> dict:
     if not answer.envelope:
         body = data
     elif answer.page:
-        body = obj(data=array(data), total=INTEGER, limit=INTEGER, offset=INTEGER)
+        body = _page(data)
+        if answer.others:
+            body = {"anyOf": [body] + [_page(item, extra) for item, extra in answer.others]}
     else:
         body = obj(data=data)
     content = {"application/json": {"schema": body}}
     if answer.also:
         content[answer.also] = {"schema": {"type": "string"}}
     return {"description": "success", "content": content}
+
+
+def _page(item, extra=None) -> dict:
+    return obj(data=array(item), total=INTEGER, limit=INTEGER, offset=INTEGER, **(extra or {}))
 
 
 def _operation(route) -> dict:

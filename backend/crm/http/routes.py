@@ -118,8 +118,9 @@ ROUTES = [
     route("GET", "/api/fundraising/rows", grid.list_rows, "user", query=(
         Query("limit", "integer", "page size (1-1000, default 1000)", min=1, max=1000), Query("offset", "integer", "rows to skip"),
         Query("view_id"), Query("q", doc="search every cell"), Query("archived", "flag", "1 lists archived rows"),
-        Query("version", "integer", "cut the page from this version (the first page's); 409 once the server no longer holds it")),
-        returns=page(grid.ROW)),
+        Query("version", "integer", "cut the page from this version (the first page's); 409 once the server no longer holds it"),
+        Query("shape", doc="full (default): rows as objects; compact: the page column by column, each column named once", choices=grid.ROW_SHAPES)),
+        returns=page(grid.ROW, (grid.COMPACT_COLUMN, grid.COMPACT_PAGE))),
     route("GET", "/api/fundraising/rows/{id}", grid.get_row, "user", returns=one(grid.ROW_DETAIL)),
     route("GET", "/api/fundraising/contact-rows", grid.contact_rows, "user", query=(Query("contact_id", doc="a classic contact"),),
           returns=one(array(grid.CONTACT_ROW))),

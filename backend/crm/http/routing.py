@@ -24,6 +24,7 @@ class Query:
     doc: str = ""
     min: int = None
     max: int = None
+    choices: tuple = ()           # the values a string may take (the handler refuses others)
 
 
 @dataclass
