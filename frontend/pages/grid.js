@@ -14,7 +14,8 @@ import { fillHandle } from "../widgets/fillhandle.js";
 import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
 import { liveDot, saveStatus } from "../widgets/linkstatus.js";
-import { ROW_SHAPE, fromFull, rowsOf } from "../widgets/rowpages.js";
+import { fromFull } from "../widgets/rowpages.js";
+import { rowSource } from "../widgets/rowsource.js";
 import { SaveQueue } from "../widgets/savequeue.js";
 import { transferTools } from "../widgets/transfer.js";
 import { viewTools } from "../widgets/viewtools.js";
@@ -53,9 +54,7 @@ export function mount(root, { me }) {
   let people = [];                // presence of others (one entry per tab they have open)
   const tab = crypto.randomUUID(); // this tab's own presence: a person may have several tabs open
   let stopped = false;
-  let loads = 0;                  // row loads started: a newer one overtakes an older
   let counted = null;             // the view's total while its other pages are on their way
-  let rowsInWaiters = [];
   // Undo and redo go by user action: a paste, a fill, a range delete, an import is one step.
   // A step: {changes: [{row_id, column_id, before, after}], rows?: {added: [row ids]}}.
   const undo = [];
@@ -132,88 +131,27 @@ export function mount(root, { me }) {
     count.textContent = `${n} investor${n === 1 ? "" : "s"}`;
   }
 
-  /** Resolves once every row of the current load is in the table. */
-  const rowsIn = () => (gridEl.getAttribute("aria-busy") === "true" ? new Promise((resolve) => rowsInWaiters.push(resolve)) : Promise.resolve());
-  function allIn() {
-    for (const resolve of rowsInWaiters) resolve();
-    rowsInWaiters = [];
-  }
-
   function setStatus(state, detail) { statusLine.set(state, detail); }
 
   // -- loading --------------------------------------------------------------------
 
-  /**
-   * The first page of the current view's rows (and search) as {rows, total, version, rest}.
-   * `rest(each)` fetches the other pages one at a time, cut from the first page's version so that
-   * they fit together, and awaits `each(rows)` for each (stopping when it answers false); it resolves
-   * to false when the server no longer holds that version (load again), otherwise to true.
-   */
-  async function firstPage() {
-    const params = new URLSearchParams();
-    if (view) params.set("view_id", view.id);
-    if (search.value.trim()) params.set("q", search.value.trim());
-    const first = await fetchPage(params, 0, TIMING.firstPage);
-    params.set("version", String(first.version));
-    const offsets = [];
-    for (let offset = TIMING.firstPage; offset < first.total; offset += TIMING.pageSize) offsets.push(offset);
-    // One at a time, not all at once: each page is read on the main thread, and pages arriving
-    // together would hold it for a third of a second just when the first rows are being used.
-    const rest = async (each) => {
-      for (const offset of offsets) {
-        const page = await fetchPage(params, offset, TIMING.pageSize).catch((e) => (e.status === 409 ? null : Promise.reject(e)));
-        if (!page) return false;
-        if (!await each(rowsOf(page))) break;
-      }
-      return true;
-    };
-    return { rows: rowsOf(first), total: first.total, version: first.version, rest };
-  }
-
-  async function fetchPage(params, offset, limit) {
-    params = new URLSearchParams(params);
-    params.set("offset", String(offset));
-    params.set("limit", String(limit));
-    params.set("shape", ROW_SHAPE);  // column by column, each column id once: fewer bytes, read faster (docs/PERFORMANCE.md)
-    const response = await fetch(`${API.rows}?${params}`, { headers: authHeaders() });
-    if (response.status === 401) { unauthorized(); throw new Error("signed out"); }
-    if (!response.ok) throw Object.assign(new Error(`rows: HTTP ${response.status}`), { status: response.status });
-    return response.json();
-  }
-
-  /**
-   * Rows after the first page go into the table when the browser is idle, so that clicks and keys
-   * on the rows in view are answered first. Drawing is held meanwhile and done once at the end
-   * (drawRest). False, and nothing added, once another load has replaced the rows.
-   */
-  async function addRows(rows, current) {
-    await idle();
-    if (!current()) return false;
-    holdDrawing(true);
-    await table.addData(rows, false);
-    return true;
-  }
-
-  /** Draw the rows addRows added, once no editor is open: drawing redraws the rows in view, which would close it. */
-  async function drawRest(current) {
-    while (current() && table.modules.edit?.currentCell) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (!current()) return;
-    holdDrawing(false);
-    gridEl.removeAttribute("aria-busy");
-    allIn();
-    grid.emit("rowsLoaded");
-  }
-
-  // Safari has no requestIdleCallback: a timer then.
-  const idle = () => new Promise((resolve) => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 200 }) : setTimeout(resolve, 20)));
-
-  let drawingHeld = false;
-  /** Tabulator's blockRedraw/restoreRedraw: rows added meanwhile are drawn (once) on release. */
-  function holdDrawing(hold) {
-    if (!table || hold === drawingHeld) return;
-    drawingHeld = hold;
-    if (hold) table.blockRedraw(); else table.restoreRedraw();
-  }
+  const source = rowSource(gridEl, {
+    table: () => table,
+    build: (rows) => buildTable(rows),
+    params: () => {
+      const params = new URLSearchParams();
+      if (view) params.set("view_id", view.id);
+      if (search.value.trim()) params.set("q", search.value.trim());
+      return params;
+    },
+    editing: () => Boolean(table?.modules.edit?.currentCell),
+    seen: (version) => queue.seen(version),
+    count: (total) => { counted = total; setCount(); },
+    fill: (row, cells) => updateRow(row, cells, { keepPending: true }),
+    stopped: () => stopped,
+    loaded: () => grid.emit("rowsLoaded"),
+  });
+  const rowsIn = () => source.rowsIn();
 
   function columnDefs() {
     const config = view?.config || {};
@@ -275,7 +213,7 @@ export function mount(root, { me }) {
       messages.append(...(part.messages || []));
     }
     // The first page is drawn, and usable, before the other pages are in.
-    const page = await showRows();
+    const page = await source.load();
     if (!page) return;
     // Edits made before a sign-out or reload: show them, then send them.
     showUnsaved();
@@ -284,39 +222,6 @@ export function mount(root, { me }) {
     streamSeen = page.version;
     closeEvents = openEvents(page.version, { onEvent, onState: live.set });
     heartbeat();
-  }
-
-  /**
-   * Load the current view's rows: the first page is drawn at once (into a new table, or replacing the
-   * table's rows), the others are added after it. Resolves once every row is in the table (the last
-   * ones may wait to be drawn while an editor is open) to {version}, the first page's, or to null
-   * when another load or a stop overtook this one.
-   */
-  async function showRows() {
-    const generation = ++loads;
-    const current = () => generation === loads && !stopped;
-    gridEl.setAttribute("aria-busy", "true");  // until every row is drawn
-    for (let attempt = 1; ; attempt += 1) {
-      const page = await firstPage();
-      if (!current()) return null;
-      queue.seen(page.version);
-      holdDrawing(false);  // an earlier load may still be holding it
-      if (table) await table.replaceData(page.rows); else await buildTable(page.rows);
-      counted = page.total;
-      setCount();
-      // Asked for once the first page is drawn: reading them would hold up the drawing.
-      const complete = await page.rest((rows) => addRows(rows, current)).catch((e) => {
-        if (current()) { holdDrawing(false); counted = null; setCount(); }  // show what came
-        throw e;
-      });
-      if (!current()) return null;
-      if (complete) {
-        counted = null;
-        drawRest(current);
-        return { version: page.version };
-      }
-      if (attempt === 3) throw new Error("the grid kept changing while its rows loaded: reload the page");
-    }
   }
 
   function buildTable(rows) {
@@ -372,6 +277,8 @@ export function mount(root, { me }) {
     table.on("cellEdited", () => heartbeat(activeCell(), editingActive()));  // the lock ends with the edit
     // Opening an editor moves the range too: that must not clear the "editing" just announced.
     table.on("rangeChanged", () => heartbeat(activeCell(), editingActive()));
+    // The window of rows fetches a selected range's rows ahead, for a copy (a sync event) to find them there.
+    for (const name of ["rangeAdded", "rangeChanged"]) table.on(name, () => source.window?.select(() => table.getRanges()[0]?.getRows() || []));
     gridEl.addEventListener("keydown", onKeyDown, true);
     gridEl.addEventListener("mousedown", hideNote, true);
     return built;
@@ -383,11 +290,25 @@ export function mount(root, { me }) {
     const range = table.getRanges()[0];
     if (!range) return;
     const fields = range.getColumns().map((c) => c.getField()).filter((f) => columnsById.has(f));
-    const rows = range.getRows().map((r) => { const data = r.getData(); return fields.map((f) => cellText(columnsById.get(f), data[f])); });
-    event.clipboardData.setData("text/plain", toTsv(rows));
+    const rows = range.getRows();
+    const tsv = () => toTsv(rows.map((r) => { const data = r.getData(); return fields.map((f) => cellText(columnsById.get(f), data[f])); }));
     event.preventDefault();
+    const missing = source.window?.missing(rows) || 0;
+    if (!missing) { event.clipboardData.setData("text/plain", tsv()); return; }
+    // Rows not fetched yet (the window of rows): the copy event cannot wait, so fetch them and write
+    // the clipboard when they are in (a focused page may, without the event).
+    tell(`Copying ${rows.length} rows…`);
+    withRows(rows, () => navigator.clipboard.writeText(tsv()))
+      .then(() => tell(`Copied ${rows.length} rows`), (e) => tell(`Not copied: ${e.message}`));
   }
   document.addEventListener("copy", copyRange);
+
+  /** Run `fn` once the cells of `rows` are all in the table (the window of rows fetches any it has not got), holding them meanwhile. */
+  async function withRows(rows, fn) {
+    if (!source.window?.missing(rows)) return fn();
+    const release = await source.window.ensure(rows);
+    try { return await fn(); } finally { release(); }
+  }
 
   // The paste event goes to wherever the document's selection is, not always the grid: listen on the
   // document and take it when the grid has focus and no editor is open.
@@ -396,7 +317,8 @@ export function mount(root, { me }) {
     const rowData = pasteRows(event.clipboardData.getData("text/plain"));
     if (!rowData) return;
     event.preventDefault();
-    pasteRange(rowData);
+    const range = table.getRanges()[0];
+    withRows(pasteTargets(range, rowData), () => pasteRange(rowData)).catch((e) => tell(`Not pasted: ${e.message}`));
   }
   document.addEventListener("paste", pasteClipboard);
 
@@ -420,14 +342,18 @@ export function mount(root, { me }) {
   // skipped, marked on its cell and named, never stored as blank: what the grid can tell at once
   // (a date that is no date) here, the rest ('Alex' in a Status, "lots" in a fund) from the server's
   // answer, which names each unfit value while the fitting ones are sent again (showUnfit).
+  function pasteTargets(range, rowData) {
+    if (!range || !rowData.length) return [];
+    const active = table.getRows("active");
+    const start = active.indexOf(range.getRows()[0]);
+    const span = range.getRows().length > 1 || range.getColumns().length > 1 ? range.getRows().length : rowData.length;
+    return active.slice(start, start + span);
+  }
+
   function pasteRange(rowData) {
     const range = table.getRanges()[0];
     if (!range || !rowData.length) return [];
-    const active = table.getRows("active");
-    const top = range.getRows()[0];
-    const start = active.indexOf(top);
-    const span = range.getRows().length > 1 || range.getColumns().length > 1 ? range.getRows().length : rowData.length;
-    const targets = active.slice(start, start + span);
+    const targets = pasteTargets(range, rowData);
     const refused = [];
     clearUnfit();
     table.blockRedraw();
@@ -586,7 +512,7 @@ export function mount(root, { me }) {
       for (const change of changes) {
         const value = change[key];
         clearUnfit(change.row_id, change.column_id);
-        rowOf(change.row_id)?.update({ [change.column_id]: value });
+        shownRow(change.row_id)?.update({ [change.column_id]: value });
         ops.push({ op: "set_cell", row_id: change.row_id, column_id: change.column_id, value: value ?? null });
       }
     } finally {
@@ -661,6 +587,11 @@ export function mount(root, { me }) {
 
   /** Delete or Backspace: the selected range cleared, as one undo step. */
   function clearRange() {
+    const rows = table.getRanges()[0]?.getRows() || [];
+    withRows(rows, clearCells).catch((e) => tell(`Not cleared: ${e.message}`));
+  }
+
+  function clearCells() {
     act(() => {
       for (const cell of rangeCells().flat()) {
         const column = columnsById.get(cell.getField());
@@ -730,6 +661,10 @@ export function mount(root, { me }) {
     // Rows and fields, not range.getCells(): that makes every cell of every row in the range (see updateRowData).
     const rows = range.getRows();
     if (rows.length < 2) return;
+    withRows(rows, () => fillRows(range, rows)).catch((e) => tell(`Not filled: ${e.message}`));
+  }
+
+  function fillRows(range, rows) {
     const fields = range.getColumns().map((c) => c.getField()).filter((f) => columnsById.has(f) && !READ_ONLY.has(columnsById.get(f).type));
     const top = rows[0].getData();
     clearUnfit();
@@ -754,9 +689,11 @@ export function mount(root, { me }) {
 
   // -- applying changes ------------------------------------------------------------
 
-  function updateRow(rowId, cells, { keepPending = false } = {}) {
-    const row = rowOf(rowId);
+  /** Show `cells` in a row (its id, or the row), except the cell being edited, and our unsaved values when `keepPending`. */
+  function updateRow(rowOrId, cells, { keepPending = false } = {}) {
+    const row = typeof rowOrId === "string" ? shownRow(rowOrId) : rowOrId;
     if (!row) return;
+    const rowId = row.getData().id;
     const update = { ...cells };
     // Never redraw the cell being edited: that would close its editor under the user's fingers.
     const editing = table.modules?.edit?.currentCell;
@@ -778,7 +715,11 @@ export function mount(root, { me }) {
   }
 
   // Not table.getRow: that warns in the console for every id the table does not hold (rows of other views).
-  const rowOf = (id) => findRow(table, id);
+  // The window of rows knows its rows by id (findRow walks every row of the table for each).
+  const rowOf = (id) => (source.window ? source.window.row(id)?.getComponent() ?? null : findRow(table, id));
+  // A row whose cells are in the table: one the window of rows holds only as a placeholder shows what
+  // it fetches when it comes into view (unsaved edits laid over it), so changes to it are not shown.
+  const shownRow = (id) => (source.window && !source.window.holds(id) ? null : rowOf(id));
 
   const hasFormulas = () => columns.some((c) => c.type === "formula");
 
@@ -798,6 +739,7 @@ export function mount(root, { me }) {
       if (op.kind === "set_cell" && op.row_id) {
         const row = rowOf(op.row_id);
         if (row) {
+          if (source.window && !source.window.holds(op.row_id)) source.window.note(op);  // its page may be on its way
           updateRow(op.row_id, { [op.column_id]: op.after }, { keepPending: true });
           flash(row, op.column_id);
           touched.add(op.row_id);
@@ -857,20 +799,19 @@ export function mount(root, { me }) {
   // drawing (renderHorizontal "virtual") would otherwise draw a row it kept from before with the new
   // columns, and throw, when the grid is scrolled before the reload replaced the rows.
   function setColumnsForReload() {
-    loads += 1;  // whatever was still loading is for the old columns
-    holdDrawing(false);
+    source.drop();  // whatever was still loading is for the old columns
     table.clearData();
     table.setColumns(columnDefs());
   }
 
   /** The current view's rows again; resolves once every row is in the table. */
   async function reload() {
-    if (await showRows()) { await rowsIn(); showUnsaved(); }
+    if (await source.load()) { await rowsIn(); showUnsaved(); }
   }
 
   // The server's rows do not have the edits still waiting (offline, or signed out): show those over them.
   function showUnsaved() {
-    for (const op of queue.unsaved()) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
+    for (const op of queue.unsaved()) if (op.op === "set_cell") shownRow(op.row_id)?.update({ [op.column_id]: op.value });
   }
 
   function renderViewSelect() {
