@@ -1,9 +1,9 @@
 // The fundraising grid: Tabulator over the server's rows, edits saved as ops,
 // other people's edits applied live from the event stream.
 import { Tabulator, findRow, updateRowData } from "../widgets/tabulator.js";
-import { api, authHeaders, token, unauthorized } from "../api.js";
-import { API, TIMING } from "../config.js";
-import { h, initials } from "../dom.js";
+import { api } from "../api.js";
+import { API } from "../config.js";
+import { h } from "../dom.js";
 import { READ_ONLY, definition, isNumeric, onEditorMove, parse, seedEditor } from "../widgets/columns.js";
 import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
 import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
@@ -14,6 +14,7 @@ import { fillHandle } from "../widgets/fillhandle.js";
 import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
 import { liveDot, saveStatus } from "../widgets/linkstatus.js";
+import { presence } from "../widgets/presence.js";
 import { fromFull } from "../widgets/rowpages.js";
 import { rowSource } from "../widgets/rowsource.js";
 import { SaveQueue } from "../widgets/savequeue.js";
@@ -51,8 +52,6 @@ export function mount(root, { me }) {
   let table = null;
   let closeEvents = null;
   let streamSeen = 0;    // the newest version the event stream has told of
-  let people = [];                // presence of others (one entry per tab they have open)
-  const tab = crypto.randomUUID(); // this tab's own presence: a person may have several tabs open
   let stopped = false;
   let counted = null;             // the view's total while its other pages are on their way
   // Undo and redo go by user action: a paste, a fill, a range delete, an import is one step.
@@ -724,7 +723,7 @@ export function mount(root, { me }) {
   const hasFormulas = () => columns.some((c) => c.type === "formula");
 
   function onEvent(name, payload, id) {
-    if (name === "presence") return showPresence(payload);
+    if (name === "presence") return present.show(payload);
     if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
     if (name === "reset") return onReset(payload.version);
     if (name !== "ops") return;
@@ -832,78 +831,17 @@ export function mount(root, { me }) {
 
   // -- presence ---------------------------------------------------------------------
 
-  function lockedByOther(cell) {
-    // Tabulator asks this of every cell it draws; getIndex copies the row's data, so first the cheap test.
-    if (!people.some((p) => p.editing)) return false;
-    const rowId = cell.getRow().getIndex();
-    return people.some((p) => p.user_id !== me.id && p.editing && p.cell?.row_id === rowId && p.cell?.column_id === cell.getField());
-  }
-
   /** Is the selected cell's editor open? (Not another cell's, whose editor closes after this click.) */
   const editingActive = () => { const open = table?.modules?.edit?.currentCell; return Boolean(open && open.getComponent() === activeCell()); };
+  const present = presence(grid, { activeCell, editingActive, el: presenceEl });
+  const { lockedByOther, heartbeat } = present;
 
-  let lastBeat = "";
-  let lastBeatAt = 0;
-  let beatTimer = null;
-  let beating = Promise.resolve();  // one heartbeat at a time, so the server sees them in order
-  function heartbeat(cell = activeCell(), editing = false) {
-    clearTimeout(beatTimer);
-    // While editing, look every second whether the editor closed: keeping a value unchanged closes it with no event.
-    beatTimer = setTimeout(() => heartbeat(activeCell(), editingActive()), editing ? 1000 : TIMING.heartbeatMs);
-    const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing, tab };
-    const key = JSON.stringify(body);
-    if (navigator.onLine === false) return;  // it could only fail; the next one after the link is back says it
-    if (key === lastBeat && Date.now() - lastBeatAt < TIMING.heartbeatMs - 1000) return;  // the same, said lately
-    lastBeat = key;
-    lastBeatAt = Date.now();
-    beating = beating.then(() => api("POST", API.heartbeat, body, { quiet: true }).then(showMine, () => {}));
-  }
-
-  // Your own avatar in the header takes the colour the others see you in.
-  function showMine(answer) {
-    const mine = document.querySelector(".topbar .avatar.me");
-    if (mine && answer?.you?.color) { mine.style.backgroundColor = answer.you.color; mine.dataset.coloured = ""; }
-  }
-
-  // A closing tab says so, and leaves the others' screens at once (otherwise it would expire after
-  // 60 s). sendBeacon cannot carry the Authorization header: a keepalive fetch can, and outlives the page.
-  function leave() {
-    if (!token()) return;
-    fetch(API.leave, { method: "POST", keepalive: true, headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ tab }) }).catch(() => {});
-  }
   // What is typed in an open editor is queued (and so stored) before the page goes: offline it waits for a reload.
-  const onPageHide = () => { clearTimeout(beatTimer); keepOpenEdit(); leave(); };
-  // Back from the back-forward cache: present again at once.
-  const onPageShow = (event) => { if (event.persisted && table) { lastBeat = ""; heartbeat(); } };
+  const onPageHide = () => { keepOpenEdit(); present.leave(); };
   window.addEventListener("pagehide", onPageHide);
-  window.addEventListener("pageshow", onPageShow);
   // The header's mentions list opens a row here without leaving the page (widgets/mentions.js).
   const onOpenRow = (event) => { if (event.detail?.rowId) openDrawer(grid, event.detail.rowId); };
   window.addEventListener("crm:open-row", onOpenRow);
-
-  let outlined = [];
-  function showPresence(list) {
-    people = list.filter((p) => p.user_id !== me.id);
-    // One avatar a person, however many tabs they have open; each tab's cell is outlined.
-    const persons = new Map();
-    for (const p of people) persons.set(p.user_id, { ...p, editing: p.editing || Boolean(persons.get(p.user_id)?.editing) });
-    presenceEl?.replaceChildren(...[...persons.values()].map((p) => {
-      const a = h("span.avatar", { title: `${p.display_name || p.username}${p.editing ? " (editing)" : ""}`, dataset: { userId: p.user_id, coloured: "" } }, initials(p));
-      a.style.backgroundColor = p.color;
-      return a;
-    }));
-    for (const el of outlined) { el.classList.remove("peer-cell"); el.style.removeProperty("--peer"); delete el.dataset.peer; }
-    outlined = [];
-    for (const p of people) {
-      if (!p.cell || !table) continue;
-      const el = (rowOf(p.cell.row_id)?.getCell(p.cell.column_id) || null)?.getElement();
-      if (!el) continue;
-      el.classList.add("peer-cell");
-      el.style.setProperty("--peer", p.color);
-      if (p.editing) el.dataset.peer = p.display_name || p.username;  // their name on the cell (app.css); it is read-only here
-      outlined.push(el);
-    }
-  }
 
   // -- toolbar ------------------------------------------------------------------------
 
@@ -970,10 +908,8 @@ export function mount(root, { me }) {
     keepOpenEdit();
     queue.stop();
     closeEvents?.();
-    clearTimeout(beatTimer);
-    leave();
+    present.stop();
     window.removeEventListener("pagehide", onPageHide);
-    window.removeEventListener("pageshow", onPageShow);
     window.removeEventListener("crm:open-row", onOpenRow);
     window.removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("copy", copyRange);

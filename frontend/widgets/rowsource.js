@@ -10,7 +10,7 @@ import { RowWindow } from "./rowwindow.js";
 /** One GET /rows: `params` (view, search, version) at `offset`, `limit` rows, in `shape`. */
 export async function fetchRows(params, { offset = 0, limit = TIMING.pageSize, shape = ROW_SHAPE, signal } = {}) {
   params = new URLSearchParams(params);
-  if (offset) params.set("offset", String(offset));
+  params.set("offset", String(offset));
   params.set("limit", String(limit));
   params.set("shape", shape);  // column by column, each column id once: fewer bytes, read faster (docs/PERFORMANCE.md)
   const response = await fetch(`${API.rows}?${params}`, { headers: authHeaders(), signal });
