@@ -19,6 +19,7 @@ import { fromFull } from "../widgets/rowpages.js";
 import { rowSource } from "../widgets/rowsource.js";
 import { SaveQueue } from "../widgets/savequeue.js";
 import { transferTools } from "../widgets/transfer.js";
+import { sameValue, undoHistory } from "../widgets/undo.js";
 import { viewTools } from "../widgets/viewtools.js";
 
 export function mount(root, { me }) {
@@ -54,11 +55,6 @@ export function mount(root, { me }) {
   let streamSeen = 0;    // the newest version the event stream has told of
   let stopped = false;
   let counted = null;             // the view's total while its other pages are on their way
-  // Undo and redo go by user action: a paste, a fill, a range delete, an import is one step.
-  // A step: {changes: [{row_id, column_id, before, after}], rows?: {added: [row ids]}}.
-  const undo = [];
-  const redo = [];
-  let action = null;              // the changes of the action being recorded (see act)
   const unfitCells = new Map();   // "row|column" → why the value typed or pasted there did not fit
   const refusals = new WeakMap();  // op → the server's error, when it refused the request
 
@@ -401,32 +397,20 @@ export function mount(root, { me }) {
    * the change leaves the undo history (it never happened).
    */
   function showUnfit(items, error) {
-    const typedOne = items.length === 1 && typed.has(items[0].op);
+    const typedOne = items.length === 1 && steps.typed(items[0].op);
     for (const { op, problem } of items) {
       refusals.set(op, Object.assign(new Error(problem.message), { status: 422, payload: error.payload }));
       unfitCells.set(`${op.row_id}|${op.column_id}`, problem.message);
-      const change = forget(op.row_id, op.column_id, op.value);
+      const change = steps.forget(op.row_id, op.column_id, op.value);
       const row = rowOf(op.row_id);
       if (!row) continue;
-      if (!typed.has(op) && change) row.update({ [op.column_id]: change.before });
+      if (!steps.typed(op) && change) row.update({ [op.column_id]: change.before });
       else row.reformat();
     }
-    const fromPaste = items.some((i) => !typed.has(i.op));
+    const fromPaste = items.some((i) => !steps.typed(i.op));
     told = [...(fromPaste ? lastRefused : []), ...items.map((i) => i.problem.message)];
     tellUnfit();
     if (typedOne) noteBeside(items[0].op, items[0].problem.message);
-  }
-
-  /** Drop the latest recorded change of a cell (to `value`) from the undo history; returns it. */
-  function forget(rowId, columnId, value) {
-    for (let i = undo.length - 1; i >= 0; i -= 1) {
-      const at = undo[i].changes.findIndex((c) => c.row_id === rowId && c.column_id === columnId && sameValue(c.after, value));
-      if (at < 0) continue;
-      const [change] = undo[i].changes.splice(at, 1);
-      if (!undo[i].changes.length && !undo[i].rows) undo.splice(i, 1);
-      return change;
-    }
-    return null;
   }
 
   const note = h("div.unfit-note", { role: "alert", hidden: true });
@@ -459,85 +443,14 @@ export function mount(root, { me }) {
 
   // -- undo -----------------------------------------------------------------------------
 
-  const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  const typed = new WeakSet();  // ops of values typed into an editor (kept in the cell when unfit)
-
-  /**
-   * Record the cell edits `fn` makes as one undo step (nested calls join the outer one); their ops go
-   * to the save queue together at the end: pushed one at a time, each push stored the whole queue again
-   * (a 5,000 x 10 paste stored 50,000 growing queues: minutes).
-   */
-  function act(fn) {
-    if (action) return fn();
-    action = { changes: [], ops: [] };
-    try {
-      return fn();
-    } finally {
-      const step = action;
-      action = null;
-      queue.pushMany(step.ops);
-      delete step.ops;
-      if (step.changes.length || step.rows) keep(step);
-    }
-  }
-
-  function keep(step) {
-    undo.push(step);
-    if (undo.length > 200) undo.shift();
-    redo.length = 0;
-  }
-
-  function record(rowId, columnId, before, after, { byTyping = false } = {}) {
-    const change = { row_id: rowId, column_id: columnId, before, after };
-    if (action) action.changes.push(change); else keep({ changes: [change] });
-    if (unfitCells.has(`${rowId}|${columnId}`)) clearUnfit(rowId, columnId);
-    const op = { op: "set_cell", row_id: rowId, column_id: columnId, value: after ?? null };
-    if (byTyping) typed.add(op);
-    if (action) action.ops.push(op); else queue.push(op);
-    return op;
-  }
-
-  /** Undo (key "before") or redo (key "after") the newest step of `from`: its cells, and rows an import added. */
-  function replay(from, to, key) {
-    const step = from.pop();
-    if (!step) return;
-    to.push(step);
-    const changes = key === "before" ? [...step.changes].reverse() : step.changes;
-    const ops = [];
-    table.blockRedraw();
-    try {
-      if (step.rows && key === "before") for (const id of step.rows.added) { ops.push({ op: "archive_row", row_id: id }); rowOf(id)?.delete(); }
-      if (step.rows && key === "after") for (const id of step.rows.added) ops.push({ op: "restore_row", row_id: id });
-      for (const change of changes) {
-        const value = change[key];
-        clearUnfit(change.row_id, change.column_id);
-        shownRow(change.row_id)?.update({ [change.column_id]: value });
-        ops.push({ op: "set_cell", row_id: change.row_id, column_id: change.column_id, value: value ?? null });
-      }
-    } finally {
-      table.restoreRedraw();
-    }
-    queue.pushMany(ops);
-    if (step.rows && key === "after") waitForQueue().then(() => reload());  // the restored rows come back in place
-    if (step.rows) setCount();
-  }
-
-  /**
-   * An import's edits as one undo step: the rows it added (undo archives them, redo restores them)
-   * and the cells it changed, read from the op log of the import's version.
-   */
-  async function importStep(report) {
-    if (!report?.version) return;
-    const found = await api("GET", `${API.changes}?since=${report.version - 1}`);
-    if (found.reset) { tell("This import is too large to undo with Ctrl+Z: restore its pre-import backup instead."); return; }
-    const ops = found.ops.filter((op) => op.version === report.version);
-    const added = ops.filter((op) => op.kind === "add_row").map((op) => op.row_id);
-    const fresh = new Set(added);
-    const changes = ops.filter((op) => op.kind === "set_cell" && !fresh.has(op.row_id))
-      .map((op) => ({ row_id: op.row_id, column_id: op.column_id, before: op.before, after: op.after }));
-    if (added.length || changes.length) keep({ changes, rows: added.length ? { added } : undefined });
-  }
-  grid.on("imported", (report) => { importStep(report).catch(() => {}); });
+  const steps = undoHistory(grid, {
+    changed: (rowId, columnId) => { if (unfitCells.has(`${rowId}|${columnId}`)) clearUnfit(rowId, columnId); },
+    show: (rowId, cells) => shownRow(rowId)?.update(cells),
+    saved: () => waitForQueue(),
+    rowsChanged: () => setCount(),
+    tell,
+  });
+  const { act, record } = steps;
 
   function activeCell() {
     const internal = table?.modules?.selectRange?.getActiveCell?.();
@@ -612,10 +525,10 @@ export function mount(root, { me }) {
     const mod = event.ctrlKey || event.metaKey;
     if (mod && !event.altKey && event.key.toLowerCase() === "z") {
       event.preventDefault(); event.stopPropagation();
-      if (event.shiftKey) replay(redo, undo, "after"); else replay(undo, redo, "before");
+      if (event.shiftKey) steps.redo(); else steps.undo();
     } else if (mod && event.key.toLowerCase() === "y") {
       event.preventDefault(); event.stopPropagation();
-      replay(redo, undo, "after");
+      steps.redo();
     } else if (mod && !event.shiftKey && event.key.toLowerCase() === "c") {
       event.preventDefault(); event.stopPropagation();
       document.execCommand("copy");  // fires the copy event that copyRange answers
