@@ -20,6 +20,7 @@ import { rowSource } from "../widgets/rowsource.js";
 import { SaveQueue } from "../widgets/savequeue.js";
 import { transferTools } from "../widgets/transfer.js";
 import { sameValue, undoHistory } from "../widgets/undo.js";
+import { unfitValues } from "../widgets/unfit.js";
 import { viewTools } from "../widgets/viewtools.js";
 
 export function mount(root, { me }) {
@@ -55,7 +56,6 @@ export function mount(root, { me }) {
   let streamSeen = 0;    // the newest version the event stream has told of
   let stopped = false;
   let counted = null;             // the view's total while its other pages are on their way
-  const unfitCells = new Map();   // "row|column" → why the value typed or pasted there did not fit
   const refusals = new WeakMap();  // op → the server's error, when it refused the request
 
   const queue = new SaveQueue(0, {
@@ -71,7 +71,7 @@ export function mount(root, { me }) {
       if (choice === "theirs") for (const c of payload.conflicts) updateRow(c.row_id, { [c.column_id]: c.current_value });
       return choice;
     }),
-    unfit: (items, error) => showUnfit(items, error),
+    unfit: (items, error) => unfit.named(items, error),
     rejected: (ops, error) => {
       for (const op of ops) refusals.set(op, error);  // for grid.send's answer
       tell(`Not saved: ${error.message}`);
@@ -165,27 +165,12 @@ export function mount(root, { me }) {
         editable: (cell) => !lockedByOther(cell),
       });
       if (!isHidden) visibleIndex += 1;
-      markUnfit(def);
+      unfit.mark(def);
       if (column.type === "checkbox") def.cellClick = (e, cell) => { if (!e.shiftKey && !e.ctrlKey && !e.metaKey) toggleChecks([cell]); };
       def.headerMenu = () => columnMenu(grid, column.id);
       def.headerMenuIcon = () => columnMenuButton(column);
       return def;
     });
-  }
-
-  // A cell whose typed or pasted value did not fit keeps a mark (and says why in its title) while it
-  // is drawn and redrawn, until the cell is changed again.
-  function markUnfit(def) {
-    const format = def.formatter;
-    def.formatter = (cell, params, onRendered) => {
-      const el = cell.getElement();
-      const why = unfitCells.size ? unfitCells.get(`${cell.getData().id}|${cell.getField()}`) : undefined;
-      if (why || el.classList.contains("cell-unfit")) {
-        el.classList.toggle("cell-unfit", Boolean(why));
-        if (why) { el.title = why; el.setAttribute("aria-invalid", "true"); } else { el.removeAttribute("title"); el.removeAttribute("aria-invalid"); }
-      }
-      return format(cell, params, onRendered);
-    };
   }
 
   function setColumns(list) {
@@ -275,7 +260,7 @@ export function mount(root, { me }) {
     // The window of rows fetches a selected range's rows ahead, for a copy (a sync event) to find them there.
     for (const name of ["rangeAdded", "rangeChanged"]) table.on(name, () => source.window?.select(() => table.getRanges()[0]?.getRows() || []));
     gridEl.addEventListener("keydown", onKeyDown, true);
-    gridEl.addEventListener("mousedown", hideNote, true);
+    gridEl.addEventListener("mousedown", unfit.hideNote, true);
     return built;
   }
 
@@ -371,80 +356,22 @@ export function mount(root, { me }) {
     } finally {
       table.restoreRedraw();
     }
-    lastRefused = refused.map((r) => r.message);
-    if (refused.length) {
-      for (const r of refused) unfitCells.set(`${r.row.getIndex()}|${r.field}`, r.message);
-      for (const r of refused) r.row.reformat();
-      told = lastRefused;
-      tellUnfit();
-    }
+    unfit.pasted(refused);
     return targets;
   }
 
   // -- unfit values -------------------------------------------------------------------
 
-  let told = [];         // the unfit values of the last paste or edit, as the notice lists them
-  let lastRefused = [];  // those the last paste found itself (the server names the others)
-  function tellUnfit() {
-    const n = told.length;
-    tell(`${n} value${n === 1 ? "" : "s"} didn't fit: ${told.slice(0, 3).join("; ")}${n > 3 ? " …" : ""}`);
-  }
-
-  /**
-   * The server named values that do not fit (it applied nothing; the queue sends the others again).
-   * A value typed into a cell stays there, marked, with the reason beside the cell, to be corrected;
-   * a pasted or filled one is skipped: the cell shows its saved value again, marked. Either way
-   * the change leaves the undo history (it never happened).
-   */
-  function showUnfit(items, error) {
-    const typedOne = items.length === 1 && steps.typed(items[0].op);
-    for (const { op, problem } of items) {
-      refusals.set(op, Object.assign(new Error(problem.message), { status: 422, payload: error.payload }));
-      unfitCells.set(`${op.row_id}|${op.column_id}`, problem.message);
-      const change = steps.forget(op.row_id, op.column_id, op.value);
-      const row = rowOf(op.row_id);
-      if (!row) continue;
-      if (!steps.typed(op) && change) row.update({ [op.column_id]: change.before });
-      else row.reformat();
-    }
-    const fromPaste = items.some((i) => !steps.typed(i.op));
-    told = [...(fromPaste ? lastRefused : []), ...items.map((i) => i.problem.message)];
-    tellUnfit();
-    if (typedOne) noteBeside(items[0].op, items[0].problem.message);
-  }
-
-  const note = h("div.unfit-note", { role: "alert", hidden: true });
-  gridEl.parentElement?.append(note);
-  /** Why a typed value did not fit, beside its cell (until the next key or click). */
-  function noteBeside(op, message) {
-    const el = rowOf(op.row_id)?.getCell(op.column_id)?.getElement();
-    if (!el) return;
-    const box = el.getBoundingClientRect();
-    const wrap = gridEl.parentElement.getBoundingClientRect();
-    note.textContent = message;
-    note.style.left = `${box.left - wrap.left}px`;
-    note.style.top = `${box.bottom - wrap.top + 2}px`;
-    note.hidden = false;
-  }
-  const hideNote = () => { note.hidden = true; };
-
-  /** Forget the marks of an earlier paste (a new action starts afresh). Typed ones stay until their cell changes. */
-  function clearUnfit(rowId, columnId) {
-    if (!rowId) lastRefused = [];
-    if (!unfitCells.size) return;
-    const keys = rowId ? [`${rowId}|${columnId}`] : [...unfitCells.keys()];
-    for (const key of keys) {
-      if (!unfitCells.delete(key)) continue;
-      const [r, c] = key.split("|");
-      const el = rowOf(r)?.getCell(c)?.getElement();
-      if (el) { el.classList.remove("cell-unfit"); el.removeAttribute("title"); el.removeAttribute("aria-invalid"); }
-    }
-  }
+  const unfit = unfitValues(gridEl, {
+    rowOf: (id) => rowOf(id), tell: (message) => tell(message),
+    typed: (op) => steps.typed(op), forget: (...args) => steps.forget(...args), refused: (op, error) => refusals.set(op, error),
+  });
+  const clearUnfit = unfit.clear;
 
   // -- undo -----------------------------------------------------------------------------
 
   const steps = undoHistory(grid, {
-    changed: (rowId, columnId) => { if (unfitCells.has(`${rowId}|${columnId}`)) clearUnfit(rowId, columnId); },
+    changed: (rowId, columnId) => unfit.changed(rowId, columnId),
     show: (rowId, cells) => shownRow(rowId)?.update(cells),
     saved: () => waitForQueue(),
     rowsChanged: () => setCount(),
@@ -519,7 +446,7 @@ export function mount(root, { me }) {
 
   function onKeyDown(event) {
     if (!table) return;
-    hideNote();
+    unfit.hideNote();
     const editorOpen = event.target.closest(".cell-editor, .tabulator-editing");
     if (editorOpen) return;  // the editors commit on Enter and Tab and tell the grid to move (widgets/columns.js)
     const mod = event.ctrlKey || event.metaKey;

@@ -67,9 +67,11 @@ def test_a_windowed_grid_scrolls_edits_copies_pastes_and_fills(pages, server, ad
     scroll_to(page, 1)
     numbered_cell(page, ROWS, k["name"]).filter(has_text=f"Investor {ROWS - 1}").wait_for(timeout=10_000)
     scroll_to(page, 0.5)
-    middle = page.evaluate("() => [...document.querySelectorAll('#grid .row-number')].map((e) => Number(e.textContent)).filter(Boolean)")
-    n = sorted(middle)[len(middle) // 2]
-    assert 1200 < n < 1800, n
+    n = page.wait_for_function("""() => {
+      const shown = [...document.querySelectorAll('#grid .row-number')].map((e) => Number(e.textContent)).filter(Boolean).sort((a, b) => a - b);
+      const n = shown[Math.floor(shown.length / 2)];
+      return n > 1200 && n < 1800 ? n : false;  // once the rows of the middle are drawn
+    }""").json_value()
     numbered_cell(page, n, k["name"]).filter(has_text=f"Investor {n - 1}").wait_for(timeout=10_000)
     assert held_rows(page) <= HELD_BOUND
 
