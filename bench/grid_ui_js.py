@@ -143,13 +143,24 @@ FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationF
 
 # Hear the next copy: the window's listener runs after the grid's (on the document), so it reads what
 # the grid wrote; the keydown that asked for it is marked in the capture phase, before the grid sees it.
+# A windowed grid (frontend/widgets/rowwindow.js) copying rows it has not fetched yet writes nothing in
+# the event and calls navigator.clipboard.writeText once they are in: that call is heard instead (its
+# text kept, then passed on), so "copy ms" is then until the text was ready.
 COPY_WATCH = """() => {
   window.__copy = null;
   const down = () => { window.__copyKeyAt = performance.now(); };
   window.addEventListener('keydown', down, { capture: true, once: true });
   window.addEventListener('copy', (e) => {
-    window.__copy = { ms: performance.now() - window.__copyKeyAt, text: e.clipboardData.getData('text/plain') };
+    const text = e.clipboardData.getData('text/plain');
+    if (text) window.__copy = { ms: performance.now() - window.__copyKeyAt, text };
   }, { once: true });
+  if (!window.__writeText) {
+    window.__writeText = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => {
+      window.__copy = { ms: performance.now() - window.__copyKeyAt, text };
+      return window.__writeText(text).catch(() => {});
+    };
+  }
 }"""
 
 COPIED = """() => window.__copy && { ms: window.__copy.ms, chars: window.__copy.text.length,

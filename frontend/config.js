@@ -6,6 +6,7 @@ export const STORAGE = {
   pendingOps: "crm.pending-ops",  // sessionStorage: unsaved edits survive a 401 or reload
   afterSignIn: "crm.after-sign-in",
   sidebar: "crm.sidebar",         // localStorage: "open" or "rail"
+  window: "crm.window",           // localStorage: JSON over WINDOW's settings (the tests window a few thousand rows)
 };
 
 export const ROUTES = {
@@ -99,8 +100,38 @@ export const TIMING = {
   heartbeatMs: 20000,
   firstPage: 100,          // rows drawn before the others are asked for: a screenful and more
   pageSize: 1000,          // the server's largest page of rows
+  parallelPages: 3,        // pages of a listing asked for at once (over a 300 ms link, one at a time mostly waited)
   prefetchPagesMs: 3000,   // after the first page is up, the other pages' modules are fetched (app.js)
 };
+
+// The window of rows (widgets/rowwindow.js, docs/GRID.md): a view with more than `rows` rows is held as
+// placeholders ({id}) whose cells are fetched, page by page, near the view and let go far from it.
+// 20,000: at 10,000 rows the whole grid in the table is fast (first rows interactive ~1 s on the LAN,
+// ~250 MB tab) and keeps everything synchronous; at 100,000 it was 8 s and 1.3 GiB (docs/PERFORMANCE.md).
+export const WINDOW = {
+  rows: 20000,
+  pageRows: 250,     // a window page: rows fetched together by id (GET /rows?ids=)
+  heldPages: 24,     // pages kept with their cells (6,000 rows) besides those a copy or paste is using
+  margin: 250,       // rows above and below the drawn ones fetched ahead
+  parallel: 3,       // window pages asked for at once
+  selectRows: 20000, // a selected range up to this many rows is fetched ahead (a copy then does not wait)
+  selectMs: 200,     // ... once the selection has not changed for this long
+  askIds: 500,       // ids in one request when a range's rows are fetched (copy, paste, fill)
+  chunk: 10000,      // placeholders added to the table at a time, when the browser is idle
+  maxIds: 500000,    // the server's largest page of ids (shape=ids)
+  throttleMs: 80,    // while scrolling, the rows in view are looked at this often
+};
+
+/** WINDOW's settings, with those in localStorage (JSON, e.g. {"rows": 1000, "heldPages": 4}) over them:
+ * the tests window a grid of a few thousand rows so. Read at each load of the rows. */
+const WINDOW_DEFAULTS = { ...WINDOW };
+export function windowSettings() {
+  Object.assign(WINDOW, WINDOW_DEFAULTS);
+  let override = {};
+  try { override = JSON.parse(localStorage.getItem(STORAGE.window) || "{}") || {}; } catch { /* not JSON: none */ }
+  for (const [key, value] of Object.entries(override)) if (key in WINDOW && Number.isInteger(value) && value >= 0) WINDOW[key] = value;
+  return WINDOW;
+}
 
 // Element ids and data-* hooks the tests and the code share.
 export const SEL = {

@@ -147,11 +147,14 @@ def test_an_unknown_shape_is_a_422_naming_it(admin):
     assert admin.get(ROWS, params={"shape": "full"}).status_code == 200
 
 
-def test_the_api_document_describes_both_shapes(admin):
+def test_the_api_document_describes_every_shape(admin):
     operation = admin.get("/api/openapi.json").json()["paths"][ROWS]["get"]
     [shape] = [p for p in operation["parameters"] if p["name"] == "shape"]
-    assert shape["schema"]["enum"] == ["full", "compact"]
+    assert shape["schema"]["enum"] == ["full", "compact", "ids"]
     pages = operation["responses"]["200"]["content"]["application/json"]["schema"]["anyOf"]
     assert pages[0]["properties"]["data"]["items"]["required"] == ["id", "cells"]
     assert pages[1]["properties"]["data"]["items"] == {"type": "array", "items": {}}
     assert {"columns", "fields", "nulls", "odd", "shape"} <= set(pages[1]["required"])
+    assert pages[2]["properties"]["data"]["items"] == {"type": "string"} and "shape" in pages[2]["required"]
+    assert "group_values" in pages[2]["properties"] and "group_values" not in pages[2]["required"]
+    assert "ids" in {p["name"] for p in operation["parameters"]}

@@ -1,9 +1,9 @@
 // The fundraising grid: Tabulator over the server's rows, edits saved as ops,
 // other people's edits applied live from the event stream.
 import { Tabulator, findRow, updateRowData } from "../widgets/tabulator.js";
-import { api, authHeaders, token, unauthorized } from "../api.js";
-import { API, TIMING } from "../config.js";
-import { h, initials } from "../dom.js";
+import { api } from "../api.js";
+import { API } from "../config.js";
+import { h } from "../dom.js";
 import { READ_ONLY, definition, isNumeric, onEditorMove, parse, seedEditor } from "../widgets/columns.js";
 import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
 import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
@@ -14,9 +14,13 @@ import { fillHandle } from "../widgets/fillhandle.js";
 import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
 import { liveDot, saveStatus } from "../widgets/linkstatus.js";
-import { ROW_SHAPE, fromFull, rowsOf } from "../widgets/rowpages.js";
+import { presence } from "../widgets/presence.js";
+import { fromFull } from "../widgets/rowpages.js";
+import { rowSource } from "../widgets/rowsource.js";
 import { SaveQueue } from "../widgets/savequeue.js";
 import { transferTools } from "../widgets/transfer.js";
+import { sameValue, undoHistory } from "../widgets/undo.js";
+import { unfitValues } from "../widgets/unfit.js";
 import { viewTools } from "../widgets/viewtools.js";
 
 export function mount(root, { me }) {
@@ -50,18 +54,8 @@ export function mount(root, { me }) {
   let table = null;
   let closeEvents = null;
   let streamSeen = 0;    // the newest version the event stream has told of
-  let people = [];                // presence of others (one entry per tab they have open)
-  const tab = crypto.randomUUID(); // this tab's own presence: a person may have several tabs open
   let stopped = false;
-  let loads = 0;                  // row loads started: a newer one overtakes an older
   let counted = null;             // the view's total while its other pages are on their way
-  let rowsInWaiters = [];
-  // Undo and redo go by user action: a paste, a fill, a range delete, an import is one step.
-  // A step: {changes: [{row_id, column_id, before, after}], rows?: {added: [row ids]}}.
-  const undo = [];
-  const redo = [];
-  let action = null;              // the changes of the action being recorded (see act)
-  const unfitCells = new Map();   // "row|column" → why the value typed or pasted there did not fit
   const refusals = new WeakMap();  // op → the server's error, when it refused the request
 
   const queue = new SaveQueue(0, {
@@ -77,7 +71,7 @@ export function mount(root, { me }) {
       if (choice === "theirs") for (const c of payload.conflicts) updateRow(c.row_id, { [c.column_id]: c.current_value });
       return choice;
     }),
-    unfit: (items, error) => showUnfit(items, error),
+    unfit: (items, error) => unfit.named(items, error),
     rejected: (ops, error) => {
       for (const op of ops) refusals.set(op, error);  // for grid.send's answer
       tell(`Not saved: ${error.message}`);
@@ -132,88 +126,27 @@ export function mount(root, { me }) {
     count.textContent = `${n} investor${n === 1 ? "" : "s"}`;
   }
 
-  /** Resolves once every row of the current load is in the table. */
-  const rowsIn = () => (gridEl.getAttribute("aria-busy") === "true" ? new Promise((resolve) => rowsInWaiters.push(resolve)) : Promise.resolve());
-  function allIn() {
-    for (const resolve of rowsInWaiters) resolve();
-    rowsInWaiters = [];
-  }
-
   function setStatus(state, detail) { statusLine.set(state, detail); }
 
   // -- loading --------------------------------------------------------------------
 
-  /**
-   * The first page of the current view's rows (and search) as {rows, total, version, rest}.
-   * `rest(each)` fetches the other pages one at a time, cut from the first page's version so that
-   * they fit together, and awaits `each(rows)` for each (stopping when it answers false); it resolves
-   * to false when the server no longer holds that version (load again), otherwise to true.
-   */
-  async function firstPage() {
-    const params = new URLSearchParams();
-    if (view) params.set("view_id", view.id);
-    if (search.value.trim()) params.set("q", search.value.trim());
-    const first = await fetchPage(params, 0, TIMING.firstPage);
-    params.set("version", String(first.version));
-    const offsets = [];
-    for (let offset = TIMING.firstPage; offset < first.total; offset += TIMING.pageSize) offsets.push(offset);
-    // One at a time, not all at once: each page is read on the main thread, and pages arriving
-    // together would hold it for a third of a second just when the first rows are being used.
-    const rest = async (each) => {
-      for (const offset of offsets) {
-        const page = await fetchPage(params, offset, TIMING.pageSize).catch((e) => (e.status === 409 ? null : Promise.reject(e)));
-        if (!page) return false;
-        if (!await each(rowsOf(page))) break;
-      }
-      return true;
-    };
-    return { rows: rowsOf(first), total: first.total, version: first.version, rest };
-  }
-
-  async function fetchPage(params, offset, limit) {
-    params = new URLSearchParams(params);
-    params.set("offset", String(offset));
-    params.set("limit", String(limit));
-    params.set("shape", ROW_SHAPE);  // column by column, each column id once: fewer bytes, read faster (docs/PERFORMANCE.md)
-    const response = await fetch(`${API.rows}?${params}`, { headers: authHeaders() });
-    if (response.status === 401) { unauthorized(); throw new Error("signed out"); }
-    if (!response.ok) throw Object.assign(new Error(`rows: HTTP ${response.status}`), { status: response.status });
-    return response.json();
-  }
-
-  /**
-   * Rows after the first page go into the table when the browser is idle, so that clicks and keys
-   * on the rows in view are answered first. Drawing is held meanwhile and done once at the end
-   * (drawRest). False, and nothing added, once another load has replaced the rows.
-   */
-  async function addRows(rows, current) {
-    await idle();
-    if (!current()) return false;
-    holdDrawing(true);
-    await table.addData(rows, false);
-    return true;
-  }
-
-  /** Draw the rows addRows added, once no editor is open: drawing redraws the rows in view, which would close it. */
-  async function drawRest(current) {
-    while (current() && table.modules.edit?.currentCell) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (!current()) return;
-    holdDrawing(false);
-    gridEl.removeAttribute("aria-busy");
-    allIn();
-    grid.emit("rowsLoaded");
-  }
-
-  // Safari has no requestIdleCallback: a timer then.
-  const idle = () => new Promise((resolve) => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 200 }) : setTimeout(resolve, 20)));
-
-  let drawingHeld = false;
-  /** Tabulator's blockRedraw/restoreRedraw: rows added meanwhile are drawn (once) on release. */
-  function holdDrawing(hold) {
-    if (!table || hold === drawingHeld) return;
-    drawingHeld = hold;
-    if (hold) table.blockRedraw(); else table.restoreRedraw();
-  }
+  const source = rowSource(gridEl, {
+    table: () => table,
+    build: (rows) => buildTable(rows),
+    params: () => {
+      const params = new URLSearchParams();
+      if (view) params.set("view_id", view.id);
+      if (search.value.trim()) params.set("q", search.value.trim());
+      return params;
+    },
+    editing: () => Boolean(table?.modules.edit?.currentCell),
+    seen: (version) => queue.seen(version),
+    count: (total) => { counted = total; setCount(); },
+    fill: (row, cells) => updateRow(row, cells, { keepPending: true }),
+    stopped: () => stopped,
+    loaded: () => grid.emit("rowsLoaded"),
+  });
+  const rowsIn = () => source.rowsIn();
 
   function columnDefs() {
     const config = view?.config || {};
@@ -232,27 +165,12 @@ export function mount(root, { me }) {
         editable: (cell) => !lockedByOther(cell),
       });
       if (!isHidden) visibleIndex += 1;
-      markUnfit(def);
+      unfit.mark(def);
       if (column.type === "checkbox") def.cellClick = (e, cell) => { if (!e.shiftKey && !e.ctrlKey && !e.metaKey) toggleChecks([cell]); };
       def.headerMenu = () => columnMenu(grid, column.id);
       def.headerMenuIcon = () => columnMenuButton(column);
       return def;
     });
-  }
-
-  // A cell whose typed or pasted value did not fit keeps a mark (and says why in its title) while it
-  // is drawn and redrawn, until the cell is changed again.
-  function markUnfit(def) {
-    const format = def.formatter;
-    def.formatter = (cell, params, onRendered) => {
-      const el = cell.getElement();
-      const why = unfitCells.size ? unfitCells.get(`${cell.getData().id}|${cell.getField()}`) : undefined;
-      if (why || el.classList.contains("cell-unfit")) {
-        el.classList.toggle("cell-unfit", Boolean(why));
-        if (why) { el.title = why; el.setAttribute("aria-invalid", "true"); } else { el.removeAttribute("title"); el.removeAttribute("aria-invalid"); }
-      }
-      return format(cell, params, onRendered);
-    };
   }
 
   function setColumns(list) {
@@ -275,7 +193,7 @@ export function mount(root, { me }) {
       messages.append(...(part.messages || []));
     }
     // The first page is drawn, and usable, before the other pages are in.
-    const page = await showRows();
+    const page = await source.load();
     if (!page) return;
     // Edits made before a sign-out or reload: show them, then send them.
     showUnsaved();
@@ -284,39 +202,6 @@ export function mount(root, { me }) {
     streamSeen = page.version;
     closeEvents = openEvents(page.version, { onEvent, onState: live.set });
     heartbeat();
-  }
-
-  /**
-   * Load the current view's rows: the first page is drawn at once (into a new table, or replacing the
-   * table's rows), the others are added after it. Resolves once every row is in the table (the last
-   * ones may wait to be drawn while an editor is open) to {version}, the first page's, or to null
-   * when another load or a stop overtook this one.
-   */
-  async function showRows() {
-    const generation = ++loads;
-    const current = () => generation === loads && !stopped;
-    gridEl.setAttribute("aria-busy", "true");  // until every row is drawn
-    for (let attempt = 1; ; attempt += 1) {
-      const page = await firstPage();
-      if (!current()) return null;
-      queue.seen(page.version);
-      holdDrawing(false);  // an earlier load may still be holding it
-      if (table) await table.replaceData(page.rows); else await buildTable(page.rows);
-      counted = page.total;
-      setCount();
-      // Asked for once the first page is drawn: reading them would hold up the drawing.
-      const complete = await page.rest((rows) => addRows(rows, current)).catch((e) => {
-        if (current()) { holdDrawing(false); counted = null; setCount(); }  // show what came
-        throw e;
-      });
-      if (!current()) return null;
-      if (complete) {
-        counted = null;
-        drawRest(current);
-        return { version: page.version };
-      }
-      if (attempt === 3) throw new Error("the grid kept changing while its rows loaded: reload the page");
-    }
   }
 
   function buildTable(rows) {
@@ -372,8 +257,10 @@ export function mount(root, { me }) {
     table.on("cellEdited", () => heartbeat(activeCell(), editingActive()));  // the lock ends with the edit
     // Opening an editor moves the range too: that must not clear the "editing" just announced.
     table.on("rangeChanged", () => heartbeat(activeCell(), editingActive()));
+    // The window of rows fetches a selected range's rows ahead, for a copy (a sync event) to find them there.
+    for (const name of ["rangeAdded", "rangeChanged"]) table.on(name, () => source.window?.select(() => table.getRanges()[0]?.getRows() || []));
     gridEl.addEventListener("keydown", onKeyDown, true);
-    gridEl.addEventListener("mousedown", hideNote, true);
+    gridEl.addEventListener("mousedown", unfit.hideNote, true);
     return built;
   }
 
@@ -383,11 +270,25 @@ export function mount(root, { me }) {
     const range = table.getRanges()[0];
     if (!range) return;
     const fields = range.getColumns().map((c) => c.getField()).filter((f) => columnsById.has(f));
-    const rows = range.getRows().map((r) => { const data = r.getData(); return fields.map((f) => cellText(columnsById.get(f), data[f])); });
-    event.clipboardData.setData("text/plain", toTsv(rows));
+    const rows = range.getRows();
+    const tsv = () => toTsv(rows.map((r) => { const data = r.getData(); return fields.map((f) => cellText(columnsById.get(f), data[f])); }));
     event.preventDefault();
+    const missing = source.window?.missing(rows) || 0;
+    if (!missing) { event.clipboardData.setData("text/plain", tsv()); return; }
+    // Rows not fetched yet (the window of rows): the copy event cannot wait, so fetch them and write
+    // the clipboard when they are in (a focused page may, without the event).
+    tell(`Copying ${rows.length} rows…`);
+    withRows(rows, () => navigator.clipboard.writeText(tsv()))
+      .then(() => tell(`Copied ${rows.length} rows`), (e) => tell(`Not copied: ${e.message}`));
   }
   document.addEventListener("copy", copyRange);
+
+  /** Run `fn` once the cells of `rows` are all in the table (the window of rows fetches any it has not got), holding them meanwhile. */
+  async function withRows(rows, fn) {
+    if (!source.window?.missing(rows)) return fn();
+    const release = await source.window.ensure(rows);
+    try { return await fn(); } finally { release(); }
+  }
 
   // The paste event goes to wherever the document's selection is, not always the grid: listen on the
   // document and take it when the grid has focus and no editor is open.
@@ -396,7 +297,8 @@ export function mount(root, { me }) {
     const rowData = pasteRows(event.clipboardData.getData("text/plain"));
     if (!rowData) return;
     event.preventDefault();
-    pasteRange(rowData);
+    const range = table.getRanges()[0];
+    withRows(pasteTargets(range, rowData), () => pasteRange(rowData)).catch((e) => tell(`Not pasted: ${e.message}`));
   }
   document.addEventListener("paste", pasteClipboard);
 
@@ -420,14 +322,18 @@ export function mount(root, { me }) {
   // skipped, marked on its cell and named, never stored as blank: what the grid can tell at once
   // (a date that is no date) here, the rest ('Alex' in a Status, "lots" in a fund) from the server's
   // answer, which names each unfit value while the fitting ones are sent again (showUnfit).
+  function pasteTargets(range, rowData) {
+    if (!range || !rowData.length) return [];
+    const active = table.getRows("active");
+    const start = active.indexOf(range.getRows()[0]);
+    const span = range.getRows().length > 1 || range.getColumns().length > 1 ? range.getRows().length : rowData.length;
+    return active.slice(start, start + span);
+  }
+
   function pasteRange(rowData) {
     const range = table.getRanges()[0];
     if (!range || !rowData.length) return [];
-    const active = table.getRows("active");
-    const top = range.getRows()[0];
-    const start = active.indexOf(top);
-    const span = range.getRows().length > 1 || range.getColumns().length > 1 ? range.getRows().length : rowData.length;
-    const targets = active.slice(start, start + span);
+    const targets = pasteTargets(range, rowData);
     const refused = [];
     clearUnfit();
     table.blockRedraw();
@@ -450,169 +356,28 @@ export function mount(root, { me }) {
     } finally {
       table.restoreRedraw();
     }
-    lastRefused = refused.map((r) => r.message);
-    if (refused.length) {
-      for (const r of refused) unfitCells.set(`${r.row.getIndex()}|${r.field}`, r.message);
-      for (const r of refused) r.row.reformat();
-      told = lastRefused;
-      tellUnfit();
-    }
+    unfit.pasted(refused);
     return targets;
   }
 
   // -- unfit values -------------------------------------------------------------------
 
-  let told = [];         // the unfit values of the last paste or edit, as the notice lists them
-  let lastRefused = [];  // those the last paste found itself (the server names the others)
-  function tellUnfit() {
-    const n = told.length;
-    tell(`${n} value${n === 1 ? "" : "s"} didn't fit: ${told.slice(0, 3).join("; ")}${n > 3 ? " …" : ""}`);
-  }
-
-  /**
-   * The server named values that do not fit (it applied nothing; the queue sends the others again).
-   * A value typed into a cell stays there, marked, with the reason beside the cell, to be corrected;
-   * a pasted or filled one is skipped: the cell shows its saved value again, marked. Either way
-   * the change leaves the undo history (it never happened).
-   */
-  function showUnfit(items, error) {
-    const typedOne = items.length === 1 && typed.has(items[0].op);
-    for (const { op, problem } of items) {
-      refusals.set(op, Object.assign(new Error(problem.message), { status: 422, payload: error.payload }));
-      unfitCells.set(`${op.row_id}|${op.column_id}`, problem.message);
-      const change = forget(op.row_id, op.column_id, op.value);
-      const row = rowOf(op.row_id);
-      if (!row) continue;
-      if (!typed.has(op) && change) row.update({ [op.column_id]: change.before });
-      else row.reformat();
-    }
-    const fromPaste = items.some((i) => !typed.has(i.op));
-    told = [...(fromPaste ? lastRefused : []), ...items.map((i) => i.problem.message)];
-    tellUnfit();
-    if (typedOne) noteBeside(items[0].op, items[0].problem.message);
-  }
-
-  /** Drop the latest recorded change of a cell (to `value`) from the undo history; returns it. */
-  function forget(rowId, columnId, value) {
-    for (let i = undo.length - 1; i >= 0; i -= 1) {
-      const at = undo[i].changes.findIndex((c) => c.row_id === rowId && c.column_id === columnId && sameValue(c.after, value));
-      if (at < 0) continue;
-      const [change] = undo[i].changes.splice(at, 1);
-      if (!undo[i].changes.length && !undo[i].rows) undo.splice(i, 1);
-      return change;
-    }
-    return null;
-  }
-
-  const note = h("div.unfit-note", { role: "alert", hidden: true });
-  gridEl.parentElement?.append(note);
-  /** Why a typed value did not fit, beside its cell (until the next key or click). */
-  function noteBeside(op, message) {
-    const el = rowOf(op.row_id)?.getCell(op.column_id)?.getElement();
-    if (!el) return;
-    const box = el.getBoundingClientRect();
-    const wrap = gridEl.parentElement.getBoundingClientRect();
-    note.textContent = message;
-    note.style.left = `${box.left - wrap.left}px`;
-    note.style.top = `${box.bottom - wrap.top + 2}px`;
-    note.hidden = false;
-  }
-  const hideNote = () => { note.hidden = true; };
-
-  /** Forget the marks of an earlier paste (a new action starts afresh). Typed ones stay until their cell changes. */
-  function clearUnfit(rowId, columnId) {
-    if (!rowId) lastRefused = [];
-    if (!unfitCells.size) return;
-    const keys = rowId ? [`${rowId}|${columnId}`] : [...unfitCells.keys()];
-    for (const key of keys) {
-      if (!unfitCells.delete(key)) continue;
-      const [r, c] = key.split("|");
-      const el = rowOf(r)?.getCell(c)?.getElement();
-      if (el) { el.classList.remove("cell-unfit"); el.removeAttribute("title"); el.removeAttribute("aria-invalid"); }
-    }
-  }
+  const unfit = unfitValues(gridEl, {
+    rowOf: (id) => rowOf(id), tell: (message) => tell(message),
+    typed: (op) => steps.typed(op), forget: (...args) => steps.forget(...args), refused: (op, error) => refusals.set(op, error),
+  });
+  const clearUnfit = unfit.clear;
 
   // -- undo -----------------------------------------------------------------------------
 
-  const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  const typed = new WeakSet();  // ops of values typed into an editor (kept in the cell when unfit)
-
-  /**
-   * Record the cell edits `fn` makes as one undo step (nested calls join the outer one); their ops go
-   * to the save queue together at the end: pushed one at a time, each push stored the whole queue again
-   * (a 5,000 x 10 paste stored 50,000 growing queues: minutes).
-   */
-  function act(fn) {
-    if (action) return fn();
-    action = { changes: [], ops: [] };
-    try {
-      return fn();
-    } finally {
-      const step = action;
-      action = null;
-      queue.pushMany(step.ops);
-      delete step.ops;
-      if (step.changes.length || step.rows) keep(step);
-    }
-  }
-
-  function keep(step) {
-    undo.push(step);
-    if (undo.length > 200) undo.shift();
-    redo.length = 0;
-  }
-
-  function record(rowId, columnId, before, after, { byTyping = false } = {}) {
-    const change = { row_id: rowId, column_id: columnId, before, after };
-    if (action) action.changes.push(change); else keep({ changes: [change] });
-    if (unfitCells.has(`${rowId}|${columnId}`)) clearUnfit(rowId, columnId);
-    const op = { op: "set_cell", row_id: rowId, column_id: columnId, value: after ?? null };
-    if (byTyping) typed.add(op);
-    if (action) action.ops.push(op); else queue.push(op);
-    return op;
-  }
-
-  /** Undo (key "before") or redo (key "after") the newest step of `from`: its cells, and rows an import added. */
-  function replay(from, to, key) {
-    const step = from.pop();
-    if (!step) return;
-    to.push(step);
-    const changes = key === "before" ? [...step.changes].reverse() : step.changes;
-    const ops = [];
-    table.blockRedraw();
-    try {
-      if (step.rows && key === "before") for (const id of step.rows.added) { ops.push({ op: "archive_row", row_id: id }); rowOf(id)?.delete(); }
-      if (step.rows && key === "after") for (const id of step.rows.added) ops.push({ op: "restore_row", row_id: id });
-      for (const change of changes) {
-        const value = change[key];
-        clearUnfit(change.row_id, change.column_id);
-        rowOf(change.row_id)?.update({ [change.column_id]: value });
-        ops.push({ op: "set_cell", row_id: change.row_id, column_id: change.column_id, value: value ?? null });
-      }
-    } finally {
-      table.restoreRedraw();
-    }
-    queue.pushMany(ops);
-    if (step.rows && key === "after") waitForQueue().then(() => reload());  // the restored rows come back in place
-    if (step.rows) setCount();
-  }
-
-  /**
-   * An import's edits as one undo step: the rows it added (undo archives them, redo restores them)
-   * and the cells it changed, read from the op log of the import's version.
-   */
-  async function importStep(report) {
-    if (!report?.version) return;
-    const found = await api("GET", `${API.changes}?since=${report.version - 1}`);
-    if (found.reset) { tell("This import is too large to undo with Ctrl+Z: restore its pre-import backup instead."); return; }
-    const ops = found.ops.filter((op) => op.version === report.version);
-    const added = ops.filter((op) => op.kind === "add_row").map((op) => op.row_id);
-    const fresh = new Set(added);
-    const changes = ops.filter((op) => op.kind === "set_cell" && !fresh.has(op.row_id))
-      .map((op) => ({ row_id: op.row_id, column_id: op.column_id, before: op.before, after: op.after }));
-    if (added.length || changes.length) keep({ changes, rows: added.length ? { added } : undefined });
-  }
-  grid.on("imported", (report) => { importStep(report).catch(() => {}); });
+  const steps = undoHistory(grid, {
+    changed: (rowId, columnId) => unfit.changed(rowId, columnId),
+    show: (rowId, cells) => shownRow(rowId)?.update(cells),
+    saved: () => waitForQueue(),
+    rowsChanged: () => setCount(),
+    tell,
+  });
+  const { act, record } = steps;
 
   function activeCell() {
     const internal = table?.modules?.selectRange?.getActiveCell?.();
@@ -661,6 +426,11 @@ export function mount(root, { me }) {
 
   /** Delete or Backspace: the selected range cleared, as one undo step. */
   function clearRange() {
+    const rows = table.getRanges()[0]?.getRows() || [];
+    withRows(rows, clearCells).catch((e) => tell(`Not cleared: ${e.message}`));
+  }
+
+  function clearCells() {
     act(() => {
       for (const cell of rangeCells().flat()) {
         const column = columnsById.get(cell.getField());
@@ -676,16 +446,16 @@ export function mount(root, { me }) {
 
   function onKeyDown(event) {
     if (!table) return;
-    hideNote();
+    unfit.hideNote();
     const editorOpen = event.target.closest(".cell-editor, .tabulator-editing");
     if (editorOpen) return;  // the editors commit on Enter and Tab and tell the grid to move (widgets/columns.js)
     const mod = event.ctrlKey || event.metaKey;
     if (mod && !event.altKey && event.key.toLowerCase() === "z") {
       event.preventDefault(); event.stopPropagation();
-      if (event.shiftKey) replay(redo, undo, "after"); else replay(undo, redo, "before");
+      if (event.shiftKey) steps.redo(); else steps.undo();
     } else if (mod && event.key.toLowerCase() === "y") {
       event.preventDefault(); event.stopPropagation();
-      replay(redo, undo, "after");
+      steps.redo();
     } else if (mod && !event.shiftKey && event.key.toLowerCase() === "c") {
       event.preventDefault(); event.stopPropagation();
       document.execCommand("copy");  // fires the copy event that copyRange answers
@@ -730,6 +500,10 @@ export function mount(root, { me }) {
     // Rows and fields, not range.getCells(): that makes every cell of every row in the range (see updateRowData).
     const rows = range.getRows();
     if (rows.length < 2) return;
+    withRows(rows, () => fillRows(range, rows)).catch((e) => tell(`Not filled: ${e.message}`));
+  }
+
+  function fillRows(range, rows) {
     const fields = range.getColumns().map((c) => c.getField()).filter((f) => columnsById.has(f) && !READ_ONLY.has(columnsById.get(f).type));
     const top = rows[0].getData();
     clearUnfit();
@@ -754,9 +528,11 @@ export function mount(root, { me }) {
 
   // -- applying changes ------------------------------------------------------------
 
-  function updateRow(rowId, cells, { keepPending = false } = {}) {
-    const row = rowOf(rowId);
+  /** Show `cells` in a row (its id, or the row), except the cell being edited, and our unsaved values when `keepPending`. */
+  function updateRow(rowOrId, cells, { keepPending = false } = {}) {
+    const row = typeof rowOrId === "string" ? shownRow(rowOrId) : rowOrId;
     if (!row) return;
+    const rowId = row.getData().id;
     const update = { ...cells };
     // Never redraw the cell being edited: that would close its editor under the user's fingers.
     const editing = table.modules?.edit?.currentCell;
@@ -778,12 +554,16 @@ export function mount(root, { me }) {
   }
 
   // Not table.getRow: that warns in the console for every id the table does not hold (rows of other views).
-  const rowOf = (id) => findRow(table, id);
+  // The window of rows knows its rows by id (findRow walks every row of the table for each).
+  const rowOf = (id) => (source.window ? source.window.row(id)?.getComponent() ?? null : findRow(table, id));
+  // A row whose cells are in the table: one the window of rows holds only as a placeholder shows what
+  // it fetches when it comes into view (unsaved edits laid over it), so changes to it are not shown.
+  const shownRow = (id) => (source.window && !source.window.holds(id) ? null : rowOf(id));
 
   const hasFormulas = () => columns.some((c) => c.type === "formula");
 
   function onEvent(name, payload, id) {
-    if (name === "presence") return showPresence(payload);
+    if (name === "presence") return present.show(payload);
     if (name === "mentions") return window.dispatchEvent(new CustomEvent("crm:mentions", { detail: payload }));  // the header's count
     if (name === "reset") return onReset(payload.version);
     if (name !== "ops") return;
@@ -798,6 +578,7 @@ export function mount(root, { me }) {
       if (op.kind === "set_cell" && op.row_id) {
         const row = rowOf(op.row_id);
         if (row) {
+          if (source.window && !source.window.holds(op.row_id)) source.window.note(op);  // its page may be on its way
           updateRow(op.row_id, { [op.column_id]: op.after }, { keepPending: true });
           flash(row, op.column_id);
           touched.add(op.row_id);
@@ -857,20 +638,19 @@ export function mount(root, { me }) {
   // drawing (renderHorizontal "virtual") would otherwise draw a row it kept from before with the new
   // columns, and throw, when the grid is scrolled before the reload replaced the rows.
   function setColumnsForReload() {
-    loads += 1;  // whatever was still loading is for the old columns
-    holdDrawing(false);
+    source.drop();  // whatever was still loading is for the old columns
     table.clearData();
     table.setColumns(columnDefs());
   }
 
   /** The current view's rows again; resolves once every row is in the table. */
   async function reload() {
-    if (await showRows()) { await rowsIn(); showUnsaved(); }
+    if (await source.load()) { await rowsIn(); showUnsaved(); }
   }
 
   // The server's rows do not have the edits still waiting (offline, or signed out): show those over them.
   function showUnsaved() {
-    for (const op of queue.unsaved()) if (op.op === "set_cell") rowOf(op.row_id)?.update({ [op.column_id]: op.value });
+    for (const op of queue.unsaved()) if (op.op === "set_cell") shownRow(op.row_id)?.update({ [op.column_id]: op.value });
   }
 
   function renderViewSelect() {
@@ -891,78 +671,17 @@ export function mount(root, { me }) {
 
   // -- presence ---------------------------------------------------------------------
 
-  function lockedByOther(cell) {
-    // Tabulator asks this of every cell it draws; getIndex copies the row's data, so first the cheap test.
-    if (!people.some((p) => p.editing)) return false;
-    const rowId = cell.getRow().getIndex();
-    return people.some((p) => p.user_id !== me.id && p.editing && p.cell?.row_id === rowId && p.cell?.column_id === cell.getField());
-  }
-
   /** Is the selected cell's editor open? (Not another cell's, whose editor closes after this click.) */
   const editingActive = () => { const open = table?.modules?.edit?.currentCell; return Boolean(open && open.getComponent() === activeCell()); };
+  const present = presence(grid, { activeCell, editingActive, el: presenceEl });
+  const { lockedByOther, heartbeat } = present;
 
-  let lastBeat = "";
-  let lastBeatAt = 0;
-  let beatTimer = null;
-  let beating = Promise.resolve();  // one heartbeat at a time, so the server sees them in order
-  function heartbeat(cell = activeCell(), editing = false) {
-    clearTimeout(beatTimer);
-    // While editing, look every second whether the editor closed: keeping a value unchanged closes it with no event.
-    beatTimer = setTimeout(() => heartbeat(activeCell(), editingActive()), editing ? 1000 : TIMING.heartbeatMs);
-    const body = { view_id: view?.id ?? null, cell: cell ? { row_id: cell.getRow().getIndex(), column_id: cell.getField() } : null, editing, tab };
-    const key = JSON.stringify(body);
-    if (navigator.onLine === false) return;  // it could only fail; the next one after the link is back says it
-    if (key === lastBeat && Date.now() - lastBeatAt < TIMING.heartbeatMs - 1000) return;  // the same, said lately
-    lastBeat = key;
-    lastBeatAt = Date.now();
-    beating = beating.then(() => api("POST", API.heartbeat, body, { quiet: true }).then(showMine, () => {}));
-  }
-
-  // Your own avatar in the header takes the colour the others see you in.
-  function showMine(answer) {
-    const mine = document.querySelector(".topbar .avatar.me");
-    if (mine && answer?.you?.color) { mine.style.backgroundColor = answer.you.color; mine.dataset.coloured = ""; }
-  }
-
-  // A closing tab says so, and leaves the others' screens at once (otherwise it would expire after
-  // 60 s). sendBeacon cannot carry the Authorization header: a keepalive fetch can, and outlives the page.
-  function leave() {
-    if (!token()) return;
-    fetch(API.leave, { method: "POST", keepalive: true, headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ tab }) }).catch(() => {});
-  }
   // What is typed in an open editor is queued (and so stored) before the page goes: offline it waits for a reload.
-  const onPageHide = () => { clearTimeout(beatTimer); keepOpenEdit(); leave(); };
-  // Back from the back-forward cache: present again at once.
-  const onPageShow = (event) => { if (event.persisted && table) { lastBeat = ""; heartbeat(); } };
+  const onPageHide = () => { keepOpenEdit(); present.leave(); };
   window.addEventListener("pagehide", onPageHide);
-  window.addEventListener("pageshow", onPageShow);
   // The header's mentions list opens a row here without leaving the page (widgets/mentions.js).
   const onOpenRow = (event) => { if (event.detail?.rowId) openDrawer(grid, event.detail.rowId); };
   window.addEventListener("crm:open-row", onOpenRow);
-
-  let outlined = [];
-  function showPresence(list) {
-    people = list.filter((p) => p.user_id !== me.id);
-    // One avatar a person, however many tabs they have open; each tab's cell is outlined.
-    const persons = new Map();
-    for (const p of people) persons.set(p.user_id, { ...p, editing: p.editing || Boolean(persons.get(p.user_id)?.editing) });
-    presenceEl?.replaceChildren(...[...persons.values()].map((p) => {
-      const a = h("span.avatar", { title: `${p.display_name || p.username}${p.editing ? " (editing)" : ""}`, dataset: { userId: p.user_id, coloured: "" } }, initials(p));
-      a.style.backgroundColor = p.color;
-      return a;
-    }));
-    for (const el of outlined) { el.classList.remove("peer-cell"); el.style.removeProperty("--peer"); delete el.dataset.peer; }
-    outlined = [];
-    for (const p of people) {
-      if (!p.cell || !table) continue;
-      const el = (rowOf(p.cell.row_id)?.getCell(p.cell.column_id) || null)?.getElement();
-      if (!el) continue;
-      el.classList.add("peer-cell");
-      el.style.setProperty("--peer", p.color);
-      if (p.editing) el.dataset.peer = p.display_name || p.username;  // their name on the cell (app.css); it is read-only here
-      outlined.push(el);
-    }
-  }
 
   // -- toolbar ------------------------------------------------------------------------
 
@@ -1029,10 +748,8 @@ export function mount(root, { me }) {
     keepOpenEdit();
     queue.stop();
     closeEvents?.();
-    clearTimeout(beatTimer);
-    leave();
+    present.stop();
     window.removeEventListener("pagehide", onPageHide);
-    window.removeEventListener("pageshow", onPageShow);
     window.removeEventListener("crm:open-row", onOpenRow);
     window.removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("copy", copyRange);

@@ -24,13 +24,13 @@ import json
 from ..errors import Invalid
 from . import store
 
-SHAPES = ("full", "compact")
+SHAPES = ("full", "compact", "ids")  # ids: only the rows' ids, for the SPA's window of rows (grid.py)
 FIELDS = ("id", "position", "created_at", "updated_at", "updated_by", "archived")
 ARCHIVED_FIELDS = FIELDS + ("archived_at", "archived_by")  # what the archived listing adds
 
 
 def shape(query) -> str:
-    """The `shape` asked for: full (the default) or compact; anything else is a 422 naming it."""
+    """The `shape` asked for: full (the default), compact or ids; anything else is a 422 naming it."""
     raw = query.get("shape")
     if raw is None or raw == "":
         return "full"

@@ -10,6 +10,10 @@ from ..validation import page_params, query_flag, whole_number
 from . import compact, filters, store, view_plan, views
 
 MAX_PAGE = 1000
+# shape=ids: a listing's ids in one answer, for the SPA's window of rows (frontend/widgets/rowwindow.js):
+# 100,000 ids are ~3.8 MB of JSON, ~2 MB gzipped, and nothing else of the rows is sent.
+MAX_IDS_PAGE = 500_000
+MAX_ASKED_IDS = 1000  # ids=: the rows a window page asks for by id
 MAX_CHANGES = 5000
 
 
@@ -66,15 +70,27 @@ def _archived_rows(conn, columns) -> list:
 def view_rows_bytes(req) -> bytes:
     """GET /rows's body: a page of the matching rows, the total, groups when the view groups, the version.
     `version` cuts the page from that version (the first page's), so the pages of a listing fit together.
-    `shape=compact`: the page column by column, each column named once (compact.py)."""
+    `shape=compact`: the page column by column, each column named once (compact.py); `shape=ids`: only
+    the rows' ids (and the grouped column's values when the view groups). `ids=a,b,...`: those rows, in
+    that order, whatever the view (the ones no longer live left out): the SPA's window fills its rows so."""
     shape = compact.shape(req.query)
-    limit, offset = _page(req.query)
-    snap, config, rows = matching_rows(req, req.query, _pinned_snapshot(req))
+    limit, offset = _page(req.query, shape)
+    wanted = asked_ids(req.query)
+    if wanted is None:
+        snap, config, rows = matching_rows(req, req.query, _pinned_snapshot(req))
+    else:
+        snap, config = _pinned_snapshot(req) or req.app.grid.snapshot(req.db), {}
+        rows, offset = [row for row in map(snap.row_of, wanted) if row is not None], 0
     meta = {"total": len(rows), "limit": limit, "offset": offset, "version": snap.version}
     if config.get("group_by"):
         meta["groups"] = _groups(snap, rows, config)
     shown = rows[offset:offset + limit]
-    if shape == "compact":
+    if shape == "ids":
+        body = json.dumps([r["id"] for r in shown], separators=(",", ":")).encode()
+        meta = {"shape": "ids", **meta}
+        if config.get("group_by"):  # the placeholders of a grouped view need their group (Tabulator groups them)
+            meta |= {"group_by": config["group_by"], "group_values": [r["cells"].get(config["group_by"]) for r in shown]}
+    elif shape == "compact":
         archived = query_flag(req.query, "archived")
         fields = compact.ARCHIVED_FIELDS if archived else compact.FIELDS
         body, head = snap.compact.page_json(shown, fields)
@@ -83,6 +99,21 @@ def view_rows_bytes(req) -> bytes:
         body = snap.rows_json(shown)
     tail = json.dumps(meta, separators=(",", ":")).encode()
     return b'{"data":' + body + b"," + tail[1:]
+
+
+def asked_ids(query):
+    """`ids`: row ids separated by commas (at most MAX_ASKED_IDS), or None when not asked; a 422 names a bad list."""
+    raw = query.get("ids")
+    if raw is None:
+        return None
+    if query_flag(query, "archived"):
+        raise Invalid({"ids": "lists live rows: it cannot be combined with archived=1"})
+    wanted = raw.split(",")
+    if raw == "" or any(not i or len(i) > 64 for i in wanted):
+        raise Invalid({"ids": "must be row ids separated by commas (each 1-64 characters)"})
+    if len(wanted) > MAX_ASKED_IDS:
+        raise Invalid({"ids": f"at most {MAX_ASKED_IDS} ids at a time"})
+    return wanted
 
 
 def _pinned_snapshot(req):
@@ -99,8 +130,9 @@ def _pinned_snapshot(req):
     return snap
 
 
-def _page(query) -> tuple:
-    return page_params(query, default_limit=MAX_PAGE, max_limit=MAX_PAGE)
+def _page(query, shape="full") -> tuple:
+    most = MAX_IDS_PAGE if shape == "ids" else MAX_PAGE
+    return page_params(query, default_limit=most, max_limit=most)
 
 
 def row_detail(conn, row_id) -> dict:

@@ -47,6 +47,9 @@ COMPACT_COLUMN = array()
 ROW_SHAPES = compact.SHAPES
 COMPACT_PAGE = {"shape": {"const": "compact"}, "fields": array(STRING), "columns": array(STRING), "nulls": array(INTEGER),
                 "odd": array(array(INTEGER))}
+# GET /rows?shape=ids: each row as its id; a grouped view adds the grouped column's value of each.
+ROW_ID = STRING
+IDS_PAGE = {"shape": {"const": "ids"}, "group_by": STRING, "group_values": array(), "optional": ("group_by", "group_values")}
 GRID = obj(columns=array(obj(id=STRING, name=STRING, type=STRING)), rows=array(ROW), optional=("rows",))
 VIEW_SHOWN = obj(id=STRING, name=STRING, shared=BOOLEAN, locked=BOOLEAN, config=OBJECT, owner_id=maybe(STRING))
 STATE = obj(grid=GRID, views=array(VIEW_SHOWN), version=INTEGER, updated_at=maybe(STRING), updated_by=maybe(STRING))

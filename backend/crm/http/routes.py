@@ -116,11 +116,13 @@ ROUTES = [
     route("GET", "/api/fundraising/events", grid.events, "user", query=(Query("since", "integer", "or send Last-Event-ID"),),
           returns=media("text/event-stream")),
     route("GET", "/api/fundraising/rows", grid.list_rows, "user", query=(
-        Query("limit", "integer", "page size (1-1000, default 1000)", min=1, max=1000), Query("offset", "integer", "rows to skip"),
-        Query("view_id"), Query("q", doc="search every cell"), Query("archived", "flag", "1 lists archived rows"),
+        Query("limit", "integer", "page size (1-1000, default 1000; shape=ids: 1-500000, default 500000)", min=1, max=500000),
+        Query("offset", "integer", "rows to skip"),
+        Query("view_id"), Query("ids", doc="these rows (ids separated by commas, at most 1000), in that order, whatever the view"), Query("q", doc="search every cell"), Query("archived", "flag", "1 lists archived rows"),
         Query("version", "integer", "cut the page from this version (the first page's); 409 once the server no longer holds it"),
-        Query("shape", doc="full (default): rows as objects; compact: the page column by column, each column named once", choices=grid.ROW_SHAPES)),
-        returns=page(grid.ROW, (grid.COMPACT_COLUMN, grid.COMPACT_PAGE))),
+        Query("shape", doc="full (default): rows as objects; compact: the page column by column, each column named once; "
+              "ids: only the rows' ids (and the grouped column's values)", choices=grid.ROW_SHAPES)),
+        returns=page(grid.ROW, (grid.COMPACT_COLUMN, grid.COMPACT_PAGE), (grid.ROW_ID, grid.IDS_PAGE))),
     route("GET", "/api/fundraising/rows/{id}", grid.get_row, "user", returns=one(grid.ROW_DETAIL)),
     route("GET", "/api/fundraising/contact-rows", grid.contact_rows, "user", query=(Query("contact_id", doc="a classic contact"),),
           returns=one(array(grid.CONTACT_ROW))),
