@@ -31,7 +31,36 @@ export function unauthorized() {
 
 /** `quiet`: a 401 is only thrown, not turned into a sign-out (for background calls such as presence). */
 export async function api(method, url, body, options = {}) {
+  if (method === "GET" && prefetched.has(url)) return (await takePrefetched(url, options)).data;
   return (await request(method, url, body, options)).data;
+}
+
+// At boot the router asks the first page's first GET together with /me and /features, rather than
+// one round trip after them (issue 21). The answer is taken once, by the first api("GET", url), and
+// the router forgets what was not taken as soon as the page is mounted: never a stale answer later.
+const prefetched = new Map();  // url -> the request's promise
+
+/** Ask GET `url` now; the next api("GET", url) (the same string) takes its answer. */
+export function prefetch(url) {
+  if (prefetched.has(url)) return;
+  const pending = request("GET", url, undefined, { quiet: true });  // a 401 signs out when taken, not before
+  pending.catch(() => {});  // not taken: nobody waits for it
+  prefetched.set(url, pending);
+}
+
+export function forgetPrefetched() {
+  prefetched.clear();
+}
+
+async function takePrefetched(url, { quiet = false } = {}) {
+  const pending = prefetched.get(url);
+  prefetched.delete(url);
+  try {
+    return await pending;
+  } catch (error) {
+    if (error.status === 401 && token() && !quiet) unauthorized();
+    throw error;
+  }
 }
 
 /** A list route's whole answer: {data, total, limit, offset}. */

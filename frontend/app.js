@@ -1,12 +1,16 @@
 // Entry point and router: pages are chosen by URL path and changed with history.pushState.
 // PAGES is the one table of signed-in pages: its path, the sidebar's label, who may see it, and
 // the module's mount(root, ctx). A path ending in "/" (but "/" itself) also takes an id after it (ctx.id).
-import { api, setToken, token } from "./api.js";
+import { api, forgetPrefetched, prefetch, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE, TIMING } from "./config.js";
 import { h, initials } from "./dom.js";
-import * as auth from "./pages/auth.js";
-import { mentionsWidget } from "./widgets/mentions.js";
-import { searchBox } from "./widgets/search.js";
+import { later, warmLater } from "./lazy.js";
+
+// What app.js imports statically must arrive before it runs and asks /me and /features: only the
+// above. The signed-out pages and the header's search and mentions load on demand (lazy.js).
+const auth = later(() => import("./pages/auth.js"));
+const searchWidget = later(() => import("./widgets/search.js"));
+const mentionsWidget = later(() => import("./widgets/mentions.js"));
 
 // Each page's module is imported when it is first opened (index.html preloads the grid's, the page
 // most visits open), and the others are fetched once the first page is up and the browser is idle:
@@ -24,11 +28,14 @@ const pages = {
   emailCapture: () => import("./pages/emailcapture.js"),
   featureRequests: () => import("./pages/feature_requests.js"),
   settings: () => import("./pages/settings.js"),
+  auth: () => auth.get(),
 };
 const mount = (load, name = "mount") => ({ load, pick: (module) => module[name] });
 
+// `prefetch`: GET URLs the page asks first, asked at boot together with /me and /features (api.js's
+// prefetch: the page's own api("GET", url) takes the answer, once).
 const PAGES = [
-  { path: ROUTES.grid, nav: "Grid", ...mount(pages.grid), name: "grid" },
+  { path: ROUTES.grid, nav: "Grid", ...mount(pages.grid), name: "grid", prefetch: [`${API.state}?rows=0`] },
   { path: ROUTES.contacts, nav: "Contacts", ...mount(pages.contacts), name: "contacts" },
   { path: ROUTES.contact, ...mount(pages.contact), name: "contacts" },  // a record marks its list in the sidebar
   { path: ROUTES.organizations, nav: "Organizations", ...mount(pages.organizations), name: "organizations" },
@@ -41,7 +48,7 @@ const PAGES = [
   { path: ROUTES.featureRequests, nav: "Feature requests", ...mount(pages.featureRequests), name: "feature-requests" },
   { path: ROUTES.settings, nav: "Settings", ...mount(pages.settings), name: "settings" },
   { path: `${ROUTES.settings}/`, ...mount(pages.settings), name: "settings" },  // /settings/<tab>: ctx.id is the tab
-  { path: ROUTES.account, load: async () => auth, pick: () => (root, ctx) => auth.changePassword(root, ctx), name: "account" },
+  { path: ROUTES.account, ...mount(pages.auth, "changePassword"), name: "account" },
 ];
 
 const root = document.querySelector(SEL.app);
@@ -95,12 +102,18 @@ function shell(page) {
     h("div.menu", { role: "menu" },
       h("a", { href: ROUTES.account, role: "menuitem", dataset: { link: "" } }, "Change password"),
       h("button", { type: "button", role: "menuitem", onclick: signOut }, "Sign out")));
+  // The search box and the mentions button take their places once their modules are in.
+  const [searchSlot, mentionsSlot] = [h("span.search-slot"), h("span.mentions-slot")];
   const header = h("header.topbar", {},
     h("a.brand", { href: ROUTES.grid, dataset: { link: "" } }, "Venture CRM"),
-    searchBox({ me, navigate, features: features || {} }),
+    searchSlot,
     h("div.presence", { role: "group", "aria-label": "People in the grid" }),
-    mentionsWidget({ navigate }),
+    mentionsSlot,
     menu);
+  const fill = (slot, widget, make) => widget.get().then((m) => { if (slot.isConnected) slot.replaceWith(make(m)); }, () => {});
+  const options = { me, navigate, features: features || {} };
+  fill(searchSlot, searchWidget, (m) => m.searchBox(options));
+  fill(mentionsSlot, mentionsWidget, (m) => m.mentionsWidget({ navigate }));
   const body = h("div.page", {});
   root.replaceChildren(header, h("div.frame", {}, sidebar(page), body));
   root.className = "signed-in";
@@ -126,11 +139,15 @@ async function render() {
   const ctx = { navigate, signedIn, signOut, get features() { return features; } };
   if (path === ROUTES.acceptInvite) {
     root.className = "signed-out";
-    current = auth.acceptInvite(root, ctx, new URLSearchParams(location.hash.slice(1)).get("token"));
+    const { acceptInvite } = await auth.get();
+    if (turn !== rendering) return;
+    current = acceptInvite(root, ctx, new URLSearchParams(location.hash.slice(1)).get("token"));
     return;
   }
   if (token() && !(me && features)) {
-    pageFor(path).page?.load().catch(() => {});  // its modules arrive while /me and /features are asked
+    const { page } = pageFor(path);
+    page?.load().catch(() => {});  // its modules arrive while /me and /features are asked
+    for (const url of page?.prefetch || []) prefetch(url);  // and its first API call with them
     try {
       [me, features] = await Promise.all([me || api("GET", API.me), api("GET", API.features)]);
     } catch { setToken(null); me = null; }
@@ -138,18 +155,19 @@ async function render() {
   if (turn !== rendering) return;
   if (!token()) {
     me = null;
+    forgetPrefetched();
     root.className = "signed-out";
-    const { setup_required } = await api("GET", API.bootstrap);
+    const [{ setup_required }, pagesOut] = await Promise.all([api("GET", API.bootstrap), auth.get()]);
     if (turn !== rendering) return;
     if (setup_required) {
       if (path !== ROUTES.setup) history.replaceState(null, "", ROUTES.setup);
-      current = auth.setup(root, ctx);
+      current = pagesOut.setup(root, ctx);
     } else {
       if (path !== ROUTES.login) {
         if (path !== ROUTES.setup) sessionStorage.setItem(STORAGE.afterSignIn, path + location.search);
         history.replaceState(null, "", ROUTES.login);
       }
-      current = auth.login(root, ctx);
+      current = pagesOut.login(root, ctx);
     }
     return;
   }
@@ -174,6 +192,7 @@ async function render() {
   }
   if (turn !== rendering) return;
   current = page.pick(module)(body, { ...ctx, me, id });
+  forgetPrefetched();  // what this page did not take now is never used: a later ask goes to the server
   prefetchPages();
 }
 
@@ -192,6 +211,7 @@ function prefetchPages() {
 function prefetchWhenOnline() {
   if (!navigator.onLine) { window.addEventListener("online", prefetchWhenOnline, { once: true }); return; }
   Object.values(pages).forEach((load) => load().catch(() => {}));
+  warmLater();
 }
 
 // Links marked data-link change the page without a reload.

@@ -6,11 +6,7 @@ import { API } from "../config.js";
 import { h } from "../dom.js";
 import { READ_ONLY, definition, isNumeric, onEditorMove, parse, seedEditor } from "../widgets/columns.js";
 import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
-import { addColumnDialog, conflictDialog } from "../widgets/dialogs.js";
-import { openDrawer, refreshOpenDrawer } from "../widgets/drawer.js";
-import { openEvents } from "../widgets/events.js";
 import { menuButton } from "../widgets/menu.js";
-import { fillHandle } from "../widgets/fillhandle.js";
 import { cellText, parseTsv, toTsv } from "../widgets/clipboard.js";
 import { rowMenu, rowTools } from "../widgets/rowmenu.js";
 import { liveDot, saveStatus } from "../widgets/linkstatus.js";
@@ -22,6 +18,13 @@ import { transferTools } from "../widgets/transfer.js";
 import { sameValue, undoHistory } from "../widgets/undo.js";
 import { unfitValues } from "../widgets/unfit.js";
 import { viewTools } from "../widgets/viewtools.js";
+import { later } from "../lazy.js";
+
+// Not needed for the first rows: fetched on first use, or when the browser is idle after the first page (lazy.js).
+const dialogs = later(() => import("../widgets/dialogs.js"));
+const drawer = later(() => import("../widgets/drawer.js"));
+const events = later(() => import("../widgets/events.js"));
+const fill = later(() => import("../widgets/fillhandle.js"));
 
 export function mount(root, { me }) {
   const statusLine = saveStatus();
@@ -67,7 +70,7 @@ export function mount(root, { me }) {
         && isNumeric(columnsById.get(o.column_id) || {})).map((o) => o.row_id))) refreshRow(rowId);
       if (result.needsColumns) reloadColumns();
     },
-    conflict: (ops, payload) => conflictDialog(payload.conflicts, columnsById, ops).then((choice) => {
+    conflict: (ops, payload) => dialogs.get().then((d) => d.conflictDialog(payload.conflicts, columnsById, ops)).then((choice) => {
       if (choice === "theirs") for (const c of payload.conflicts) updateRow(c.row_id, { [c.column_id]: c.current_value });
       return choice;
     }),
@@ -104,7 +107,7 @@ export function mount(root, { me }) {
       const saved = await api("PATCH", `${API.views}/${view.id}`, { config: { ...view.config, ...patch } });
       await setViews(views.map((v) => (v.id === saved.id ? saved : v)), saved.id);
     },
-    openRow: (id) => openDrawer(grid, id),
+    openRow: (id) => drawer.get().then((d) => d.openDrawer(grid, id)),
     /** Run `fn`, whose cell edits (through `record`) then undo and redo as one step. */
     act: (fn) => act(fn),
     record: (...args) => record(...args),
@@ -200,8 +203,10 @@ export function mount(root, { me }) {
     queue.flush();
     // Every row is in the table: the stream replays what changed since the first page.
     streamSeen = page.version;
-    closeEvents = openEvents(page.version, { onEvent, onState: live.set });
     heartbeat();
+    const { openEvents } = await events.get();
+    if (stopped) return;
+    closeEvents = openEvents(page.version, { onEvent, onState: live.set });
   }
 
   function buildTable(rows) {
@@ -218,7 +223,7 @@ export function mount(root, { me }) {
       placeholder: "No investors in this view",
       movableColumns: true,
       rowHeader: { formatter: "rownum", headerSort: false, hozAlign: "right", resizable: false, frozen: true, width: 52, cssClass: "row-number",
-        cellClick: (e, cell) => openDrawer(grid, cell.getRow().getIndex()) },
+        cellClick: (e, cell) => grid.openRow(cell.getRow().getIndex()) },
       rowContextMenu: (e, row) => rowMenu(grid, row),
       selectableRange: 1,
       selectableRangeColumns: true,
@@ -232,7 +237,8 @@ export function mount(root, { me }) {
     table.on("tableBuilt", () => {
       gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
       gridEl.querySelector(".tabulator-table")?.setAttribute("role", "presentation");  // so the rows are the rowgroup's own
-      fillHandle(grid, record);
+      const builtTable = table;
+      fill.get().then((f) => { if (!stopped && grid.table === builtTable) f.fillHandle(grid, record); });
       grid.emit("tableBuilt");
     });
     table.on("columnMoved", (column, order) => grid.emit("columnMoved", column, order));
@@ -594,7 +600,7 @@ export function mount(root, { me }) {
     }
     queue.seen(id ?? payload.version);
     streamSeen = Math.max(streamSeen, id ?? payload.version);
-    refreshOpenDrawer(payload.ops.map((op) => op.row_id));
+    drawer.module?.refreshOpenDrawer(payload.ops.map((op) => op.row_id));  // not loaded: no drawer is open
     if (columnChange) reloadColumns();
     else if (rewarmed) reload();
     else if (hasFormulas()) for (const rowId of touched) refreshRow(rowId);
@@ -680,7 +686,7 @@ export function mount(root, { me }) {
   const onPageHide = () => { keepOpenEdit(); present.leave(); };
   window.addEventListener("pagehide", onPageHide);
   // The header's mentions list opens a row here without leaving the page (widgets/mentions.js).
-  const onOpenRow = (event) => { if (event.detail?.rowId) openDrawer(grid, event.detail.rowId); };
+  const onOpenRow = (event) => { if (event.detail?.rowId) grid.openRow(event.detail.rowId); };
   window.addEventListener("crm:open-row", onOpenRow);
 
   // -- toolbar ------------------------------------------------------------------------
@@ -706,7 +712,7 @@ export function mount(root, { me }) {
   });
 
   async function addColumn() {
-    const op = await addColumnDialog();
+    const op = await (await dialogs.get()).addColumnDialog();
     if (!op) return;
     op.column_id = crypto.randomUUID();
     queue.push(op, { now: true });

@@ -4,8 +4,14 @@
 // closes it and gives the focus back to the button.
 import { h } from "../dom.js";
 import { FORMULA_FORMATS, isNumeric } from "./columns.js";
-import { columnDialog, confirmDialog, errorText, notice } from "./dialogs.js";
 import { menuKeys, nameMenu } from "./menu.js";
+import { later } from "../lazy.js";
+
+// The dialogs (and the formula editor they hold) open only from the menu's items: not in the first rows' modules.
+const dialogs = later(() => import("./dialogs.js"));
+const columnDialog = async (options) => (await dialogs.get()).columnDialog(options);
+const confirmDialog = async (options) => (await dialogs.get()).confirmDialog(options);
+const notice = async (title, error) => { const d = await dialogs.get(); return d.notice(title, d.errorText(error)); };
 
 const MAX_FROZEN = 10;  // the server's limit for a view's frozen columns
 
@@ -109,7 +115,7 @@ async function setFormat(grid, column, format) {
   const { format: _format, currency: _currency, ...rest } = column.config || {};
   const currency = format === "currency" ? (column.config?.currency || column.result?.currency || "USD") : null;
   const failure = await sendOps(grid, { op: "update_column", column_id: column.id, config: { ...rest, format, ...(currency ? { currency } : {}) } });
-  if (failure) await notice("The format was not changed", errorText(failure));
+  if (failure) await notice("The format was not changed", failure);
 }
 
 // -- keyboard ------------------------------------------------------------------------------
@@ -128,7 +134,7 @@ async function run(grid, columnId, event, action) {
   try {
     await action();
   } catch (e) {  // offline, say, mid-way: say so rather than fail silently (a 401 shows sign-in instead)
-    if (e?.status !== 401) await notice("That did not work", errorText(e));
+    if (e?.status !== 401) await notice("That did not work", e);
   }
   if (fromKeyboard || !document.activeElement || document.activeElement === document.body) focusHeader(grid, columnId);
 }
@@ -163,7 +169,7 @@ async function changeView(grid, patch) {
   try {
     await grid.updateView(change);
   } catch (e) {
-    if (e?.status !== 401) await notice("The view was not changed", errorText(e));
+    if (e?.status !== 401) await notice("The view was not changed", e);
   }
 }
 
@@ -232,6 +238,6 @@ async function deleteField(grid, column) {
   });
   if (!ok) return;
   const failure = await sendOps(grid, { op: "delete_column", column_id: column.id });
-  if (failure) return notice("The field was not deleted", errorText(failure));
+  if (failure) return notice("The field was not deleted", failure);
   await changeView(grid, {});  // drop it from this view's hidden, order, widths and sorts
 }
