@@ -1,7 +1,7 @@
 // Modules the first screen does not need, loaded on first use: over a slow link every module in the
 // page's static graph is a request the first rows wait for (six at a time per host on HTTP/1.1), so
-// what only a click uses (the drawer, dialogs, import/export...) stays out of it (issue 21).
-// `later(() => import("./x.js"))`: the import() specifier must stay literal, so the server can
+// what only a click uses (the drawer, the dialogs...) stays out of it (issue 21).
+// `later(() => import(<a literal path>))`: the specifier must stay a string literal, so the server can
 // version it (backend/crm/http/assets.py) and leave it out of index.html's modulepreload list.
 // Once the first page is up and the browser idle, app.js calls warmLater(): every module declared
 // here is fetched then, so a click seldom waits for one (and one declared later is fetched at once).
