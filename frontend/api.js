@@ -48,6 +48,11 @@ export function prefetch(url) {
   prefetched.set(url, pending);
 }
 
+/** A prefetched GET's whole answer ({data, total...}) when `url` was prefetched, else null; taken once. */
+export function takePrefetchedPage(url) {
+  return prefetched.has(url) ? takePrefetched(url) : null;
+}
+
 export function forgetPrefetched() {
   prefetched.clear();
 }

@@ -5,6 +5,7 @@ import { api, forgetPrefetched, prefetch, setToken, token } from "./api.js";
 import { API, ROUTES, SEL, STORAGE, TIMING } from "./config.js";
 import { h, initials } from "./dom.js";
 import { later, warmLater } from "./lazy.js";
+import { firstRowsUrl } from "./widgets/rowpages.js";
 
 // What app.js imports statically must arrive before it runs and asks /me and /features: only the
 // above. The signed-out pages and the header's search and mentions load on demand (lazy.js).
@@ -32,10 +33,16 @@ const pages = {
 };
 const mount = (load, name = "mount") => ({ load, pick: (module) => module[name] });
 
-// `prefetch`: GET URLs the page asks first, asked at boot together with /me and /features (api.js's
-// prefetch: the page's own api("GET", url) takes the answer, once).
+// `prefetch()`: GET URLs the page asks first, asked at boot together with /me and /features (api.js's
+// prefetch: the page's own first ask of the URL takes the answer, once). The grid's: its state, and
+// the first rows of the view the URL names or, failing that, of the first view the last visit had.
+function gridFirstRows() {
+  const viewId = new URLSearchParams(location.search).get("view") || localStorage.getItem(STORAGE.firstView);
+  return viewId ? [firstRowsUrl(API.rows, viewId, TIMING.firstPage)] : [];
+}
+
 const PAGES = [
-  { path: ROUTES.grid, nav: "Grid", ...mount(pages.grid), name: "grid", prefetch: [`${API.state}?rows=0`] },
+  { path: ROUTES.grid, nav: "Grid", ...mount(pages.grid), name: "grid", prefetch: () => [`${API.state}?rows=0`, ...gridFirstRows()] },
   { path: ROUTES.contacts, nav: "Contacts", ...mount(pages.contacts), name: "contacts" },
   { path: ROUTES.contact, ...mount(pages.contact), name: "contacts" },  // a record marks its list in the sidebar
   { path: ROUTES.organizations, nav: "Organizations", ...mount(pages.organizations), name: "organizations" },
@@ -133,6 +140,7 @@ let rendering = 0;  // each render's turn: one still waiting for a module when a
 
 async function render() {
   const turn = ++rendering;
+  forgetPrefetched();  // what the last page did not take is never used: a later ask goes to the server
   current?.();
   current = null;
   const path = location.pathname;
@@ -147,7 +155,7 @@ async function render() {
   if (token() && !(me && features)) {
     const { page } = pageFor(path);
     page?.load().catch(() => {});  // its modules arrive while /me and /features are asked
-    for (const url of page?.prefetch || []) prefetch(url);  // and its first API call with them
+    for (const url of page?.prefetch?.() || []) prefetch(url);  // and its first API call with them
     try {
       [me, features] = await Promise.all([me || api("GET", API.me), api("GET", API.features)]);
     } catch { setToken(null); me = null; }
@@ -192,7 +200,6 @@ async function render() {
   }
   if (turn !== rendering) return;
   current = page.pick(module)(body, { ...ctx, me, id });
-  forgetPrefetched();  // what this page did not take now is never used: a later ask goes to the server
   prefetchPages();
 }
 

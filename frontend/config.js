@@ -6,7 +6,8 @@ export const STORAGE = {
   pendingOps: "crm.pending-ops",  // sessionStorage: unsaved edits survive a 401 or reload
   afterSignIn: "crm.after-sign-in",
   sidebar: "crm.sidebar",         // localStorage: "open" or "rail"
-  window: "crm.window",           // localStorage: JSON over WINDOW's settings (the tests window a few thousand rows)
+  window: "crm.window",
+  firstView: "crm.first-view",    // localStorage: the grid's first view's id, for the boot prefetch of its rows (app.js)           // localStorage: JSON over WINDOW's settings (the tests window a few thousand rows)
 };
 
 export const ROUTES = {

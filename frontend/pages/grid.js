@@ -2,7 +2,7 @@
 // other people's edits applied live from the event stream.
 import { Tabulator, findRow, updateRowData } from "../widgets/tabulator.js";
 import { api } from "../api.js";
-import { API } from "../config.js";
+import { API, STORAGE } from "../config.js";
 import { h } from "../dom.js";
 import { READ_ONLY, definition, isNumeric, onEditorMove, parse, seedEditor } from "../widgets/columns.js";
 import { columnMenu, columnMenuButton } from "../widgets/columnmenu.js";
@@ -189,6 +189,7 @@ export function mount(root, { me }) {
     queue.seen(state.version);
     const wanted = new URLSearchParams(location.search).get("view");
     view = views.find((v) => v.id === wanted) || views[0] || null;
+    if (views[0]) localStorage.setItem(STORAGE.firstView, views[0].id); else localStorage.removeItem(STORAGE.firstView);
     renderViewSelect();
     for (const part of [viewTools(grid), rowTools(grid), transferTools(grid)]) {
       viewGroup.append(...(part.tools || []));

@@ -5,6 +5,19 @@
 
 export const ROW_SHAPE = "compact";
 
+/** GET /rows's URL for `params` (view, search, version) at `offset`, `limit` rows, in `shape`: one
+ * place, so the boot prefetch (app.js) asks the very URL the grid's first page does. */
+export function rowsUrl(base, params, { offset = 0, limit, shape = ROW_SHAPE }) {
+  params = new URLSearchParams(params);
+  params.set("offset", String(offset));
+  params.set("limit", String(limit));
+  params.set("shape", shape);  // column by column, each column id once: fewer bytes, read faster (docs/PERFORMANCE.md)
+  return `${base}?${params}`;
+}
+
+/** The first page of the grid's view `viewId` ("" for none), as the grid asks it before any search. */
+export const firstRowsUrl = (base, viewId, limit) => rowsUrl(base, viewId ? { view_id: viewId } : {}, { limit });
+
 // The API's full {id, cells} row as row data; the cells object is reused (no copy of 10,000 rows).
 export const fromFull = (row) => Object.assign(row.cells, { id: row.id });
 

@@ -2,18 +2,19 @@
 // a time and added when the browser is idle. Above WINDOW.rows rows (config.js) the table holds a
 // placeholder for each row instead, from the listing's ids, and a RowWindow (rowwindow.js) fetches
 // the cells of the rows near the view.
-import { authHeaders, unauthorized } from "../api.js";
+import { authHeaders, takePrefetchedPage, unauthorized } from "../api.js";
 import { API, TIMING, WINDOW, windowSettings } from "../config.js";
-import { ROW_SHAPE, rowsOf } from "./rowpages.js";
+import { ROW_SHAPE, rowsOf, rowsUrl } from "./rowpages.js";
 import { RowWindow } from "./rowwindow.js";
 
-/** One GET /rows: `params` (view, search, version) at `offset`, `limit` rows, in `shape`. */
-export async function fetchRows(params, { offset = 0, limit = TIMING.pageSize, shape = ROW_SHAPE, signal } = {}) {
-  params = new URLSearchParams(params);
-  params.set("offset", String(offset));
-  params.set("limit", String(limit));
-  params.set("shape", shape);  // column by column, each column id once: fewer bytes, read faster (docs/PERFORMANCE.md)
-  const response = await fetch(`${API.rows}?${params}`, { headers: authHeaders(), signal });
+/** One GET /rows: `params` (view, search, version) at `offset`, `limit` rows, in `shape`. `early`:
+ * take the answer app.js asked at boot for this very URL, if it did (only the first load's first page:
+ * a later load must not be given rows older than the event stream it follows). */
+export async function fetchRows(params, { offset = 0, limit = TIMING.pageSize, shape = ROW_SHAPE, signal, early = false } = {}) {
+  const url = rowsUrl(API.rows, params, { offset, limit, shape });
+  const asked = early ? takePrefetchedPage(url) : null;
+  if (asked) return asked;
+  const response = await fetch(url, { headers: authHeaders(), signal });
   if (response.status === 401) { unauthorized(); throw new Error("signed out"); }
   if (!response.ok) throw Object.assign(new Error(`rows: HTTP ${response.status}`), { status: response.status });
   return response.json();
@@ -135,7 +136,7 @@ export function rowSource(gridEl, hooks) {
     gridEl.setAttribute("aria-busy", "true");  // until every row is drawn
     for (let attempt = 1; ; attempt += 1) {
       const params = hooks.params();
-      const first = await fetchRows(params, { limit: TIMING.firstPage });
+      const first = await fetchRows(params, { limit: TIMING.firstPage, early: loads === 1 && attempt === 1 });
       if (!current()) return null;
       params.set("version", String(first.version));
       hooks.seen(first.version);

@@ -37,7 +37,7 @@ def test_the_preload_list_names_only_what_the_first_rows_need(server):
     assert not set(LAZY) & set(preloaded), set(LAZY) & set(preloaded)
     # app.js's own imports come first: it runs (and asks /me, /features and the grid's state) soonest.
     generated = [url for url in preloaded if url != "/pages/grid.js"]  # index.html names the grid by hand, first
-    assert set(generated[:4]) == {"/api.js", "/config.js", "/dom.js", "/lazy.js"}
+    assert set(generated[:5]) == {"/api.js", "/config.js", "/dom.js", "/lazy.js", "/widgets/rowpages.js"}
 
 
 def test_first_rows_without_the_drawer_then_the_drawer_opens_the_first_time(pages, server, admin):
@@ -46,6 +46,14 @@ def test_first_rows_without_the_drawer_then_the_drawer_opens_the_first_time(page
     assert "/widgets/drawer.js" not in at_first_rows and "/widgets/dialogs.js" not in at_first_rows
     # The grid's state was asked once, at boot, and the grid took that answer rather than asking again.
     assert at_first_rows.count(STATE) == 1, at_first_rows
+    # So was the first view's first page (the view this browser's last visit had first), taken too:
+    # asked before the state's answer came, and not asked again.
+    first_pages = [u for u in at_first_rows if u.startswith("/api/fundraising/rows?") and "offset=0&" in u]
+    assert len(first_pages) == 1, at_first_rows
+    started = page.evaluate("""(names) => names.map((n) => performance.getEntriesByType('resource')
+        .find((e) => new URL(e.name).pathname + new URL(e.name).search === n)).map((e) => [e.startTime, e.responseEnd])""",
+                            [STATE, first_pages[0]])
+    assert started[1][0] < started[0][1], started  # the rows were asked while the state was still on its way
     page.locator("#grid .tabulator-row").first.locator(".row-number").click()
     expect(page.get_by_role("dialog", name=re.compile("^Investor details: "))).to_be_visible()
     assert "/widgets/drawer.js" in fetched(page)
