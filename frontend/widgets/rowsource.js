@@ -84,7 +84,7 @@ export function rowSource(gridEl, hooks) {
     const key = listing.group_by, values = listing.group_values;
     const rows = new Array(Math.max(0, listing.data.length - from));
     for (let i = from; i < listing.data.length; i++) rows[i - from] = key ? { id: listing.data[i], [key]: values[i] } : { id: listing.data[i] };
-    return { ids: listing.data, rows, key };
+    return { ids: listing.data, rows, key, groups: key ? { list: listing.groups || [], values } : null };
   }
 
   /** Rows after the first page go in when the browser is idle (clicks and keys on the rows in view first). */
@@ -115,7 +115,7 @@ export function rowSource(gridEl, hooks) {
       if (!await addRows(listing.rows.slice(i, i + WINDOW.chunk), current)) return true;
     }
     rowWindow = new RowWindow(hooks.table(), {
-      ids: listing.ids, groupKey: listing.key, fill: hooks.fill,
+      ids: listing.ids, groupKey: listing.key, groups: listing.groups, fill: hooks.fill,
       load: (ids, signal) => fetchRows(new URLSearchParams({ ids: ids.join(",") }), { limit: ids.length, signal }),
     });
     rowWindow.loaded(first.map((r) => r.id));
@@ -164,6 +164,8 @@ export function rowSource(gridEl, hooks) {
     load,
     drop,
     rowsIn,
+    /** The current view's groups with their totals (GET /rows?shape=ids, one id: the groups come with any page). */
+    groups: async () => (await fetchRows(hooks.params(), { shape: "ids", limit: 1 })).groups || [],
     /** The RowWindow, or null when the table holds every row of the view in full. */
     get window() { return rowWindow; },
   };
