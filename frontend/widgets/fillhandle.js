@@ -15,6 +15,8 @@ export function fillHandle(grid, record) {
     if (range && handle.parentNode !== range) range.append(handle);
   };
   for (const name of ["rangeAdded", "rangeChanged", "renderComplete", "scrollVertical"]) table.on(name, place);
+  let remark = null;  // while dragging: mark the targets again (a page of a window of rows drawn makes new cells)
+  table.on("renderComplete", () => remark?.());
 
   const unmark = () => { for (const el of marked) el.classList.remove("fill-target"); marked = []; };
   const rowAt = (x, y) => {
@@ -37,10 +39,8 @@ export function fillHandle(grid, record) {
     const active = table.rowManager.activeRows;
     const last = active.indexOf(sources[sources.length - 1]._getSelf());
     let targets = [];
-    const move = (e) => {
-      const row = rowAt(e.clientX, e.clientY);
-      if (!row) return;
-      const end = active.indexOf(row._getSelf());
+    let end = -1;
+    const mark = () => {
       unmark();
       targets = end > last ? active.slice(last + 1, end + 1).map((r) => r.getComponent()) : [];
       for (const r of targets) {
@@ -51,6 +51,13 @@ export function fillHandle(grid, record) {
         }
       }
     };
+    const move = (e) => {
+      const row = rowAt(e.clientX, e.clientY);
+      if (!row) return;
+      end = active.indexOf(row._getSelf());
+      mark();
+    };
+    remark = mark;
     const fill = () => grid.act(() => targets.forEach((row, i) => {  // the whole fill is one undo step
       const source = sources[i % sources.length];
       const update = {};  // the row's cells in one update
@@ -67,6 +74,7 @@ export function fillHandle(grid, record) {
     const up = () => {
       document.removeEventListener("mousemove", move);
       document.removeEventListener("mouseup", up);
+      remark = null;
       unmark();
       // Over a window of rows the targets may be placeholders: their values before (for undo, and to skip
       // cells that already hold the value) are fetched first, as for Ctrl+D.

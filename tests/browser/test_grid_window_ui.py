@@ -195,7 +195,7 @@ def test_dragging_the_fill_handle_over_rows_not_fetched_fills_them_and_undoes(pa
     # Scroll to the end while dragging: the rows between were never fetched (or were let go again).
     scroll_to(page, 1)
     last = numbered_cell(page, ROWS, k["owner"])
-    last.wait_for()
+    last.filter(has_text=f"Owner {ROWS - 1}").wait_for(timeout=10_000)
     assert held_rows(page) <= HELD_BOUND
     target = last.bounding_box()
     page.mouse.move(target["x"] + 10, target["y"] + target["height"] / 2, steps=3)
