@@ -118,7 +118,6 @@ export const WINDOW = {
   selectRows: 20000, // a selected range up to this many rows is fetched ahead (a copy then does not wait)
   selectMs: 200,     // ... once the selection has not changed for this long
   askIds: 500,       // ids in one request when a range's rows are fetched (copy, paste, fill)
-  chunk: 10000,      // placeholders added to the table at a time, when the browser is idle
   maxIds: 500000,    // the server's largest page of ids (shape=ids)
   throttleMs: 80,    // while scrolling, the rows in view are looked at this often
 };

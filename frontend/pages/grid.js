@@ -100,6 +100,9 @@ export function mount(root, { me }) {
     reload: () => reload(),
     refreshRow: (id) => refreshRow(id),
     rowOf: (id) => rowOf(id),
+    /** A window of rows' server groups ({list, values}: grouptotals.js), or null; and the view's groups fetched again. */
+    groupTotals: () => source.window?.groups || null,
+    fetchGroups: () => source.groups(),
     setViews: (list, currentId) => setViews(list, currentId),
     /** Save `patch` into the current view's config (PATCH /views/{id}); the grid then shows it. */
     async updateView(patch) {
@@ -110,6 +113,9 @@ export function mount(root, { me }) {
     openRow: (id) => drawer.get().then((d) => d.openDrawer(grid, id)),
     /** Run `fn`, whose cell edits (through `record`) then undo and redo as one step. */
     act: (fn) => act(fn),
+    /** Run `fn` once the cells of `rows` (components) are in the table: a window of rows fetches them first. */
+    withRows: (rows, fn) => withRows(rows, fn),
+    tell: (message) => tell(message),
     record: (...args) => record(...args),
     search: () => search.value.trim(),
     on(name, fn) { (listeners[name] ||= []).push(fn); },
@@ -578,6 +584,7 @@ export function mount(root, { me }) {
     // Strength scores were refreshed (after a mail sync): Relationship cells have new values.
     const rewarmed = payload.ops.some((op) => op.kind === "relationships") && columns.some((c) => c.type === "relationship");
     const columnChange = payload.ops.some((op) => op.kind.endsWith("_column"));
+    if (source.window) grid.emit("windowChanged");  // the server's group totals moved on (ours included)
     const touched = new Set();
     for (const op of payload.ops) {
       const ours = op.actor_id === me.id && (queue.mine.has(op.version) || queue.inFlight);

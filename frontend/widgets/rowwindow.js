@@ -15,11 +15,12 @@ const MAX_NOTES = 20000;
 export class RowWindow {
   /**
    * `table`: Tabulator, holding the placeholders; `ids`: the listing in order; `groupKey`: the grouped
-   * column (kept in emptied rows); `load(ids, signal)`: a page of those rows (GET /rows?ids=);
+   * column (kept in emptied rows); `groups`: the server's groups and the listing's grouped values
+   * ({list, values}: grouptotals.js), or null; `load(ids, signal)`: a page of those rows (GET /rows?ids=);
    * `fill(row, cells)`: show fetched cells in a row (the grid keeps unsaved edits and open editors).
    */
-  constructor(table, { ids, groupKey = null, load, fill }) {
-    Object.assign(this, { table, ids, groupKey, load, fill });
+  constructor(table, { ids, groupKey = null, groups = null, load, fill }) {
+    Object.assign(this, { table, ids, groupKey, groups, load, fill });
     this.at = new Map();        // id -> its index in the listing (its page: index / pageRows)
     for (let i = 0; i < ids.length; i++) this.at.set(ids[i], i);
     this.rows = new Map();      // id -> Tabulator's row: findRow walks all 100,000 rows for each id

@@ -8,10 +8,12 @@ import { api } from "../api.js";
 import { API } from "../config.js";
 import { h } from "../dom.js";
 import { display } from "./columns.js";
+import { GroupTotals } from "./grouptotals.js";
 import { menuButton } from "./menu.js";
 
 const FORMULA_CHECK = "/api/fundraising/formula/check";
 const LAYOUT_DEBOUNCE_MS = 500;
+const TOTALS_MS = 1000;       // a window of rows' group totals are fetched again this long after the last edit
 const MAX_DEPTH = 5;          // the server's nesting limit for filter groups
 const MAX_SORTS = 10;
 const ROW_HEIGHTS = { short: 36, medium: 56, tall: 88, extra_tall: 128 };
@@ -863,6 +865,7 @@ export function viewTools(grid) {
     const rows = (data || []).map((d) => (typeof d?.getData === "function" ? d.getData() : d));
     const funds = grid.columns().filter((c) => c.type === "fund" && !hidden.has(c.id));
     const open = typeof group?.isVisible === "function" ? group.isVisible() : true;
+    const totals = serverTotals()?.get(value);  // a window of rows: most rows' cells are not in the table
     let label;
     if (value === "" || value === undefined || value === null) label = h("span.vt-group-empty", {}, "(empty)");
     else if (column?.type === "single_select") {
@@ -884,9 +887,36 @@ export function viewTools(grid) {
     return h("div.vt-group", { dataset: { groupKey: String(value ?? "") } }, toggle, label,
       h("span.vt-group-count", {}, plural(count, "investor")),
       funds.map((f) => {
-        const sum = rows.reduce((s, r) => (typeof r?.[f.id] === "number" ? s + r[f.id] : s), 0);
+        const sum = totals ? totals.sums[f.id] ?? 0 : rows.reduce((s, r) => (typeof r?.[f.id] === "number" ? s + r[f.id] : s), 0);
         return h("span.vt-group-sum", { dataset: { columnId: f.id, sum: String(sum) } }, h("span.vt-muted", {}, `${f.name} `), display(f, sum));
       }));
+  }
+
+  // A window of rows' groups: the server's totals, paired with the table's groups once per listing,
+  // fetched again a while after the grid changes (a header regenerated meanwhile shows the totals before them).
+  let paired = null, pairedFor = null, totalsTimer = null;
+  function serverTotals() {
+    const groups = grid.groupTotals?.();
+    const column = grid.column(appliedGroup);
+    if (!groups || !column) return null;
+    if (pairedFor !== groups) {
+      const keyOf = groupKey(column);
+      paired = new GroupTotals(groups.list, groups.values, (value) => keyOf({ [column.id]: value }));
+      pairedFor = groups;
+    }
+    return paired.ok ? paired : null;
+  }
+  function refetchTotals() {
+    if (!serverTotals()) return;
+    clearTimeout(totalsTimer);
+    totalsTimer = setTimeout(async () => {
+      const was = pairedFor;
+      let list;
+      try { list = await grid.fetchGroups(); } catch { return; }  // offline: the totals before stay
+      if (pairedFor !== was || !paired) return;  // another listing meanwhile
+      paired.update(list);
+      for (const group of grid.table?.getGroups?.() || []) group._group?.generateGroupHeaderContents?.();
+    }, TOTALS_MS);
   }
 
   /** Collapse or expand every group with one redraw (Group.show/hide redraw the table each). */
@@ -981,7 +1011,12 @@ export function viewTools(grid) {
   }
 
   grid.on("tableBuilt", () => { applyDisplay(); refresh(); });
-  grid.on("rowsLoaded", () => { applyDisplay(); refresh(); });
+  grid.on("windowChanged", () => { if (appliedGroup) refetchTotals(); });
+  grid.on("rowsLoaded", () => {
+    applyDisplay();
+    refresh();
+    if (serverTotals()) for (const group of grid.table?.getGroups?.() || []) group._group?.generateGroupHeaderContents?.();
+  });
   grid.on("viewChanged", () => {
     applyDisplay();
     refresh();

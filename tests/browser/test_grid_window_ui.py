@@ -41,9 +41,9 @@ def scroll_to(page, fraction):
                   fraction)
 
 
-def held_rows(page):
-    """Rows of the table whose data holds more than the placeholder's id."""
-    return page.evaluate(f"async () => {{ const t = await ({TABLE})(); return t.rowManager.rows.filter((r) => Object.keys(r.data).length > 1).length; }}")
+def held_rows(page, placeholder_keys=1):
+    """Rows of the table whose data holds more than the placeholder's (its id, and the grouped column's value)."""
+    return page.evaluate(f"async () => {{ const t = await ({TABLE})(); return t.rowManager.rows.filter((r) => Object.keys(r.data).length > {placeholder_keys}).length; }}")
 
 
 def test_a_windowed_grid_scrolls_edits_copies_pastes_and_fills(pages, server, admin):
@@ -120,3 +120,92 @@ def test_a_windowed_grid_scrolls_edits_copies_pastes_and_fills(pages, server, ad
     page.wait_for_timeout(500)
     assert held_rows(page) <= HELD_BOUND
     assert json.loads(page.evaluate("() => localStorage.getItem('crm.window')")) == WINDOW
+
+
+def open_windowed(pages, path="/"):
+    page = pages.open(path)
+    page.evaluate("w => localStorage.setItem('crm.window', JSON.stringify(w))", WINDOW)
+    sign_in(page)
+    page.locator(".count", has_text=f"{ROWS} investors").wait_for()
+    page.wait_for_function("() => document.querySelector('#grid').getAttribute('aria-busy') !== 'true'")
+    page.locator(".live[data-live='live']").wait_for()
+    return page
+
+
+def header_sums(page):
+    """{group key: {fund column: the header's sum}} of the group headers drawn."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#grid .vt-group')].map((g) => [g.dataset.groupKey,
+      Object.fromEntries([...g.querySelectorAll('.vt-group-sum')].map((s) => [s.dataset.columnId, Number(s.dataset.sum)]))]))""")
+
+
+def test_a_windowed_grouped_grid_shows_the_servers_group_totals(pages, server, admin):
+    k = column_ids(admin)
+    version = admin.get("/api/fundraising/state").json()["data"]["version"]
+    r = admin.post("/api/fundraising/ops", {"base_version": version, "ops": [
+        {"op": "add_column", "name": name, "type": "fund", "column_id": f"fund-{n}", "fund": {"name": name, "vintage": 2024}}
+        for n, name in (("iii", "Fund III"), ("iv", "Fund IV"))]})
+    assert r.status_code == 200, r.text
+    version = r.json()["data"]["version"]
+    statuses = ["Contacted", "Meeting", "Committed"]
+    ops = [{"op": "add_row", "row_id": f"row-{i:05d}", "cells": {k["name"]: f"Investor {i}", k["status"]: statuses[i % 3],
+                                                                  "fund-iii": 1000 + i, "fund-iv": 7 * i}} for i in range(ROWS)]
+    assert admin.post("/api/fundraising/ops", {"base_version": version, "ops": ops}).status_code == 200
+    r = admin.post("/api/fundraising/views", {"name": "By status", "shared": True,
+                                              "config": {"group_by": k["status"], "sorts": [{"column_id": k["status"], "direction": "asc"}]}})
+    assert r.status_code == 201, r.text
+    view_id = r.json()["data"]["id"]
+    page = open_windowed(pages, f"/?view={view_id}")
+    page.locator(f"#grid .vt-group[data-group-key='{statuses[0]}']").wait_for()
+
+    def server_sums():
+        groups = admin.get("/api/fundraising/rows", params={"view_id": view_id, "limit": 1}).json()["groups"]
+        return {g["key"]: {f: g["sums"][f] for f in ("fund-iii", "fund-iv")} for g in groups}
+
+    assert held_rows(page, 2) < ROWS / 2  # most rows are placeholders: their sums are not in the table
+    want = server_sums()
+    eventually(lambda: all(header_sums(page).get(key) == sums for key, sums in want.items() if key in header_sums(page)), timeout=10)
+    drawn = header_sums(page)
+    assert drawn and set(drawn) <= set(want), drawn
+
+    # Someone else's edit to a row of the first group far from the view (never fetched): its header,
+    # at the top, follows the server's totals.
+    first = next(iter(want))
+    listing = admin.get("/api/fundraising/rows", params={"view_id": view_id, "shape": "ids", "limit": ROWS}).json()
+    far = [i for i, v in zip(listing["data"], listing["group_values"]) if v == first][-1]
+    version = admin.get("/api/fundraising/state").json()["data"]["version"]
+    r = admin.post("/api/fundraising/ops", {"base_version": version, "ops": [
+        {"op": "set_cell", "row_id": far, "column_id": "fund-iii", "value": 5_000_000}]})
+    assert r.status_code == 200, r.text
+    want = server_sums()
+    assert want[first]["fund-iii"] != drawn[first]["fund-iii"]
+    eventually(lambda: header_sums(page).get(first) == want[first], timeout=10)
+    assert held_rows(page, 2) < ROWS / 2
+
+
+def test_dragging_the_fill_handle_over_rows_not_fetched_fills_them_and_undoes(pages, server, admin):
+    k = column_ids(admin)
+    seed_rows(admin, k, ROWS)
+    page = open_windowed(pages)
+    numbered_cell(page, 1, k["owner"]).click()
+    handle = page.locator("[data-fill-handle]")
+    handle.wait_for()
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    # Scroll to the end while dragging: the rows between were never fetched (or were let go again).
+    scroll_to(page, 1)
+    last = numbered_cell(page, ROWS, k["owner"])
+    last.filter(has_text=f"Owner {ROWS - 1}").wait_for(timeout=10_000)
+    assert held_rows(page) <= HELD_BOUND
+    target = last.bounding_box()
+    page.mouse.move(target["x"] + 10, target["y"] + target["height"] / 2, steps=3)
+    assert page.locator("#grid .fill-target").count() > 0  # the drawn targets are marked
+    page.mouse.up()
+    eventually(lambda: {r["cells"].get(k["owner"]) for r in rows_in_order(admin)} == {"Owner 0"}, timeout=60)
+    last.filter(has_text="Owner 0").wait_for(timeout=10_000)
+    page.locator(".save-status[data-save-status='saved']").wait_for(timeout=60_000)
+
+    # One undo step puts back every row's own value, the ones never fetched included.
+    page.keyboard.press("Control+z")
+    eventually(lambda: [r["cells"].get(k["owner"]) for r in rows_in_order(admin)] == [f"Owner {i}" for i in range(ROWS)], timeout=60)
+    assert held_rows(page) <= HELD_BOUND
