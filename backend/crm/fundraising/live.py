@@ -55,7 +55,9 @@ class Snapshot:
         self._index = index  # row id -> its place in rows; made on first use, shared while the order stays
         self._texts = texts if texts is not None else {}  # row id -> its search text, for the rows searched so far
         self.view_counts = {"computed": 0, "derived": 0}  # how its views were answered (tests read it)
-        self._once = OrderedDict()  # key -> what `once` worked out (a view's groups), newest last
+        self._once = OrderedDict()  # key -> what `once` worked out, newest last
+        self._groups = OrderedDict()  # key -> (a view's rows, their groups), newest last (see groups_of)
+        self._groups_inherited = {}   # key -> (an earlier version's rows, their groups, ids touched since)
 
     @classmethod
     def build(cls, conn, current, kept=()):
@@ -105,7 +107,9 @@ class Snapshot:
         for row_id in touched:
             encoded.pop(row_id, None)
             texts.pop(row_id, None)
-        return Snapshot(current, columns, rows, encoded, self.handed_over(touched), index, texts)
+        snap = Snapshot(current, columns, rows, encoded, self.handed_over(touched), index, texts)
+        snap._groups_inherited = self.groups_handed_over(touched)
+        return snap
 
     def index(self) -> dict:
         """{row id: its place in rows}, made once per order of rows."""
@@ -151,6 +155,38 @@ class Snapshot:
             while len(self._views) > VIEWS_KEPT:
                 self._views.popitem(last=False)
         return found
+
+    # -- a grouped view's groups: remembered per snapshot, derived from the previous snapshot's -----
+
+    def groups_handed_over(self, touched) -> dict:
+        """The groups the next version (this one plus the rows `touched`) may derive its own from."""
+        touched = frozenset(touched)
+        with self._views_lock:
+            handed = {key: (rows, groups, touched) for key, (rows, groups) in self._groups.items()}
+            for key, (rows, groups, before) in self._groups_inherited.items():
+                if key not in handed and len(before) + len(touched) <= MAX_PATCHED_ROWS:
+                    handed[key] = (rows, groups, before | touched)
+        return handed
+
+    def groups_of(self, key, rows, compute, derive):
+        """The groups of `rows` (this snapshot's remembered answer of a view), kept under `key`:
+        `derive(earlier rows, their groups, touched ids)` from the previous version's when it had
+        them (None: `compute()` instead)."""
+        with self._views_lock:
+            found = self._groups.get(key)
+            earlier = self._groups_inherited.pop(key, None)
+        if found is not None and found[0] is rows:
+            return found[1]
+        groups = derive(*earlier) if earlier is not None else None
+        how = "groups computed" if groups is None else "groups derived"
+        if groups is None:
+            groups = compute()
+        with self._views_lock:
+            self.view_counts[how] = self.view_counts.get(how, 0) + 1
+            self._groups[key] = (rows, groups)
+            while len(self._groups) > VIEWS_KEPT:
+                self._groups.popitem(last=False)
+        return groups
 
     def grid_json(self) -> bytes:
         """{columns, rows} as JSON, assembled from the encoded rows."""
