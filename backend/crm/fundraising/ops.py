@@ -17,9 +17,13 @@ from ..errors import Conflict, Invalid, Locked
 from . import columns as col
 from . import filters, links, store
 from .automations import run_row_rules
+from .cellwrites import CellWrites
 from .schema_ops import apply_column_op
 
 MAX_CELL_CHANGES = 50_000
+MAX_PREFETCHED_CHANGES = 20_000  # ops since a request's base version read at once for its conflict checks
+CONFLICT_SQL = ("SELECT o.investor_id, o.column_id, o.version, o.actor_id, o.after, u.username FROM fundraising_ops o "
+                "LEFT JOIN users u ON u.id = o.actor_id WHERE o.version > ? AND o.kind = 'set_cell' AND o.actor_id IS NOT ? ")
 OP_KINDS = ("set_cell", "add_row", "archive_row", "restore_row", "move_row",
             "add_column", "update_column", "delete_column", "move_column")
 
@@ -41,6 +45,8 @@ class Batch:
         self.conflicts = []
         self.formulas_dirty = False
         self.unfit = None       # a list while `apply` gathers values that do not fit (see below)
+        self.writes = CellWrites(conn, self.actor["id"])  # cells stored one UPDATE per row (cellwrites.py)
+        self._later = None      # (row id, column id) -> the latest other's set_cell since base_version (_check_conflict)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -107,24 +113,35 @@ class Batch:
             if holder:
                 raise Locked(f"{holder['display_name'] or holder['username']} is editing this cell",
                              extra={"row_id": row_id, "column_id": column_id, "editing_by": holder["username"]})
-        stored = store.write_cell(self.conn, row_id, column, value, self.actor["id"])
+        stored = self.writes.write(row_id, column, value)
         if column.type == "contacts":
             links.sync_cell(self, row_id, stored)
         row["cells"][column_id] = stored
         self.record("set_cell", row_id, column_id, before, stored)
 
     def _check_conflict(self, row_id, column, value) -> None:
-        later = self.conn.execute(
-            "SELECT o.version, o.actor_id, o.after, u.username FROM fundraising_ops o LEFT JOIN users u ON u.id = o.actor_id "
-            "WHERE o.investor_id = ? AND o.column_id = ? AND o.version > ? AND o.kind = 'set_cell' "
-            "AND o.actor_id IS NOT ? ORDER BY o.seq DESC LIMIT 1",
-            (row_id, column.id, self.base_version, self.actor["id"])).fetchone()
+        later = self._later_changes()
+        later = later.get((row_id, column.id)) if later is not None else self.conn.execute(
+            CONFLICT_SQL + "AND o.investor_id = ? AND o.column_id = ? ORDER BY o.seq DESC LIMIT 1",
+            (self.base_version, self.actor["id"], row_id, column.id)).fetchone()
         if later:
             self.conflicts.append({
                 "row_id": row_id, "column_id": column.id, "column": column.name, "yours": value,
                 "current_value": json.loads(later["after"]) if later["after"] is not None else None,
                 "changed_by": later["username"], "changed_in_version": later["version"],
             })
+
+    def _later_changes(self):
+        """Others' set_cells since base_version by cell, read once (a paste checks 50,000 cells: one
+        query each took seconds); None when there are too many to hold (then a query per cell)."""
+        if self._later is None:
+            count = self.conn.execute("SELECT count(*) AS n FROM fundraising_ops WHERE version > ?",
+                                      (self.base_version,)).fetchone()["n"]
+            self._later = False
+            if count <= MAX_PREFETCHED_CHANGES:
+                self._later = {(op["investor_id"], op["column_id"]): op for op in self.conn.execute(
+                    CONFLICT_SQL + "ORDER BY o.seq", (self.base_version, self.actor["id"]))}  # the latest wins
+        return self._later if self._later is not False else None
 
     # -- rows ------------------------------------------------------------------
 
@@ -196,6 +213,7 @@ class Batch:
             self.recompute()        # that ran before them look again (once: rules never chain further)
             run_row_rules(self)
             self.recompute()
+        self.writes.flush()
         if not self.log:
             current = store.version(self.conn)
             return {"version": current["version"], "applied": 0, "rows": {}}
@@ -322,6 +340,7 @@ def apply(req, base_version, ops) -> dict:
             _require(op, where, "row_id")
             batch.move_row(op, where)
         else:
+            batch.writes.flush()  # a column op reads and rewrites rows in the database
             apply_column_op(batch, kind, op, where)
     if batch.unfit:
         error = Invalid({f"ops[{u['index']}].value": u["message"] for u in batch.unfit}, message=unfit_summary(batch.unfit))
