@@ -85,9 +85,17 @@ class Batch:
     def record(self, kind, row_id=None, column_id=None, before=None, after=None) -> None:
         self.log.append((kind, row_id, column_id, before, after, self.acting_as))
         if row_id is not None and column_id is not None:
-            self.touched.setdefault(row_id, set()).add(column_id)
+            self.touch(row_id, (column_id,))
         elif row_id is not None:
             self.touched.setdefault(row_id, set())
+
+    def touch(self, row_id, column_ids) -> None:
+        """Mark columns of a row changed. A frozenset there (an import's new rows share one: every
+        column) is replaced, never changed."""
+        found = self.touched.get(row_id)
+        if found is None or isinstance(found, frozenset):
+            self.touched[row_id] = found = set(found or ())
+        found.update(column_ids)
 
     # -- cells -----------------------------------------------------------------
 
@@ -163,7 +171,7 @@ class Batch:
         is_contacts = lambda item: getattr(self.columns.get(item[0]), "type", None) == "contacts"  # noqa: E731
         for column_id, value in sorted(cells.items(), key=is_contacts):
             self.set_cell(row_id, column_id, value, f"{where}.cells.{column_id}", conflict_check=False)
-        self.touched.setdefault(row_id, set()).update(c.id for c in self.live_columns())
+        self.touch(row_id, [c.id for c in self.live_columns()])
 
     def set_archived(self, row_id, archived: bool, where) -> None:
         row = self.row(row_id, where + ".row_id", allow_archived=True)
