@@ -30,7 +30,7 @@ from .recalc import shown_columns
 ROW_KINDS = frozenset(("set_cell", "add_row", "archive_row", "restore_row", "move_row"))
 COLUMN_KINDS = frozenset(("add_column", "move_column"))  # when they leave every row as it was (_rows_unchanged_by)
 MAX_PATCHED_ROWS = 2000  # touched rows carried from version to version for views to derive from
-PATCH_SHARE = 4          # a snapshot advances while at most a quarter of its rows (or MAX_PATCHED_ROWS) changed
+PATCH_SHARE = 2          # a snapshot advances while at most half its rows (or MAX_PATCHED_ROWS) changed
 LOAD_CHUNK = 5000        # touched rows read per query (SQLite's limit on ?s is 32,766)
 KEPT = 4                 # snapshots kept: a reader a version or two behind still finds its own
 VIEWS_KEPT = 8           # view results remembered per snapshot
@@ -248,7 +248,7 @@ class Snapshot:
 def patch_limit(rows: int) -> int:
     """How many touched rows a snapshot of `rows` rows advances past: reading a row again costs about
     what building it does, so up to a share of the grid (a paste of 5,000 rows at 100,000: 0.2 s read
-    again, against ~10 s to read the grid whole)."""
+    again, against ~10 s to read the grid whole; at 10,000 the same paste reads half the rows, still less)."""
     return max(MAX_PATCHED_ROWS, rows // PATCH_SHARE)
 
 
