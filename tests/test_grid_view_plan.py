@@ -212,6 +212,10 @@ def test_groups_after_every_kind_of_edit_equal_the_whole_computation(server, adm
         [{"op": "set_cell", "row_id": "r3", "column_id": k["status"], "value": "Committed"},       # a group of its own,
          {"op": "set_cell", "row_id": "r3", "column_id": cid("number"), "value": 99}],             # first in the sort
         [{"op": "set_cell", "row_id": "r3", "column_id": k["status"], "value": "Meeting"}],        # ... and gone again
+        [{"op": "set_cell", "row_id": "r4", "column_id": cid("currency"), "value": 100_000}],      # its group comes first
+        [{"op": "set_cell", "row_id": "r4", "column_id": cid("currency"), "value": 0}],            # a group's first row moves:
+        [{"op": "set_cell", "row_id": "r5", "column_id": k["status"], "value": "Committed"},       # its next row leads it
+         {"op": "set_cell", "row_id": "r5", "column_id": cid("currency"), "value": 200_000}],      # a new group, first
         [{"op": "set_cell", "row_id": "r6", "column_id": cid("number"), "value": None}],           # out of the filter
         [{"op": "set_cell", "row_id": "r7", "column_id": cid("checkbox"), "value": True},
          {"op": "set_cell", "row_id": "r8", "column_id": cid("fund"), "value": 5000}],
@@ -223,6 +227,11 @@ def test_groups_after_every_kind_of_edit_equal_the_whole_computation(server, adm
     ]
     for ops in edits:
         apply_ok(admin, *ops)
+        check_all()
+    # The view's first row (its group's first) sinks to the bottom: its group's next row leads it now.
+    for _ in range(2):
+        top = admin.get(ROWS, params={"view_id": views["by status, sorted by a formula"], "limit": 1}).json()["data"][0]["id"]
+        apply_ok(admin, {"op": "set_cell", "row_id": top, "column_id": cid("currency"), "value": -1_000_000})
         check_all()
     # Several versions between two reads: the touched rows add up.
     apply_ok(admin, {"op": "set_cell", "row_id": "r11", "column_id": k["status"], "value": "Meeting"})

@@ -2,9 +2,10 @@
 
 At 100,000 rows summing every group again after each edit costs ~0.5 s (every row's fund, currency
 and number cells). An edit touches a few rows, so the groups at the new version are the previous
-version's, less what the touched rows brought to them then, plus what they bring now; only the
-groups' order (first appearance in the view's sorted rows) is found again, by reading the rows
-from the top until every group has been seen. `derive` gives what `filters.group_rows` gives:
+version's, less what the touched rows brought to them then, plus what they bring now. The groups'
+order (first appearance in the view's sorted rows) follows from each group's first row, kept
+with the groups: it stays first unless a touched row now comes before it (only when a group's
+first row was itself touched are the rows read from the top until every group is seen). `derive` gives what `filters.group_rows` gives:
 counts exactly, and sums exactly while the amounts are whole numbers (floats add exactly below
 2**53). Fractional amounts can differ in the last bits from a sum in another order, so a derived
 answer is worked out whole again after `MAX_GENERATIONS` derivations and never drifts further.
@@ -16,18 +17,20 @@ NUMBERS = (int, float)  # exactly: a bool is an int subclass, and is not summed
 
 
 class Groups:
-    """One view's groups over one list of rows, for one set of columns."""
+    """One view's groups over one list of rows, for one set of columns; `firsts`: each group's first row's id."""
 
-    __slots__ = ("column_id", "columns", "summed", "by_level", "listed", "generation")
+    __slots__ = ("column_id", "columns", "summed", "by_level", "listed", "firsts", "generation")
 
-    def __init__(self, column_id, columns, listed, generation=0):
-        self.column_id, self.columns, self.listed, self.generation = column_id, columns, listed, generation
+    def __init__(self, column_id, columns, listed, firsts, generation=0):
+        self.column_id, self.columns, self.listed, self.firsts, self.generation = column_id, columns, listed, firsts, generation
         self.summed = [c.id for c in columns if c.type in ("fund", "currency", "number")]
         self.by_level = any(c.id == column_id and c.type == "relationship" for c in columns)
 
 
 def compute(rows, column_id, columns) -> Groups:
-    return Groups(column_id, columns, group_rows(rows, column_id, columns))
+    groups = Groups(column_id, columns, group_rows(rows, column_id, columns), {})
+    groups.firsts = _firsts(groups, rows, len(groups.listed))
+    return groups
 
 
 def derive(previous: Groups, previous_rows, rows, touched, columns):
@@ -37,11 +40,19 @@ def derive(previous: Groups, previous_rows, rows, touched, columns):
     if previous.columns is not columns or previous.generation >= MAX_GENERATIONS:
         return None
     by_key = {str(g["key"]): {"key": g["key"], "count": g["count"], "sums": dict(g["sums"])} for g in previous.listed}
+    now = []  # the touched rows the view shows now
     if touched:
         _add(previous, by_key, (r for r in previous_rows if r["id"] in touched), -1)
-        _add(previous, by_key, (r for r in rows if r["id"] in touched), 1)
+        now = [r for r in rows if r["id"] in touched]
+        _add(previous, by_key, now, 1)
     live = {name: g for name, g in by_key.items() if g["count"] > 0}
-    return Groups(previous.column_id, columns, _in_order(previous, live, rows), previous.generation + 1)
+    groups = Groups(previous.column_id, columns, [], {}, previous.generation + 1)
+    firsts = _moved_firsts(previous, live, rows, touched, now)
+    if firsts is None:  # a group's first row was touched: its new first row is found by reading from the top
+        firsts = _firsts(groups, rows, len(live))
+    groups.firsts = firsts
+    groups.listed = [live[name] for name in firsts]
+    return groups
 
 
 def _add(groups: Groups, by_key: dict, rows, sign: int) -> None:
@@ -59,17 +70,42 @@ def _add(groups: Groups, by_key: dict, rows, sign: int) -> None:
                 sums[c] += v if sign > 0 else -v
 
 
-def _in_order(groups: Groups, live: dict, rows) -> list:
-    """The groups in order of their first row in `rows`: read from the top until each is seen."""
-    ordered, missing = [], len(live)
-    seen = set()
+def _moved_firsts(previous: Groups, live: dict, rows, touched, now):
+    """{group name: its first row's id} in order, from the previous firsts and the touched rows now
+    shown: a group's first row is its previous one (untouched rows keep their order) or a touched
+    row placed before it. None when a group's previous first row was itself touched."""
+    first = {}
+    for name in live:
+        row_id = previous.firsts.get(name)
+        if row_id is not None and row_id in touched:
+            return None
+        if row_id is not None:
+            first[name] = row_id
+    index = None
+    for row in now:
+        name = str(group_key(row["cells"], previous.column_id, previous.by_level))
+        if name not in live:
+            continue
+        if index is None:
+            index = {r["id"]: n for n, r in enumerate(rows)}
+        held = first.get(name)
+        if held is None or index[row["id"]] < index[held]:
+            first[name] = row["id"]
+    if len(first) != len(live):
+        return None
+    if index is None:  # no touched row is shown now: the untouched first rows keep their order
+        return {name: first[name] for name in previous.firsts if name in live}
+    return dict(sorted(first.items(), key=lambda item: index[item[1]]))
+
+
+def _firsts(groups: Groups, rows, count: int) -> dict:
+    """{group name: its first row's id}, in order: read from the top until `count` groups are seen."""
+    found = {}
     column_id, by_level = groups.column_id, groups.by_level
     for row in rows:
-        if not missing:
+        if len(found) >= count:
             break
         name = str(group_key(row["cells"], column_id, by_level))
-        if name not in seen:
-            seen.add(name)
-            ordered.append(live[name])
-            missing -= 1
-    return ordered
+        if name not in found:
+            found[name] = row["id"]
+    return found
