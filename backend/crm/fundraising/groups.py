@@ -40,14 +40,14 @@ def derive(previous: Groups, previous_rows, rows, touched, columns):
     if previous.columns is not columns or previous.generation >= MAX_GENERATIONS:
         return None
     by_key = {str(g["key"]): {"key": g["key"], "count": g["count"], "sums": dict(g["sums"])} for g in previous.listed}
-    now = []  # the touched rows the view shows now
+    now, places = [], {}  # the touched rows the view shows now; where they and the groups' first rows are
     if touched:
         _add(previous, by_key, (r for r in previous_rows if r["id"] in touched), -1)
-        now = [r for r in rows if r["id"] in touched]
+        now, places = _placed(rows, touched, set(previous.firsts.values()))
         _add(previous, by_key, now, 1)
     live = {name: g for name, g in by_key.items() if g["count"] > 0}
     groups = Groups(previous.column_id, columns, [], {}, previous.generation + 1)
-    firsts = _moved_firsts(previous, live, rows, touched, now)
+    firsts = _moved_firsts(previous, live, touched, now, places)
     if firsts is None:  # a group's first row was touched: its new first row is found by reading from the top
         firsts = _firsts(groups, rows, len(live))
     groups.firsts = firsts
@@ -70,7 +70,21 @@ def _add(groups: Groups, by_key: dict, rows, sign: int) -> None:
                 sums[c] += v if sign > 0 else -v
 
 
-def _moved_firsts(previous: Groups, live: dict, rows, touched, now):
+def _placed(rows, touched, firsts) -> tuple:
+    """(the touched rows in `rows`, {id: place in rows} of those and of the `firsts` there): one pass,
+    no index of every row (a dict of 100,000 ids costs several passes)."""
+    now, places = [], {}
+    wanted = touched | firsts
+    for n, row in enumerate(rows):
+        row_id = row["id"]
+        if row_id in wanted:
+            places[row_id] = n
+            if row_id in touched:
+                now.append(row)
+    return now, places
+
+
+def _moved_firsts(previous: Groups, live: dict, touched, now, places):
     """{group name: its first row's id} in order, from the previous firsts and the touched rows now
     shown: a group's first row is its previous one (untouched rows keep their order) or a touched
     row placed before it. None when a group's previous first row was itself touched."""
@@ -81,21 +95,16 @@ def _moved_firsts(previous: Groups, live: dict, rows, touched, now):
             return None
         if row_id is not None:
             first[name] = row_id
-    index = None
     for row in now:
         name = str(group_key(row["cells"], previous.column_id, previous.by_level))
-        if name not in live:
-            continue
-        if index is None:
-            index = {r["id"]: n for n, r in enumerate(rows)}
         held = first.get(name)
-        if held is None or index[row["id"]] < index[held]:
+        if name in live and (held is None or places[row["id"]] < places[held]):
             first[name] = row["id"]
     if len(first) != len(live):
         return None
-    if index is None:  # no touched row is shown now: the untouched first rows keep their order
+    if not now:  # no touched row is shown now: the untouched first rows keep their order
         return {name: first[name] for name in previous.firsts if name in live}
-    return dict(sorted(first.items(), key=lambda item: index[item[1]]))
+    return dict(sorted(first.items(), key=lambda item: places[item[1]]))
 
 
 def _firsts(groups: Groups, rows, count: int) -> dict:
