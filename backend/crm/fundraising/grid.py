@@ -49,9 +49,11 @@ def _groups(snap, rows, config, query) -> list:
     column_id = config["group_by"]
     if query_flag(query, "archived"):  # archived rows are read afresh each time: nothing to derive from
         return filters.group_rows(rows, column_id, snap.columns)
-    key = (column_id, _view_key(config, query.get("q", ""), filters.today()))
-    found = snap.groups_of(key, rows, lambda: groups.compute(rows, column_id, snap.columns),
-                           lambda earlier, held, touched: groups.derive(held, earlier, rows, touched, snap.columns))
+    q, day = query.get("q", ""), filters.today()
+    plan = view_plan.Plan(config, q, day, snap.columns)  # which rows the view shows, and their order
+    found = snap.groups_of((column_id, _view_key(config, q, day)), rows, lambda: groups.compute(rows, column_id, snap.columns),
+                           lambda _, held, touched, old_row_of: groups.derive(held, old_row_of, snap.row_of, touched, plan,
+                                                                              rows, snap.columns))
     return found.listed
 
 

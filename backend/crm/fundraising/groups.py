@@ -4,20 +4,19 @@ At 100,000 rows summing every group again after each edit costs ~0.5 s (every ro
 and number cells). An edit touches a few rows, so the groups at the new version are the previous
 version's, less what the touched rows brought to them then, plus what they bring now. The groups'
 order (first appearance in the view's sorted rows) follows from each group's first row, kept
-with the groups: it stays first unless a touched row now comes before it (only when a group's
-first row was itself touched are the rows read from the top until every group is seen). `derive` gives what `filters.group_rows` gives:
+with the groups: it stays first unless a touched row now comes before it in the view's order
+(only when a group's first row was itself touched are the rows read from the top until every
+group is seen). So after an edit only the touched rows are looked at, not the 100,000. `derive` gives what `filters.group_rows` gives:
 counts exactly, and sums exactly while the amounts are whole numbers (floats add exactly below
 2**53). Fractional amounts can differ in the last bits from a sum in another order, so a derived
 answer is worked out whole again after `MAX_GENERATIONS` derivations and never drifts further.
 """
-from operator import itemgetter
+from functools import cmp_to_key
 
 from .filters import group_key, group_rows
 
 MAX_GENERATIONS = 64
 NUMBERS = (int, float)  # exactly: a bool is an int subclass, and is not summed
-FEW = 32                # touched rows found one by one (list.index); more: one pass over the ids
-_ID = itemgetter("id")
 
 
 class Groups:
@@ -37,29 +36,22 @@ def compute(rows, column_id, columns) -> Groups:
     return groups
 
 
-def derive(previous: Groups, previous_rows, rows, touched, columns):
-    """The groups of `rows` from `previous` (the groups of `previous_rows`, the same view's answer at
-    an earlier version) and `touched` (the ids of every row changed since). None when it cannot be
-    derived (other columns, or derived too many times over): compute it whole then."""
+def derive(previous: Groups, old_row_of, row_of, touched, plan, rows, columns):
+    """The groups of `rows` (the view's answer now) from `previous` (the same view's groups at an
+    earlier version), `old_row_of(id)` / `row_of(id)` (a live row then / now, None when not),
+    `touched` (the ids of every row changed since) and `plan` (the view: which rows it shows, and
+    its order as a comparison). Only the touched rows are looked at. None when it cannot be derived
+    (other columns, or derived too many times over): compute it whole then."""
     if previous.columns is not columns or previous.generation >= MAX_GENERATIONS:
         return None
     by_key = {str(g["key"]): {"key": g["key"], "count": g["count"], "sums": dict(g["sums"])} for g in previous.listed}
-    now, places = [], {}  # the touched rows the view shows now; where they and the groups' first rows are
-    if touched:
-        _, before = _places(previous_rows, touched)
-        _add(previous, by_key, [previous_rows[n] for n in before.values()], -1)
-        ids, places = _places(rows, touched)
-        now = [rows[n] for n in sorted(places.values())]
-        _add(previous, by_key, now, 1)
-        for row_id in previous.firsts.values():
-            if row_id not in places and row_id not in touched:
-                try:
-                    places[row_id] = ids.index(row_id)  # an untouched group's first row is still shown
-                except ValueError:  # it is not (the view changed otherwise): work the groups out whole
-                    return None
+    shown = lambda found: [r for r in found if r is not None and plan.shows(r)]  # noqa: E731
+    _add(previous, by_key, shown(map(old_row_of, touched)), -1)
+    now = shown(map(row_of, touched))
+    _add(previous, by_key, now, 1)
     live = {name: g for name, g in by_key.items() if g["count"] > 0}
     groups = Groups(previous.column_id, columns, [], {}, previous.generation + 1)
-    firsts = _moved_firsts(previous, live, touched, now, places)
+    firsts = _moved_firsts(previous, live, touched, now, row_of, cmp_to_key(plan.compare))
     if firsts is None:  # a group's first row was touched: its new first row is found by reading from the top
         firsts = _firsts(groups, rows, len(live))
     groups.firsts = firsts
@@ -82,43 +74,28 @@ def _add(groups: Groups, by_key: dict, rows, sign: int) -> None:
                 sums[c] += v if sign > 0 else -v
 
 
-def _places(rows, touched) -> tuple:
-    """(the rows' ids, {id: place in rows} of the touched ones there). The ids are read at C speed
-    (itemgetter) and a few touched ids found by list.index: a loop over 100,000 rows in Python
-    costs ~50 ms, this a few."""
-    ids = list(map(_ID, rows))
-    if len(touched) <= FEW:
-        places = {}
-        for row_id in touched:
-            try:
-                places[row_id] = ids.index(row_id)
-            except ValueError:  # not shown (any more)
-                pass
-        return ids, places
-    return ids, {row_id: n for n, row_id in enumerate(ids) if row_id in touched}
-
-
-def _moved_firsts(previous: Groups, live: dict, touched, now, places):
-    """{group name: its first row's id} in order, from the previous firsts and the touched rows now
-    shown: a group's first row is its previous one (untouched rows keep their order) or a touched
-    row placed before it. None when a group's previous first row was itself touched."""
+def _moved_firsts(previous: Groups, live: dict, touched, now, row_of, order):
+    """{group name: its first row's id} in the view's order (`order`: its sort key), from the previous
+    firsts and the touched rows shown now: a group's first row is its previous one (untouched rows
+    keep their order) or a touched row before it. None when a group's previous first row was itself
+    touched (or is gone)."""
     first = {}
     for name in live:
         row_id = previous.firsts.get(name)
-        if row_id is not None and row_id in touched:
+        if row_id is None:
+            continue
+        row = row_of(row_id)
+        if row_id in touched or row is None:
             return None
-        if row_id is not None:
-            first[name] = row_id
+        first[name] = row
     for row in now:
         name = str(group_key(row["cells"], previous.column_id, previous.by_level))
         held = first.get(name)
-        if name in live and (held is None or places[row["id"]] < places[held]):
-            first[name] = row["id"]
+        if name in live and (held is None or order(row) < order(held)):
+            first[name] = row
     if len(first) != len(live):
         return None
-    if not now:  # no touched row is shown now: the untouched first rows keep their order
-        return {name: first[name] for name in previous.firsts if name in live}
-    return dict(sorted(first.items(), key=lambda item: places[item[1]]))
+    return {name: row["id"] for name, row in sorted(first.items(), key=lambda item: order(item[1]))}
 
 
 def _firsts(groups: Groups, rows, count: int) -> dict:

@@ -59,7 +59,7 @@ class Snapshot:
         self.view_counts = {"computed": 0, "derived": 0}  # how its views were answered (tests read it)
         self._once = OrderedDict()  # key -> what `once` worked out, newest last
         self._groups = OrderedDict()  # key -> (a view's rows, their groups), newest last (see groups_of)
-        self._groups_inherited = {}   # key -> (an earlier version's rows, their groups, ids touched since)
+        self._groups_inherited = {}   # key -> (an earlier version's rows, their groups, ids touched since, its row_of)
 
     @classmethod
     def build(cls, conn, current, kept=()):
@@ -164,16 +164,16 @@ class Snapshot:
         """The groups the next version (this one plus the rows `touched`) may derive its own from."""
         touched = frozenset(touched)
         with self._views_lock:
-            handed = {key: (rows, groups, touched) for key, (rows, groups) in self._groups.items()}
-            for key, (rows, groups, before) in self._groups_inherited.items():
+            handed = {key: (rows, groups, touched, self.row_of) for key, (rows, groups) in self._groups.items()}
+            for key, (rows, groups, before, row_of) in self._groups_inherited.items():
                 if key not in handed and len(before) + len(touched) <= MAX_PATCHED_ROWS:
-                    handed[key] = (rows, groups, before | touched)
+                    handed[key] = (rows, groups, before | touched, row_of)
         return handed
 
     def groups_of(self, key, rows, compute, derive):
         """The groups of `rows` (this snapshot's remembered answer of a view), kept under `key`:
-        `derive(earlier rows, their groups, touched ids)` from the previous version's when it had
-        them (None: `compute()` instead)."""
+        `derive(earlier rows, their groups, touched ids, that version's row_of)` from the previous
+        version's when it had them (None: `compute()` instead)."""
         with self._views_lock:
             found = self._groups.get(key)
             earlier = self._groups_inherited.pop(key, None)
