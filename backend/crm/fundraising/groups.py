@@ -6,8 +6,8 @@ version's, less what the touched rows brought to them then, plus what they bring
 order (first appearance in the view's sorted rows) follows from each group's first row, kept
 with the groups: it stays first unless a touched row now comes before it in the view's order
 (only when a group's first row was itself touched are the rows read from the top until every
-group is seen). So after an edit only the touched rows are looked at, not the 100,000. `derive` gives what `filters.group_rows` gives:
-counts exactly, and sums exactly while the amounts are whole numbers (floats add exactly below
+group is seen). So after an edit only the touched rows are looked at, not the 100,000.
+`derive` gives what `filters.group_rows` gives: counts exactly, and sums exactly while the amounts are whole numbers (floats add exactly below
 2**53). Fractional amounts can differ in the last bits from a sum in another order, so a derived
 answer is worked out whole again after `MAX_GENERATIONS` derivations and never drifts further.
 """
