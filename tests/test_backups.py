@@ -410,6 +410,11 @@ def test_verify_passes_a_good_backup(server, admin, kind):
     assert shown["verified_ok"] is True and shown["verified_at"] and shown["verify_detail"] == result["detail"]
     entry = next(e for e in audit(admin, entity_type="backup") if e["action"] == "verify")
     assert entry["entity_id"] == backup["id"] and entry["changes"] == {"ok": [None, True]}
+    deep = ok(admin.post(VERIFY, {"backup_id": backup["id"], "deep": True}))
+    assert deep["ok"] is True and deep["row_counts"] == backup["row_counts"]
+    assert (result["check"], deep["check"]) == (("quick_check", "integrity_check") if kind == "full" else ("grid_json",) * 2)
+    refused = admin.post(VERIFY, {"backup_id": backup["id"], "deep": "yes"})
+    assert refused.status_code == 422 and "deep" in refused.text
 
 
 @pytest.mark.parametrize("kind", ["full", "grid"])
@@ -454,7 +459,10 @@ def test_verify_checks_integrity_and_row_counts_behind_the_hash(server, admin):
     sql_write(server, "UPDATE backups SET sha256 = ?, row_counts = ? WHERE id = ?",
               (hashlib.sha256(bytes(data)).hexdigest(), json.dumps(full["row_counts"]), full["id"]))
     result = ok(admin.post(VERIFY, {"backup_id": full["id"]}))
-    assert result["ok"] is False
+    assert result["ok"] is False and result["check"] == "quick_check"
+    assert "quick_check failed" in result["detail"] or "not a readable SQLite database" in result["detail"]
+    result = ok(admin.post(VERIFY, {"backup_id": full["id"], "deep": True}))
+    assert result["ok"] is False and result["check"] == "integrity_check"
     assert "integrity_check failed" in result["detail"] or "not a readable SQLite database" in result["detail"]
 
     gpath = file_of(server, grid)

@@ -556,6 +556,23 @@ def test_every_conflicting_cell_is_listed(pair):
     assert row_of(get_state(admin), row)["cells"][k["lead_source"]] is None
 
 
+def test_a_paste_lists_every_conflicting_cell_as_one_op_would(pair):
+    """60 set_cells (a paste: the others' changes since the base are read at once, ops.PREFETCH_FROM) find
+    the same conflicts, the latest change of each cell, and a later change of one's own is none."""
+    admin, maria, row, k = pair["admin"], pair["maria"], pair["row"], pair["keys"]
+    base = get_state(admin)["version"]
+    apply_ok(admin, {"op": "set_cell", "row_id": row, "column_id": k["owner"], "value": "alice"}, base=base)
+    apply_ok(admin, {"op": "set_cell", "row_id": row, "column_id": k["owner"], "value": "alicia"}, base=base)
+    apply_ok(maria, {"op": "set_cell", "row_id": row, "column_id": k["lead_source"], "value": "Event"}, base=base)
+    paste = [{"op": "set_cell", "row_id": row, "column_id": k["notes"], "value": f"note {n}"} for n in range(58)]
+    r = send(maria, base, {"op": "set_cell", "row_id": row, "column_id": k["owner"], "value": "maria"},
+             {"op": "set_cell", "row_id": row, "column_id": k["lead_source"], "value": "Referral"}, *paste)
+    assert r.status_code == 409, r.text
+    listed = {c["column_id"]: (c["current_value"], c["changed_by"]) for c in r.json()["conflicts"]}
+    assert listed == {k["owner"]: ("alicia", "admin")}
+    assert cell(admin, row, k["notes"]) is None and cell(admin, row, k["lead_source"]) == "Event"
+
+
 def test_racing_on_different_cells_both_apply(pair):
     admin, maria, row, k = pair["admin"], pair["maria"], pair["row"], pair["keys"]
     base = get_state(admin)["version"]

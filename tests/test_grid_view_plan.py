@@ -163,3 +163,84 @@ def test_exports_say_what_the_cells_say(server, admin):
     assert table[0] == [c.name for c in columns]
     for line, row in zip(table[1:], state["grid"]["rows"]):
         assert line == [csvio.guard(export.render(row["cells"].get(c.id), c)) for c in columns], row["id"]
+
+
+def expected_groups(server, config, q="") -> list:
+    """A grouped view's groups worked out whole over the stored grid (filters.group_rows)."""
+    conn = connect(server.config.db_path)
+    try:
+        columns = store.load_columns(conn)
+        rows = {r["id"]: r for r in store.load_rows(conn, columns)}
+    finally:
+        conn.close()
+    return filters.group_rows([rows[i] for i in expected(server, config, q)], config["group_by"], columns)
+
+
+def test_groups_after_every_kind_of_edit_equal_the_whole_computation(server, admin):
+    """A grouped view's groups (counts, sums of the number, currency and fund columns, order of first
+    appearance) are derived from the previous version's after an edit, and equal summing every row again."""
+    k = keys(get_state(admin))
+    statuses = ["Contacted", "Meeting", "Diligence", None]
+    apply_ok(admin, *typed_columns_ops(), *({"op": "add_row", "row_id": f"r{n}", "cells": {
+        k["name"]: f"LP {n % 7}", k["status"]: statuses[n % 4], cid("number"): (n * 37) % 11 if n % 5 else None,
+        cid("currency"): n * 12.5, cid("fund"): 1000 * (n % 3) or None, cid("checkbox"): n % 2 == 0}}
+        for n in range(40)))
+    configs = {
+        "by status, sorted by a formula": {"group_by": k["status"], "sorts": [{"column_id": cid("formula"), "direction": "desc"}]},
+        "by checkbox, filtered": {"group_by": cid("checkbox"), "filters": {"conjunction": "and", "conditions": [
+            {"column_id": cid("number"), "operator": "is_not_empty"}]}, "sorts": [{"column_id": cid("number"), "direction": "asc"}]},
+    }
+    views = {}
+    for name, config in configs.items():
+        r = admin.post("/api/fundraising/views", {"name": name, "config": config})
+        assert r.status_code == 201, r.text
+        views[name] = r.json()["data"]["id"]
+
+    def check_all(derived_expected=True):
+        for name, config in configs.items():
+            r = admin.get(ROWS, params={"view_id": views[name], "limit": 5})
+            assert r.status_code == 200, r.text
+            assert r.json()["groups"] == expected_groups(server, config), name
+            counts = server.app.grid.held(r.json()["version"]).view_counts
+        if derived_expected:
+            assert counts.get("groups derived") == len(configs) and not counts.get("groups computed"), counts
+
+    check_all(derived_expected=False)
+    edits = [
+        [{"op": "set_cell", "row_id": "r1", "column_id": k["status"], "value": "Diligence"}],      # moves between groups
+        [{"op": "set_cell", "row_id": "r2", "column_id": cid("currency"), "value": 7.25}],         # a sum changes
+        [{"op": "set_cell", "row_id": "r3", "column_id": k["status"], "value": "Committed"},       # a group of its own,
+         {"op": "set_cell", "row_id": "r3", "column_id": cid("number"), "value": 99}],             # first in the sort
+        [{"op": "set_cell", "row_id": "r3", "column_id": k["status"], "value": "Meeting"}],        # ... and gone again
+        [{"op": "set_cell", "row_id": "r4", "column_id": cid("currency"), "value": 100_000}],      # its group comes first
+        [{"op": "set_cell", "row_id": "r4", "column_id": cid("currency"), "value": 0}],            # a group's first row moves:
+        [{"op": "set_cell", "row_id": "r5", "column_id": k["status"], "value": "Committed"},       # its next row leads it
+         {"op": "set_cell", "row_id": "r5", "column_id": cid("currency"), "value": 200_000}],      # a new group, first
+        [{"op": "set_cell", "row_id": "r6", "column_id": cid("number"), "value": None}],           # out of the filter
+        [{"op": "set_cell", "row_id": "r7", "column_id": cid("checkbox"), "value": True},
+         {"op": "set_cell", "row_id": "r8", "column_id": cid("fund"), "value": 5000}],
+        [{"op": "archive_row", "row_id": "r9"}],
+        [{"op": "restore_row", "row_id": "r9"}],
+        [{"op": "add_row", "row_id": "new-first", "after_row_id": "", "cells": {
+            k["name"]: "LP 1", k["status"]: "Soft commit", cid("number"): 4, cid("currency"): 1.5}}],
+        [{"op": "move_row", "row_id": "r30", "after_row_id": ""}],
+    ]
+    for ops in edits:
+        apply_ok(admin, *ops)
+        check_all()
+    # The view's first row (its group's first) sinks to the bottom: its group's next row leads it now.
+    for _ in range(2):
+        top = admin.get(ROWS, params={"view_id": views["by status, sorted by a formula"], "limit": 1}).json()["data"][0]["id"]
+        apply_ok(admin, {"op": "set_cell", "row_id": top, "column_id": cid("currency"), "value": -1_000_000})
+        check_all()
+    # Several versions between two reads: the touched rows add up.
+    apply_ok(admin, {"op": "set_cell", "row_id": "r11", "column_id": k["status"], "value": "Meeting"})
+    apply_ok(admin, {"op": "archive_row", "row_id": "r12"})
+    check_all()
+    # Another set of columns: the groups are summed whole again, and still agree.
+    apply_ok(admin, {"op": "add_column", "name": "Extra amount", "type": "number"},
+             {"op": "set_cell", "row_id": "r14", "column_id": cid("number"), "value": 8})
+    for name, config in configs.items():
+        r = admin.get(ROWS, params={"view_id": views[name], "limit": 5})
+        assert r.json()["groups"] == expected_groups(server, config), name
+    assert server.app.grid.held(r.json()["version"]).view_counts.get("groups computed") == len(configs)

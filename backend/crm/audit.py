@@ -14,6 +14,7 @@ from . import interactions
 from .clock import new_id, now_iso
 
 REDACTED = "[redacted]"
+_ENCODE = json.JSONEncoder(default=str).encode  # json.dumps(x, default=str), without a new encoder per call (bulk writes)
 SECRET_FIELDS = {"password_hash", "password", "token", "token_hash", "secret"}
 
 
@@ -55,7 +56,7 @@ def record_many(conn, req, entity_type: str, entries, action: str, refs=None) ->
     conn.executemany(
         "INSERT INTO audit_log (id, at, actor_id, actor_kind, entity_type, entity_id, action, changes, request_id, ip)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(audit_id, at, actor["id"], actor["kind"], entity_type, entity_id, action, json.dumps(changes, default=str),
+        [(audit_id, at, actor["id"], actor["kind"], entity_type, entity_id, action, _ENCODE(changes),
           getattr(req, "request_id", None), getattr(req, "ip", None)) for audit_id, (entity_id, changes) in zip(ids, entries)])
     interactions.from_audit_many(conn, actor, entity_type, entries, action, refs, ids)
 

@@ -34,6 +34,7 @@ KIND_OF = {"user": "human", "bot": "bot", "agent": "agent", "system": "system", 
 INSERT_ENTRY = ("INSERT INTO interaction_log (id, at, actor_kind, actor_id, action, entity_refs, payload)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)")
 INSERT_REF = "INSERT INTO interaction_refs (interaction_id, ref_type, ref_id) VALUES (?, ?, ?)"
+_ENCODE = json.JSONEncoder(default=str).encode  # json.dumps(x, default=str), one encoder for a bulk write's thousands
 
 
 def actor_kind(actor: dict) -> str:
@@ -72,7 +73,7 @@ def record_many(conn, actor_kind: str, actor_id, entries) -> None:
     at, rows, refs = now_iso(), [], []
     for action, entry_refs, payload in entries:
         entry_id, kept = new_id(), _unique(entry_refs)
-        rows.append((entry_id, at, actor_kind, actor_id, action, json.dumps(kept), json.dumps(payload or {}, default=str)))
+        rows.append((entry_id, at, actor_kind, actor_id, action, _ENCODE(kept), _ENCODE(payload or {})))
         refs += [(entry_id, r["type"], r["id"]) for r in kept]
     conn.executemany(INSERT_ENTRY, rows)
     conn.executemany(INSERT_REF, refs)

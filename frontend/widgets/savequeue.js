@@ -8,6 +8,22 @@
 import { api } from "../api.js";
 import { API, STORAGE, TIMING } from "../config.js";
 
+// The server applies at most this many cell changes per request (fundraising/ops.py MAX_CELL_CHANGES;
+// an add_row counts its cells). A longer queue (a paste of 60,000 cells) goes as several requests,
+// in order, each as soon as the one before is answered, rather than as one the server must refuse.
+export const MAX_CELL_CHANGES = 50000;
+
+/** How many of `ops`, from the front, fit in one request. */
+export function fitting(ops, limit = MAX_CELL_CHANGES) {
+  let changes = 0;
+  for (let i = 0; i < ops.length; i += 1) {
+    const op = ops[i];
+    changes += op.op === "add_row" ? Math.max(1, Object.keys(op.cells || {}).length) : 1;
+    if (changes > limit) return Math.max(1, i);
+  }
+  return ops.length;
+}
+
 export class SaveQueue {
   /**
    * hooks: status(state, detail), applied(result, ops), conflict(ops, payload) → Promise<"mine"|"theirs">,
@@ -131,7 +147,9 @@ export class SaveQueue {
       this.retryLater();
       return;
     }
-    const ops = this.pending.splice(0);
+    const count = fitting(this.pending);
+    const whole = count === this.pending.length;
+    const ops = this.pending.splice(0, count);
     this.sending = ops;
     const base = this.base ?? this.version;
     this.inFlight = true;
@@ -141,7 +159,9 @@ export class SaveQueue {
       this.sending = [];
       this.mine.add(result.version);
       this.seen(result.version);
-      this.base = this.pending.length ? this.version : null;
+      // The rest of a queue split in parts keeps the version its edits were made against (our own
+      // part just saved is no conflict: the server checks others' changes only).
+      this.base = this.pending.length ? (whole ? this.version : base) : null;
       this.attempt = 0;
       this.offline = navigator.onLine === false;
       this.hooks.applied(result, ops);
@@ -153,7 +173,9 @@ export class SaveQueue {
       this.sending = [];
       this.inFlight = false;
       this.persist();
-      if (this.pending.length && !this.stopped && this.attempt === 0 && !this.timer) this.schedule(TIMING.saveDebounceMs);
+      // The rest of a long queue goes at once; edits made meanwhile wait the usual debounce.
+      const rest = this.pending.length >= MAX_CELL_CHANGES;
+      if (this.pending.length && !this.stopped && this.attempt === 0 && !this.timer) this.schedule(rest ? 0 : TIMING.saveDebounceMs);
     }
   }
 

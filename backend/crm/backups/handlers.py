@@ -13,6 +13,8 @@ from . import service
 POLICY_KEY = "backup_policy"
 TAKE = Body(Field("kind", "enum", choices=service.KINDS, doc="full (default) or grid"))
 BY_ID = Body(Field("backup_id", required=True, max_length=64))
+VERIFY = Body(Field("backup_id", required=True, max_length=64),
+              Field("deep", "boolean", doc="true: a full backup gets PRAGMA integrity_check (every index against its table), not quick_check"))
 POLICY = Body(
     Field("enabled", "boolean"),
     Field("interval_hours", "integer", min=1, max=24 * 7),
@@ -48,9 +50,9 @@ def take_backup(req):
 
 
 def verify_backup(req):
-    """Check a backup: SHA-256 matches, integrity_check is ok (full), row counts match the record."""
+    """Check a backup: SHA-256 matches, quick_check (or with `deep` integrity_check) is ok (full), row counts match."""
     data = req.validated()
-    result = service.verify(req.config, req.db, data["backup_id"])
+    result = service.verify(req.config, req.db, data["backup_id"], deep=bool(data.get("deep")))
     with transaction(req.db):
         audit.record(req.db, req, "backup", data["backup_id"], "verify", {"ok": [None, result["ok"]]})
     return result

@@ -74,13 +74,14 @@ def latest(conn):
     return _shown(found) if found else None
 
 
-def verify(config, conn, backup_id) -> dict:
-    """Check a backup file, then record the result. The check (hash, integrity_check) runs outside any
-    transaction: on a large database it takes seconds, and writers must not wait for it."""
+def verify(config, conn, backup_id, deep=False) -> dict:
+    """Check a backup file, then record the result. The check (hash, quick_check or with `deep`
+    integrity_check) runs outside any transaction: on a large database it takes seconds, and
+    writers must not wait for it."""
     record = conn.execute("SELECT * FROM backups WHERE id = ? AND deleted_at IS NULL", (backup_id,)).fetchone()
     if record is None:
         raise NotFound(f"no such backup: {backup_id}")
-    result = snapshots.check_file(record, snapshots.folder(config) / record["file"])
+    result = snapshots.check_file(record, snapshots.folder(config) / record["file"], deep=deep)
     with transaction(conn):
         conn.execute("UPDATE backups SET verified_at = ?, verified_ok = ?, verify_detail = ? WHERE id = ?",
                      (now_iso(), int(result["ok"]), result["detail"], backup_id))
@@ -122,7 +123,7 @@ def _usable(config, conn, backup_id) -> tuple:
     if record is None:
         raise NotFound(f"no such backup: {backup_id}")
     path = snapshots.folder(config) / record["file"]
-    check = snapshots.check_file(record, path)
+    check = snapshots.check_file(record, path, deep=True)  # a restore replaces the data: the full check first
     if not check["ok"]:
         raise Conflict(f"backup {record['file']} failed verification and will not be restored: {check['detail']}")
     return record, path

@@ -335,6 +335,15 @@ def search_rows(rows, q: str, text_of=row_text) -> list:
     return [row for row in rows if all(w in text for text in (text_of(row),) for w in words)]
 
 
+def group_key(cells, column_id, by_level):
+    """The group a row's cells fall in: its cell's text (a checkbox: True/False); a Relationship
+    field (`by_level`) groups by level (blank: no contact known)."""
+    value = cells.get(column_id)
+    if by_level:
+        value = value.get("level") if isinstance(value, dict) else None
+    return cell_text(value) if not isinstance(value, bool) else value
+
+
 def group_rows(rows, column_id, columns) -> list:
     """[{key, count, sums: {column_id: total}}] in first-appearance order of the (sorted) rows."""
     summed = [c.id for c in columns if c.type in ("fund", "currency", "number")]
@@ -343,10 +352,7 @@ def group_rows(rows, column_id, columns) -> list:
     numbers = (int, float)  # exactly: a bool is an int subclass, and is not summed
     for row in rows:
         cells = row["cells"]
-        value = cells.get(column_id)
-        if by_level:  # a Relationship field groups by level (blank: no contact known)
-            value = value.get("level") if isinstance(value, dict) else None
-        key = cell_text(value) if not isinstance(value, bool) else value
+        key = group_key(cells, column_id, by_level)
         group = groups.get(str(key))
         if group is None:
             group = groups[str(key)] = {"key": key, "count": 0, "sums": {c: 0 for c in summed}}

@@ -7,7 +7,7 @@ import json
 
 from ..errors import Conflict, Invalid, NotFound
 from ..validation import page_params, query_flag, whole_number
-from . import compact, filters, store, view_plan, views
+from . import compact, filters, groups, store, view_plan, views
 
 MAX_PAGE = 1000
 # shape=ids: a listing's ids in one answer, for the SPA's window of rows (frontend/widgets/rowwindow.js):
@@ -47,12 +47,18 @@ def _view_key(config, q, day) -> str:
     return json.dumps([config.get("filters"), config.get("sorts"), q, day], sort_keys=True)
 
 
-def _groups(snap, rows, config) -> list:
-    """The view's groups over all its rows, worked out once per snapshot and list of rows (every
-    page of a listing carries them: at 100,000 rows summing each group again per page costs a second)."""
-    key = ("groups", config["group_by"], id(rows))  # `rows` is the snapshot's remembered list, held with the answer
-    held, groups = snap.once(key, lambda: (rows, filters.group_rows(rows, config["group_by"], snap.columns)))
-    return groups if held is rows else filters.group_rows(rows, config["group_by"], snap.columns)
+def _groups(snap, rows, config, query) -> list:
+    """The view's groups over all its rows, worked out once per snapshot and view (every page of a
+    listing carries them), and after an edit derived from the previous version's (groups.py)."""
+    column_id = config["group_by"]
+    if query_flag(query, "archived"):  # archived rows are read afresh each time: nothing to derive from
+        return filters.group_rows(rows, column_id, snap.columns)
+    q, day = query.get("q", ""), filters.today()
+    plan = view_plan.Plan(config, q, day, snap.columns)  # which rows the view shows, and their order
+    found = snap.groups_of((column_id, _view_key(config, q, day)), rows, lambda: groups.compute(rows, column_id, snap.columns),
+                           lambda _, held, touched, old_row_of: groups.derive(held, old_row_of, snap.row_of, touched, plan,
+                                                                              rows, snap.columns))
+    return found.listed
 
 
 def _through(config, q, day, columns, rows) -> list:
@@ -83,7 +89,7 @@ def view_rows_bytes(req) -> bytes:
         rows, offset = [row for row in map(snap.row_of, wanted) if row is not None], 0
     meta = {"total": len(rows), "limit": limit, "offset": offset, "version": snap.version}
     if config.get("group_by"):
-        meta["groups"] = _groups(snap, rows, config)
+        meta["groups"] = _groups(snap, rows, config, req.query)
     shown = rows[offset:offset + limit]
     if shape == "ids":
         body = json.dumps([r["id"] for r in shown], separators=(",", ":")).encode()

@@ -23,11 +23,21 @@ class Recalc:
             except formulas.FormulaError as exc:
                 self.errors[column.name] = str(exc)
         self.graph = {name: set(c.references) for name, c in self.compiled.items()}
+        # Per formula, the columns it reads: a row's inputs are picked from these, not from every column.
+        self.inputs = {name: [(n, c) for n, c in self.by_name.items() if n in compiled.references]
+                       for name, compiled in self.compiled.items()}
+        self._affected = {}  # frozenset of changed column ids -> affected(): an import asks the same for every row
 
-    def affected(self, changed_column_ids) -> list:
+    def affected(self, changed_column_ids) -> tuple:
         """Formula column names to recompute, dependencies first, after these columns changed."""
-        names = {c.name for c in self.columns if c.id in changed_column_ids}
-        return formulas.dependents(self.graph, names)
+        key = changed_column_ids if isinstance(changed_column_ids, frozenset) else frozenset(changed_column_ids)
+        found = self._affected.get(key)
+        if found is None:
+            names = {c.name for c in self.columns if c.id in key}
+            found = tuple(formulas.dependents(self.graph, names))
+            if len(self._affected) < 1024:  # shared between requests (filters.recalc_for): bounded
+                self._affected[key] = found
+        return found
 
     def all_formulas(self) -> list:
         return formulas.dependents(self.graph, set(self.graph)) or list(self.graph)
@@ -41,7 +51,7 @@ class Recalc:
             if compiled is None:
                 value = {"error": self.errors.get(name, "formula does not compile")}
             else:
-                values = {n: self.value_of(c, cells.get(c.id)) for n, c in self.by_name.items() if n in compiled.references}
+                values = {n: self.value_of(c, cells.get(c.id)) for n, c in self.inputs[name]}
                 value = self.stored(formulas.evaluate(compiled, values, now=now))
             cells[column.id] = value
             results[column.id] = value

@@ -206,8 +206,9 @@ def touch_row(conn, row_id, user_id) -> None:
     conn.execute("UPDATE fundraising_investors SET updated_at = ?, updated_by = ? WHERE id = ?", (now_iso(), user_id, row_id))
 
 
-def write_cell(conn, row_id, column: Column, value, user_id):
-    """Store a cleaned value in the cell's home. Returns the stored value (contacts gain ids)."""
+def write_cell(conn, row_id, column: Column, value, user_id, touch=True):
+    """Store a cleaned value in the cell's home. Returns the stored value (contacts gain ids).
+    `touch=False`: the caller sets the row's updated_at itself (cellwrites.py)."""
     if column.field_key in INVESTOR_KEYS:
         stored = int(value) if column.field_key in BOOL_KEYS else value
         conn.execute(f"UPDATE fundraising_investors SET {column.field_key} = ? WHERE id = ?", (stored, row_id))
@@ -220,7 +221,8 @@ def write_cell(conn, row_id, column: Column, value, user_id):
     else:
         conn.execute("UPDATE fundraising_investors SET fields = json_set(fields, ?, json(?)) WHERE id = ?",
                      (_path(column.id), json.dumps(value), row_id))
-    touch_row(conn, row_id, user_id)
+    if touch:
+        touch_row(conn, row_id, user_id)
     return value
 
 

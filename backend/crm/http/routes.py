@@ -165,7 +165,7 @@ ROUTES = [
     # Backups
     route("GET", "/api/fundraising/backups", backups.list_backups, "admin", query=PAGE, returns=page(backups.BACKUP)),
     route("POST", "/api/fundraising/backup", backups.take_backup, "admin", backups.TAKE, returns=created(backups.BACKUP)),
-    route("POST", "/api/fundraising/backup-verify", backups.verify_backup, "admin", backups.BY_ID, returns=one(backups.VERIFIED)),
+    route("POST", "/api/fundraising/backup-verify", backups.verify_backup, "admin", backups.VERIFY, returns=one(backups.VERIFIED)),
     route("POST", "/api/fundraising/restore-preview", backups.restore_preview, "admin", backups.BY_ID, returns=one(backups.PREVIEW)),
     route("POST", "/api/fundraising/restore", backups.restore_backup, "admin", backups.BY_ID, exclusive=True,
           returns=one(backups.RESTORED)),
