@@ -1,6 +1,6 @@
 // The fundraising grid: Tabulator over the server's rows, edits saved as ops,
 // other people's edits applied live from the event stream.
-import { Tabulator, findRow, rowsMadeAhead, updateRowData } from "../widgets/tabulator.js";
+import { Tabulator, findRow, updateRowData } from "../widgets/tabulator.js";
 import { api } from "../api.js";
 import { API, STORAGE } from "../config.js";
 import { h } from "../dom.js";
@@ -242,7 +242,6 @@ export function mount(root, { me }) {
     });
     const built = new Promise((resolve) => table.on("tableBuilt", resolve));
     table.on("tableBuilt", () => {
-      rowsMadeAhead(table);  // no forced layout per row drawn while scrolling
       gridEl.querySelector(".tabulator-tableholder")?.setAttribute("role", "rowgroup");
       gridEl.querySelector(".tabulator-table")?.setAttribute("role", "presentation");  // so the rows are the rowgroup's own
       const builtTable = table;

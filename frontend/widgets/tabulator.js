@@ -58,33 +58,3 @@ export function updateRowData(row, cells) {
 }
 
 export { EditModule, TabulatorFull as Tabulator };
-
-/**
- * Rows about to be drawn while scrolling are made (their cells) before Tabulator's virtual renderer
- * adds them. Its _addBottomRow and _addTopRow read the offsetHeight of each row it had to make, a forced
- * layout per row after the last row's writes: in a scroll at 100,000 rows that was the largest share of
- * the script's time (~2.5 s of 15 s over 240 frames, CDP profile). The grid's rows have a fixed height
- * (rowHeight), so a row made ahead is taken at that height and nothing is measured.
- */
-export function rowsMadeAhead(table) {
-  const renderer = table.rowManager.renderer;
-  const height = table.options.rowHeight;
-  if (!height || typeof renderer?._addBottomRow !== "function" || renderer.madeAhead) return;
-  renderer.madeAhead = true;
-  const ahead = (rows, from, step, space, max) => {
-    const n = Math.min(max, Math.floor(space / height));  // as many as it adds: while the space left holds a row
-    for (let i = 0, at = from; i < n && at >= 0 && at < rows.length; i++, at += step) {
-      const row = rows[at];
-      if (row.type === "row" && !row.initialized) row.initialize();
-    }
-  };
-  const { _addBottomRow: bottom, _addTopRow: top } = renderer;
-  renderer._addBottomRow = function addBottomRow(rows, space) {
-    ahead(rows, this.vDomBottom + 1, 1, space, this.vDomMaxRenderChain);
-    return bottom.call(this, rows, space);
-  };
-  renderer._addTopRow = function addTopRow(rows, space) {
-    ahead(rows, this.vDomTop - 1, -1, space, this.vDomMaxRenderChain);
-    return top.call(this, rows, space);
-  };
-}
