@@ -39,6 +39,16 @@ def listed(client, view_id=None, q="") -> tuple:
     return [row["id"] for row in r.json()["data"]], r.json()["version"]
 
 
+def saved_views(client, configs) -> dict:
+    """{name: view id} for a view saved per (name, config)."""
+    views = {}
+    for name, config in configs.items():
+        r = client.post("/api/fundraising/views", {"name": name, "config": config})
+        assert r.status_code == 201, r.text
+        views[name] = r.json()["data"]["id"]
+    return views
+
+
 def test_views_after_every_kind_of_edit_equal_the_whole_computation(server, admin):
     k = keys(get_state(admin))
     statuses = ["Contacted", "Meeting", "Diligence", None]
@@ -58,11 +68,7 @@ def test_views_after_every_kind_of_edit_equal_the_whole_computation(server, admi
         "a filter, no sort": {"filters": {"conjunction": "and", "conditions": [
             {"column_id": cid("number"), "operator": "is_not_empty"}]}},
     }
-    views = {}
-    for name, config in configs.items():
-        r = admin.post("/api/fundraising/views", {"name": name, "config": config})
-        assert r.status_code == 201, r.text
-        views[name] = r.json()["data"]["id"]
+    views = saved_views(admin, configs)
 
     def check_all(derived_expected=True):
         for name, config in configs.items():
@@ -190,11 +196,7 @@ def test_groups_after_every_kind_of_edit_equal_the_whole_computation(server, adm
         "by checkbox, filtered": {"group_by": cid("checkbox"), "filters": {"conjunction": "and", "conditions": [
             {"column_id": cid("number"), "operator": "is_not_empty"}]}, "sorts": [{"column_id": cid("number"), "direction": "asc"}]},
     }
-    views = {}
-    for name, config in configs.items():
-        r = admin.post("/api/fundraising/views", {"name": name, "config": config})
-        assert r.status_code == 201, r.text
-        views[name] = r.json()["data"]["id"]
+    views = saved_views(admin, configs)
 
     def check_all(derived_expected=True):
         for name, config in configs.items():

@@ -1,5 +1,6 @@
 """Shared by the browser tests: signing in through the UI and believable grid data."""
 import random
+import re
 from pathlib import Path
 
 from helpers import eventually  # noqa: F401  (the browser tests import it from here)
@@ -76,3 +77,14 @@ def seed_grid(client, rows=60, seed=7):
     r = client.post("/api/fundraising/ops", {"base_version": version, "ops": adds})
     assert r.status_code == 200, r.text
     return client.get("/api/fundraising/state").json()["data"]
+
+
+def rows_in_order(client):
+    """The grid's live rows, in grid order, as the API gives them."""
+    return client.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
+
+
+def numbered_cell(page, n, field):
+    """The cell under column id `field` in the row numbered `n` (1-based; the row must be drawn)."""
+    number = page.locator(".row-number").filter(has_text=re.compile(rf"^{n}$"))
+    return page.locator("#grid .tabulator-row").filter(has=number).locator(f".tabulator-cell[tabulator-field='{field}']")

@@ -1,9 +1,8 @@
 """Ranges longer than the rows drawn: a paste and a fill reach every row (drawn or not) and are saved in one
 request; our own paste of more ops than the event stream sends one by one does not reload the grid, someone
 else's does."""
-import re
 
-from .browser_helpers import column_ids, eventually, sign_in
+from .browser_helpers import column_ids, eventually, numbered_cell, rows_in_order, sign_in
 
 ROWS = 2600  # x 2 columns: 5,200 ops, over the 5,000 after which the event stream says "reset"
 
@@ -14,15 +13,6 @@ def seed_rows(client, k, n):
            for i in range(n)]
     r = client.post("/api/fundraising/ops", {"base_version": version, "ops": ops})
     assert r.status_code == 200, r.text
-
-
-def rows_in_order(client):
-    return client.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
-
-
-def numbered_cell(page, n, field):
-    number = page.locator(".row-number").filter(has_text=re.compile(rf"^{n}$"))
-    return page.locator("#grid .tabulator-row").filter(has=number).locator(f".tabulator-cell[tabulator-field='{field}']")
 
 
 def scroll_to_end(page):

@@ -4,9 +4,8 @@ override of config.js's WINDOW) over 3,000: the end and the middle show their re
 shows, a copy over rows never fetched gives the right TSV, a paste and a fill over them are saved, and
 the rows holding cells stay bounded."""
 import json
-import re
 
-from .browser_helpers import column_ids, eventually, sign_in
+from .browser_helpers import column_ids, eventually, numbered_cell, rows_in_order, sign_in
 
 ROWS = 3000
 WINDOW = {"rows": 1000, "pageRows": 100, "heldPages": 4, "margin": 50, "selectRows": 0}
@@ -25,15 +24,6 @@ def seed_rows(client, k, n):
            for i in range(n)]
     r = client.post("/api/fundraising/ops", {"base_version": version, "ops": ops})
     assert r.status_code == 200, r.text
-
-
-def rows_in_order(client):
-    return client.get("/api/fundraising/state").json()["data"]["grid"]["rows"]
-
-
-def numbered_cell(page, n, field):
-    number = page.locator(".row-number").filter(has_text=re.compile(rf"^{n}$"))
-    return page.locator("#grid .tabulator-row").filter(has=number).locator(f".tabulator-cell[tabulator-field='{field}']")
 
 
 def scroll_to(page, fraction):
