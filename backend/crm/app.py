@@ -22,7 +22,8 @@ from .email import listeners as email_listeners
 from .email.capture import Capture
 from .fundraising import daily, listeners
 from .fundraising.collab import Presence
-from .fundraising.live import LiveGrid, warm_up
+from .fundraising.keeper import Keeper
+from .fundraising.live import LiveGrid
 from .fundraising.setup import ensure_defaults
 from .ingest import listeners as ingest_listeners
 from .ingest.service import Retrieval
@@ -171,7 +172,7 @@ def start_background(app: App) -> list:
         loops.append(Loop("gmail-sync", 60, app.email.step, app.stopping))
     for loop in loops:
         loop.start()
-    warm_up(app.grid, app.pool)  # the grid's snapshot is ready before the first partner asks for it
+    Keeper(app.grid, app.pool, app.presence, app.stopping).start()  # the grid's snapshot is made before anyone asks for it
     app.retrieval.open_soon()  # hold a local index folder from the start (the CLI then says so)
     return loops
 

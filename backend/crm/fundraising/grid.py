@@ -39,8 +39,7 @@ def matching_rows(req, query, snap=None) -> tuple:
         return snap, config, _through(config, q, day, snap.columns, _archived_rows(req.db, snap.columns))
     # The day is part of the key: a filter on "today" shows other rows tomorrow, edits or not.
     plan = view_plan.Plan(config, q, day, snap.columns)
-    return snap, config, snap.through_view(_view_key(config, q, day), lambda: plan.compute(snap.rows, snap.search_text),
-                                           plan.derive)
+    return snap, config, snap.through_view(_view_key(config, q, day), plan)
 
 
 def _view_key(config, q, day) -> str:

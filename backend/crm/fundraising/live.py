@@ -19,7 +19,6 @@ threads: nobody mutates one, except to remember what a view shows of it (the
 pages of one listing are cut from one filtered, sorted list).
 """
 import json
-import logging
 import threading
 from collections import OrderedDict
 
@@ -52,6 +51,8 @@ class Snapshot:
         self.compact = compact.Layout(columns)  # the compact page's column order (GET /rows?shape=compact)
         self.columns_json = encode(shown_columns(columns, recalc_for(columns)))  # formula columns with their result format
         self._views = OrderedDict()  # key -> rows a view (filter, sort, search) shows, newest last
+        self._plans = {}  # key -> the plan that answered it (view_plan.Plan), for the keeper to answer again
+        self._working = {}  # key -> Event: a view being worked out; other readers of it wait for that answer
         self._views_lock = threading.Lock()
         self._inherited = inherited or {}  # key -> (an earlier version's rows for it, ids touched since); see handed_over
         self._index = index  # row id -> its place in rows; made on first use, shared while the order stays
@@ -137,26 +138,44 @@ class Snapshot:
         at = self.index().get(row_id)
         return None if at is None else self.rows[at]
 
-    def through_view(self, key, compute, derive=None) -> list:
-        """`compute()`'s rows, remembered under `key` (hashable: the view's filters, sorts and search).
-        With `derive(previous rows, touched ids, row_of)` they come from an earlier version's answer
-        when this snapshot was advanced from one that had it (None from derive: compute them)."""
-        with self._views_lock:
-            found = self._views.get(key)
-            earlier = self._inherited.pop(key, None) if found is None else None
-        if found is not None:
+    def through_view(self, key, plan) -> list:
+        """The rows `plan` (a view_plan.Plan: the view's filters, sorts and search) shows, remembered
+        under `key` (hashable, naming the plan). Derived from an earlier version's answer when this
+        snapshot was advanced from one that had it, else computed. A reader asking for a view another
+        thread is working out waits for that answer (at 100,000 rows it may take most of a second)."""
+        while True:
+            with self._views_lock:
+                found = self._views.get(key)
+                working = self._working.get(key) if found is None else None
+                if found is None and working is None:
+                    mine = self._working[key] = threading.Event()
+                    earlier = self._inherited.pop(key, None)
+            if found is not None:
+                return found
+            if working is None:
+                break
+            working.wait()
+        try:
+            if earlier is not None:
+                found = plan.derive(earlier[0], earlier[1], self.row_of)
+            how = "computed" if found is None else "derived"
+            if found is None:
+                found = plan.compute(self.rows, self.search_text)
+            with self._views_lock:
+                self.view_counts[how] += 1
+                self._views[key], self._plans[key] = found, plan
+                while len(self._views) > VIEWS_KEPT:
+                    self._plans.pop(self._views.popitem(last=False)[0], None)
             return found
-        if derive is not None and earlier is not None:
-            found = derive(earlier[0], earlier[1], self.row_of)
-        how = "computed" if found is None else "derived"
-        if found is None:
-            found = compute()
+        finally:
+            with self._views_lock:
+                del self._working[key]
+            mine.set()  # waiters look again: the answer is kept now, or (on an error) one of them works it out
+
+    def plans(self) -> list:
+        """[(key, plan)] of the views this snapshot remembers, oldest first."""
         with self._views_lock:
-            self.view_counts[how] += 1
-            self._views[key] = found
-            while len(self._views) > VIEWS_KEPT:
-                self._views.popitem(last=False)
-        return found
+            return [(key, self._plans[key]) for key in self._views]
 
     # -- a grouped view's groups: remembered per snapshot, derived from the previous snapshot's -----
 
@@ -315,6 +334,11 @@ class LiveGrid:
         self.counts = {"built": 0, "advanced": 0}  # how snapshots were made (tests and the bench read it)
         self.waits = 0  # readers that waited for a snapshot another thread was making
 
+    def newest(self):
+        """The newest kept snapshot, or None before the first is made."""
+        with self._lock:
+            return next(reversed(self._snapshots.values()), None)
+
     def held(self, version: int):
         """The kept snapshot of `version`, or None once it has been let go."""
         with self._lock:
@@ -369,19 +393,3 @@ class LiveGrid:
                 del self._making[key]
             mine.set()  # waiters look again: the snapshot is kept now, or (on an error) one of them makes it
 
-
-def warm_up(grid: LiveGrid, pool) -> threading.Thread:
-    """Build the current snapshot on a thread of its own, right after start-up: at 100,000 rows it
-    takes seconds, which the first partner to open the grid would otherwise wait through (one who
-    comes meanwhile waits only for the rest of this build, see LiveGrid._kept_or_made)."""
-    def run():
-        conn = pool.acquire()
-        try:
-            grid.snapshot(conn)
-        except Exception:  # the first read builds it instead; say why this one could not
-            logging.getLogger("crm.fundraising").exception("warming up the grid snapshot failed")
-        finally:
-            pool.release(conn)
-    thread = threading.Thread(target=run, name="grid-warm-up", daemon=True)
-    thread.start()
-    return thread
