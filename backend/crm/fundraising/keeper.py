@@ -52,7 +52,7 @@ class Keeper(threading.Thread):
             snap = self.grid.snapshot(conn)
             if before is None or snap is before:
                 return
-            for key, plan in before.plans():
+            for key, plan in reversed(before.plans()):  # the most recently asked first: the likeliest next
                 if plan.columns == snap.columns:
                     snap.through_view(key, plan)
         except Exception:  # the next reader makes it instead; say why this could not
