@@ -155,6 +155,9 @@ def new_page(browser, case: Case, link: str, console: bool = True, **options):
     page.on("pageerror", lambda e: case.problems.append(f"page error: {e}"))
     if console:
         page.on("console", lambda m: m.type == "error" and case.problems.append(f"console: {m.text[:300]}"))
+        # which request it was: the console names only the error (the URL up to its query, never a token)
+        page.on("requestfailed", lambda r: case.problems.append(f"request failed: {r.method} {r.url.split('?')[0]} "
+                                                                f"({r.failure})"))
     return context, page, session
 
 
