@@ -644,8 +644,13 @@ export function mount(root, { me }) {
     views = state.views;
     view = views.find((v) => v.id === view?.id) || views[0] || null;
     renderViewSelect();
+    // The rows are cleared and drawn again: without this the grid went back to its first column when
+    // a field far to the right was edited, here or by someone else.
+    const holder = gridEl.querySelector(".tabulator-tableholder");
+    const left = holder?.scrollLeft || 0;
     setColumnsForReload();
     await reload();
+    if (holder) holder.scrollLeft = left;
   }
 
   // New columns for rows that are reloaded next: the rows go first. Tabulator's column-by-column

@@ -1,6 +1,6 @@
-// Tabulator, as the grid uses it: the pinned ES module build, with two changes to its range selection,
-// one warning fewer and a row lookup that does not warn.
-import { EditModule, SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
+// Tabulator, as the grid uses it: the pinned ES module build, with three changes to its range selection,
+// a narrower window of drawn columns, one warning fewer and a row lookup that does not warn.
+import { EditModule, Module, SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
 
 // Tabulator 6.5 lays out the selected range over every loaded row: on each load, on each mousedown
 // (which first makes a default range) and when an editor opens. That makes and touches an element
@@ -23,6 +23,18 @@ SelectRangeModule.prototype.initializeFocus = function focusTable() {
   this.restoreFocus();
 };
 
+// An arrow key scrolls the cell it moves to into view, and Tabulator draws that column's cells when the
+// scroll event arrives, a frame later: a key typed in between opened its editor in a cell not yet in the
+// page, and the editor was lost. The columns are drawn at once instead (the scroll event then finds
+// nothing to do).
+const { navigate } = SelectRangeModule.prototype;
+SelectRangeModule.prototype.navigate = function navigateAndDraw(...args) {
+  const moved = navigate.apply(this, args);
+  const { columnManager, rowManager } = this.table;
+  if (rowManager.element.scrollLeft !== columnManager.scrollLeft) columnManager.scrollHorizontal(rowManager.element.scrollLeft);
+  return moved;
+};
+
 // Each time columns are set (every view change), Tabulator warns that frozen data columns with range
 // selection "may result in unpredictable behavior". The grid freezes its first columns on purpose and
 // the range selection over them is tested (tests/browser): the check is skipped, nothing else changes.
@@ -33,6 +45,43 @@ SelectRangeModule.prototype.updateHeaderColumn = function updateHeaderColumnQuie
   if (frozen) frozen.active = false;  // read only by that warning
   try { updateHeaderColumn.call(this); } finally { if (frozen) frozen.active = active; }
 };
+
+// With renderHorizontal "virtual", Tabulator draws the columns within two holder widths either side of
+// what shows: 27 cells a row at 100,000 rows, of which 11 are seen, and every one of them is made,
+// styled and laid out as each row scrolls in. Half a holder width (at least the widest column, so one
+// scroll step never uncovers an undrawn column) draws 14-15 and halves the scroll frames' work
+// (docs/PERFORMANCE.md). The renderer is not exported, so this module adjusts the table's own one.
+class NarrowColumnWindow extends Module {
+  static moduleName = "narrowColumnWindow";
+
+  initialize() {
+    const renderer = this.table.columnManager.renderer;
+    if (!renderer || !("windowBuffer" in renderer)) return;  // only the virtual column renderer has one
+    const widestColumn = () => Math.max(0, ...this.table.columnManager.columnsByIndex
+      .filter((column) => column.visible).map((column) => column.getWidth()));
+    renderer.calcWindowBuffer = function halfHolderWidth() {
+      this.windowBuffer = Math.max(widestColumn(), this.elementVertical.clientWidth / 2);
+    };
+    // A sideways scroll of more than half the window redraws every cell of every row (rerenderColumns),
+    // which also closes an editor opened just before the scroll event arrived (a click or an arrow key
+    // that scrolled, then a key). Tabulator's own threshold, a holder width, is kept: the narrower
+    // window changes what is drawn, not when everything is redrawn.
+    renderer.scroll = function scrollColumns(diff) {
+      this.vDomScrollPosLeft += diff;
+      this.vDomScrollPosRight += diff;
+      if (Math.abs(diff) > Math.max(widestColumn(), this.elementVertical.clientWidth)) {
+        this.rerenderColumns();
+      } else if (diff > 0) {
+        this.addColRight();
+        this.removeColLeft();
+      } else {
+        this.addColLeft();
+        this.removeColRight();
+      }
+    };
+  }
+}
+TabulatorFull.registerModule(NarrowColumnWindow);
 
 /** The row component with this id, or null: `table.getRow` warns "Find Error" in the console for a row
  * the table does not hold (one in another view, one not loaded yet), which the grid asks about routinely. */

@@ -88,3 +88,17 @@ def numbered_cell(page, n, field):
     """The cell under column id `field` in the row numbered `n` (1-based; the row must be drawn)."""
     number = page.locator(".row-number").filter(has_text=re.compile(rf"^{n}$"))
     return page.locator("#grid .tabulator-row").filter(has=number).locator(f".tabulator-cell[tabulator-field='{field}']")
+
+
+
+def scroll_to_column(page, field):
+    """Scroll the grid sideways until column id `field` shows, as a user would: the grid draws only the
+    columns near the ones in view (widgets/tabulator.js), so a cell far to the side is not in the page.
+    Waits for the column's header first (the grid may still be loading)."""
+    page.wait_for_function("""(field) => {
+      const holder = document.querySelector('#grid .tabulator-tableholder');
+      const column = document.querySelector(`#grid .tabulator-col[tabulator-field="${field}"]`);
+      if (!holder || !column) return false;
+      holder.scrollLeft += column.getBoundingClientRect().left - holder.getBoundingClientRect().left - 120;
+      return true;
+    }""", arg=field)

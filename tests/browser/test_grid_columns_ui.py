@@ -3,7 +3,7 @@ insert, sort, group, hide, freeze and delete, each checked against the server's 
 import re
 
 
-from .browser_helpers import seed_grid, sign_in
+from .browser_helpers import scroll_to_column, seed_grid, sign_in
 
 
 def state(client):
@@ -68,6 +68,8 @@ def header_order(page):
 
 
 def cell(page, row_number, column_id):
+    """The cell in row `row_number` under `column_id`, scrolled to (only columns near the view are drawn)."""
+    scroll_to_column(page, column_id)
     return page.locator(f"#grid .tabulator-row:nth-child({row_number}) .tabulator-cell[tabulator-field='{column_id}']")
 
 
@@ -122,6 +124,7 @@ def test_retype_text_to_number_and_a_refused_retype_keeps_what_was_typed(pages, 
     assert column(data, "Employees")["type"] == "number"
     by_id = {r["id"]: r["cells"] for r in data["grid"]["rows"]}
     assert by_id[rows[0]]["employees"] == 12 and by_id[rows[1]]["employees"] == 1200
+    scroll_to_column(page, "employees")
     page.locator("#grid .tabulator-cell.t-number[tabulator-field='employees']", has_text="1,200").wait_for()
 
     # "lots" is no number: the server refuses (422), the dialog says why and keeps the new name and type.
@@ -226,8 +229,12 @@ def test_a_bad_formula_is_refused_by_the_live_check_then_a_good_one_shows_new_va
 
     formula.fill("{Check size} / 500000")
     dialog.locator(".formula-check.ok").filter(has_text="gives number").wait_for()
+    scrolled = page.evaluate("document.querySelector('#grid .tabulator-tableholder').scrollLeft")
+    assert scrolled > 0  # the field is to the right, scrolled to
     dialog.get_by_role("button", name="Save").click()
     dialog.wait_for(state="detached")
+    # The grid is drawn again with the changed field and stays where it was, not back at the first column.
+    page.wait_for_function("(left) => document.querySelector('#grid .tabulator-tableholder').scrollLeft === left", arg=scrolled)
     assert column(state(admin), "Check (M)")["formula"] == "{Check size} / 500000"
     assert state(admin)["grid"]["rows"][0]["cells"]["check-m"] == check_size / 500000
     # Every row on screen shows its check size divided by the new divisor.

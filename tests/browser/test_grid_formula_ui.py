@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .browser_helpers import eventually, more_action, seed_grid, sign_in
+from .browser_helpers import eventually, more_action, scroll_to_column, seed_grid, sign_in
 
 
 def state(client):
@@ -135,11 +135,14 @@ def test_an_error_is_said_in_words_with_its_span_marked_in_the_editor(pages, ser
 
 
 def cell(page, row_id, column_id):
+    """The cell of row `row_id` under `column_id`, scrolled to (only columns near the view are drawn)."""
+    scroll_to_column(page, column_id)
     return page.locator(f"#grid .tabulator-row:has([tabulator-field]) .tabulator-cell[tabulator-field='{column_id}']").and_(
         page.locator(f"#grid [data-row-id='{row_id}'] .tabulator-cell[tabulator-field='{column_id}']"))
 
 
 def grid_text(page, row_number, column_id):
+    scroll_to_column(page, column_id)
     return page.locator(f"#grid .tabulator-row:nth-child({row_number}) .tabulator-cell[tabulator-field='{column_id}']")
 
 

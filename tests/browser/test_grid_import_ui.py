@@ -2,7 +2,7 @@
 import csv
 import io
 
-from .browser_helpers import more_action, seed_grid, sign_in
+from .browser_helpers import more_action, scroll_to_column, seed_grid, sign_in
 
 INVESTORS_CSV = (
     "Investor,Commitment,First Meeting,Sectors,Internal ID,Tier\r\n"
@@ -90,6 +90,7 @@ def test_import_a_csv_through_the_wizard_then_again_changes_nothing(pages, serve
     # The grid shows the new columns and rows without a reload.
     page.locator("#grid .tabulator-col-title", has_text="First met").wait_for()
     page.locator("#grid .tabulator-cell", has_text="Gamma Pension").wait_for()
+    scroll_to_column(page, column_named(state_of(admin), "Commitment")["id"])
     page.locator("#grid .tabulator-cell", has_text="$1,250,000").wait_for()
     wizard.get_by_role("button", name="Close").click()
     wizard.wait_for(state="detached")
