@@ -255,8 +255,8 @@ def one_run(browser, browser_session, case: Case, args, seq: list, warmup: bool 
         if bad_ops:
             case.problems.append(f"ops answered {sorted(set(bad_ops))}")
     except Exception:
-        print(f"run failed ({case.name}): {case.problems[-5:]}; page text: {page.locator('body').inner_text()[:300]!r}",
-              file=sys.stderr)
+        print(f"run failed ({case.name}): {case.problems[-5:]}; page state: {page.evaluate(js.FAILURE_STATE)}; "
+              f"page text: {page.locator('body').inner_text()[:300]!r}", file=sys.stderr)
         raise
     finally:
         context.close()

@@ -198,3 +198,16 @@ SAVED = """async ([since, timeout]) => {
 
 NOW = "() => performance.now()"
 STATUS = "() => document.querySelector('.save-status')?.textContent"
+
+# What a failed run's page was doing: the save line, the grid's last notice (role=alert), where the
+# focus was, whether an editor was open and the selected range's size.
+FAILURE_STATE = """() => {
+  const active = document.activeElement;
+  const ranges = [...document.querySelectorAll('#grid .tabulator-range-selected')].length;
+  return { status: document.querySelector('.save-status')?.textContent ?? null,
+           notice: document.querySelector('#grid-page .notice, .notice')?.textContent ?? null,
+           focus: active ? `${active.tagName.toLowerCase()}.${[...active.classList].join('.')}` : null,
+           focus_in_grid: Boolean(document.querySelector('#grid')?.contains(active)),
+           editing: document.querySelectorAll('#grid .tabulator-editing').length,
+           range_cells_drawn: ranges };
+}"""

@@ -274,6 +274,7 @@ export function mount(root, { me }) {
     for (const name of ["rangeAdded", "rangeChanged"]) table.on(name, () => source.window?.select(() => table.getRanges()[0]?.getRows() || []));
     gridEl.addEventListener("keydown", onKeyDown, true);
     gridEl.addEventListener("mousedown", unfit.hideNote, true);
+    gridEl.addEventListener("focusout", keepFocusOnRemoval);
     return built;
   }
 
@@ -399,6 +400,20 @@ export function mount(root, { me }) {
 
   /** The cells of the selected range, as rows of cells. */
   const rangeCells = () => table.getRanges()[0]?.getCells() || [];
+
+  // Tabulator redraws rows by removing them (a long scroll, a reload), and a click first focuses the
+  // cell it lands on: a Shift+click just after a long scroll lost the focus with the redrawn row, to
+  // the page, where Ctrl+C, Enter and undo reach nothing. When the element with the focus is removed
+  // (not when the user moves it elsewhere), the rows get it back.
+  function keepFocusOnRemoval(event) {
+    if (event.relatedTarget) return;
+    const left = event.target;
+    queueMicrotask(() => {
+      const holder = gridEl.querySelector(".tabulator-tableholder");
+      const dropped = !document.activeElement || document.activeElement === document.body;
+      if (!left.isConnected && dropped && holder?.isConnected) holder.focus({ preventScroll: true });
+    });
+  }
 
   /** Move the selection one cell (after Enter or Tab in an editor), keeping the keys on the grid. */
   function moveSelection(dir) {

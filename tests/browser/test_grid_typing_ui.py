@@ -281,3 +281,23 @@ def test_refusals_shown_in_dialogs_name_fields_in_words_never_by_path(pages, ser
         'ops[0].config.format': 'must be number, currency, percent or date',
         'ops[1].fund.close_date': 'must be a date' } } })""")
     assert text == "format: must be number, currency, percent or date; close date: must be a date"
+
+
+def test_the_keys_stay_on_the_grid_when_the_focused_cell_is_redrawn_away(pages, server, admin):
+    """A click first focuses the cell it lands on, and a long scroll redraws the rows by removing them: a
+    Shift+click just after one lost the focus with its row, to the page, where Ctrl+C reached nothing.
+    The grid takes the focus back, and Ctrl+C copies the selected cell."""
+    seed_grid(admin, rows=120)
+    k = column_ids(admin)
+    investor = rows_by_position(admin)[0]["cells"][k["name"]]
+    page = open_grid(pages)
+    cell(page, 1, k["name"]).click()
+    page.evaluate("""(field) => {
+      window.__focused = document.querySelector(`#grid .tabulator-row:nth-child(1) .tabulator-cell[tabulator-field="${field}"]`);
+      window.__focused.focus();
+      document.querySelector('#grid .tabulator-tableholder').scrollTop = 120 * 36;
+    }""", k["name"])
+    page.wait_for_function("() => !window.__focused.isConnected")  # its row was redrawn away
+    page.wait_for_function("() => document.activeElement?.classList.contains('tabulator-tableholder')")
+    page.keyboard.press("Control+c")
+    assert page.evaluate("navigator.clipboard.readText()") == investor
