@@ -401,17 +401,20 @@ export function mount(root, { me }) {
   /** The cells of the selected range, as rows of cells. */
   const rangeCells = () => table.getRanges()[0]?.getCells() || [];
 
-  // Tabulator redraws rows by removing them (a long scroll, a reload), and a click first focuses the
-  // cell it lands on: a Shift+click just after a long scroll lost the focus with the redrawn row, to
-  // the page, where Ctrl+C, Enter and undo reach nothing. When the element with the focus is removed
-  // (not when the user moves it elsewhere), the rows get it back.
+  // Tabulator redraws rows by taking them out of the page (a long scroll, a reload; a full redraw puts
+  // the same rows back), and a click first focuses the cell it lands on: a Shift+click just after a
+  // long scroll lost the focus with its row, to the page, where Ctrl+C, Enter and undo reached nothing.
+  // When the focus drops to the page without the user sending it there (a click outside the grid, a
+  // key to another element, another window), the rows take it back.
+  let pointerOutside = false;
+  const notePointer = (event) => { pointerOutside = !gridEl.contains(event.target); };
+  document.addEventListener("pointerdown", notePointer, true);
   function keepFocusOnRemoval(event) {
-    if (event.relatedTarget) return;
-    const left = event.target;
+    if (event.relatedTarget || pointerOutside) return;
     queueMicrotask(() => {
       const holder = gridEl.querySelector(".tabulator-tableholder");
       const dropped = !document.activeElement || document.activeElement === document.body;
-      if (!left.isConnected && dropped && holder?.isConnected) holder.focus({ preventScroll: true });
+      if (dropped && document.hasFocus() && holder?.isConnected) holder.focus({ preventScroll: true });
     });
   }
 
@@ -788,6 +791,7 @@ export function mount(root, { me }) {
     window.removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("copy", copyRange);
     document.removeEventListener("paste", pasteClipboard);
+    document.removeEventListener("pointerdown", notePointer, true);
     table?.destroy();
   };
 }

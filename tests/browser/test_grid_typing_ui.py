@@ -301,3 +301,18 @@ def test_the_keys_stay_on_the_grid_when_the_focused_cell_is_redrawn_away(pages, 
     page.wait_for_function("() => document.activeElement?.classList.contains('tabulator-tableholder')")
     page.keyboard.press("Control+c")
     assert page.evaluate("navigator.clipboard.readText()") == investor
+
+    # A full redraw puts the same row back, and the focus dropped all the same.
+    page.evaluate("""() => {
+      const focused = document.querySelector('#grid .tabulator-table > .tabulator-row .tabulator-cell[tabulator-field]');
+      focused.focus();
+      const row = focused.closest('.tabulator-row'), after = row.nextSibling, rows = row.parentNode;
+      row.remove();
+      rows.insertBefore(row, after);
+    }""")
+    page.wait_for_function("() => document.activeElement?.classList.contains('tabulator-tableholder')")
+
+    # A click outside the grid leaves the focus where the user sent it.
+    page.locator(".count").click()
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.activeElement === document.body")
