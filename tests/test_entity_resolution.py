@@ -5,6 +5,7 @@ The resolver's tests run on a freshly migrated database file (the records writte
 back through the owners' functions); the routes' through HTTP."""
 import itertools
 import json
+import threading
 import time
 
 import pytest
@@ -381,3 +382,24 @@ def test_a_run_reads_without_the_write_lock_and_starts_again_when_a_write_overto
     assert db.execute("SELECT count(*) AS n FROM entity_links").fetchone()["n"] == summary["links"]["total"]
     again = resolve.resolve_all(db)
     assert again["entities"]["created"] == 0 and again["links"]["added"] == 0  # the first run stored everything
+
+
+def test_a_writer_holding_the_lock_delays_a_run_and_does_not_fail_it(db, tmp_path):
+    """Seen in a browser test: an ingest run failed with "database is locked". SQLite refuses a read
+    transaction's upgrade at once while another writer holds the lock (no busy wait); the run then
+    waits for the lock as any writer does."""
+    entity_fixtures.build(db)
+    db.commit()
+    holder = connect(tmp_path / "crm.db")
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        started = time.monotonic()
+        summary = resolve.resolve_all(db)
+        waited = time.monotonic() - started
+    finally:
+        release.join()
+        holder.close()
+    assert summary["entities"]["created"] > 0
+    assert waited >= 0.9  # it waited for the lock to be let go

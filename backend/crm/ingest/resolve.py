@@ -356,7 +356,9 @@ def resolve_all(conn) -> dict:
     the grid is not locked out for the whole run (seconds at 50,000 contacts, longer than the
     busy timeout). If another writer committed meanwhile, SQLite refuses that upgrade
     (SQLITE_BUSY_SNAPSHOT) and the run starts again; after SNAPSHOT_TRIES such conflicts it runs
-    under BEGIN IMMEDIATE, which cannot conflict."""
+    under BEGIN IMMEDIATE, which cannot conflict. A writer that holds the lock at the upgrade makes
+    SQLite refuse it at once (SQLITE_BUSY, without the busy timeout: this failed an ingest run on a
+    loaded machine); then the run goes straight to BEGIN IMMEDIATE, which waits for the lock."""
     if conn.in_transaction:
         return _resolve(conn)
     for _ in range(SNAPSHOT_TRIES):
@@ -367,7 +369,10 @@ def resolve_all(conn) -> dict:
             return summary
         except sqlite3.OperationalError as exc:
             conn.execute("ROLLBACK")
-            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY_SNAPSHOT":
+            refused = getattr(exc, "sqlite_errorname", "")
+            if refused == "SQLITE_BUSY":
+                break  # a writer holds the lock: wait for it as any writer does, under the lock (below)
+            if refused != "SQLITE_BUSY_SNAPSHOT":
                 raise
         except BaseException:
             conn.execute("ROLLBACK")
