@@ -274,7 +274,6 @@ export function mount(root, { me }) {
     for (const name of ["rangeAdded", "rangeChanged"]) table.on(name, () => source.window?.select(() => table.getRanges()[0]?.getRows() || []));
     gridEl.addEventListener("keydown", onKeyDown, true);
     gridEl.addEventListener("mousedown", unfit.hideNote, true);
-    gridEl.addEventListener("focusout", keepFocusOnRemoval);
     return built;
   }
 
@@ -400,23 +399,6 @@ export function mount(root, { me }) {
 
   /** The cells of the selected range, as rows of cells. */
   const rangeCells = () => table.getRanges()[0]?.getCells() || [];
-
-  // Tabulator redraws rows by taking them out of the page (a long scroll, a reload; a full redraw puts
-  // the same rows back), and a click first focuses the cell it lands on: a Shift+click just after a
-  // long scroll lost the focus with its row, to the page, where Ctrl+C, Enter and undo reached nothing.
-  // When the focus drops to the page without the user sending it there (a click outside the grid, a
-  // key to another element, another window), the rows take it back.
-  let pointerOutside = false;
-  const notePointer = (event) => { pointerOutside = !gridEl.contains(event.target); };
-  document.addEventListener("pointerdown", notePointer, true);
-  function keepFocusOnRemoval(event) {
-    if (event.relatedTarget || pointerOutside) return;
-    queueMicrotask(() => {
-      const holder = gridEl.querySelector(".tabulator-tableholder");
-      const dropped = !document.activeElement || document.activeElement === document.body;
-      if (dropped && document.hasFocus() && holder?.isConnected) holder.focus({ preventScroll: true });
-    });
-  }
 
   /** Move the selection one cell (after Enter or Tab in an editor), keeping the keys on the grid. */
   function moveSelection(dir) {
@@ -791,7 +773,6 @@ export function mount(root, { me }) {
     window.removeEventListener("beforeunload", beforeUnload);
     document.removeEventListener("copy", copyRange);
     document.removeEventListener("paste", pasteClipboard);
-    document.removeEventListener("pointerdown", notePointer, true);
     table?.destroy();
   };
 }

@@ -1,5 +1,6 @@
 // Tabulator, as the grid uses it: the pinned ES module build, with three changes to its range selection,
-// a narrower window of drawn columns, one warning fewer and a row lookup that does not warn.
+// a narrower window of drawn columns, a focus that stays on the rows as they are redrawn, one warning
+// fewer and a row lookup that does not warn.
 import { EditModule, Module, SelectRangeModule, TabulatorFull } from "/node_modules/tabulator-tables/dist/js/tabulator_esm.min.mjs";
 
 // Tabulator 6.5 lays out the selected range over every loaded row: on each load, on each mousedown
@@ -82,6 +83,35 @@ class NarrowColumnWindow extends Module {
   }
 }
 TabulatorFull.registerModule(NarrowColumnWindow);
+
+// Tabulator redraws rows by taking them out of the page (a long scroll, a reload; a full redraw puts
+// the same rows back), and a click first focuses the cell it lands on: a Shift+click just after a
+// long scroll lost the focus with its row, to the page, where Ctrl+C, Enter and undo reached nothing.
+// When the focus drops to the page without the user sending it there (a click outside the table, a
+// key to another element, another window), the rows take it back.
+class FocusKeeper extends Module {
+  static moduleName = "focusKeeper";
+
+  initialize() {
+    let pointerOutside = false;
+    const notePointer = (event) => { pointerOutside = !this.table.element.contains(event.target); };
+    const keepFocus = (event) => {
+      if (event.relatedTarget || pointerOutside) return;
+      queueMicrotask(() => {
+        const rows = this.table.rowManager.element;
+        const dropped = !document.activeElement || document.activeElement === document.body;
+        if (dropped && document.hasFocus() && rows.isConnected) rows.focus({ preventScroll: true });
+      });
+    };
+    document.addEventListener("pointerdown", notePointer, true);
+    this.table.element.addEventListener("focusout", keepFocus);
+    this.subscribe("table-destroy", () => {
+      document.removeEventListener("pointerdown", notePointer, true);
+      this.table.element.removeEventListener("focusout", keepFocus);
+    });
+  }
+}
+TabulatorFull.registerModule(FocusKeeper);
 
 /** The row component with this id, or null: `table.getRow` warns "Find Error" in the console for a row
  * the table does not hold (one in another view, one not loaded yet), which the grid asks about routinely. */
