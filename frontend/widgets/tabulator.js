@@ -50,8 +50,8 @@ SelectRangeModule.prototype.updateHeaderColumn = function updateHeaderColumnQuie
 // With renderHorizontal "virtual", Tabulator draws the columns within two holder widths either side of
 // what shows: 27 cells a row at 100,000 rows, of which 11 are seen, and every one of them is made,
 // styled and laid out as each row scrolls in. Half a holder width (at least the widest column, so one
-// scroll step never uncovers an undrawn column) draws 14-15 and halves the scroll frames' work
-// (docs/PERFORMANCE.md). The renderer is not exported, so this module adjusts the table's own one.
+// scroll step never uncovers an undrawn column) draws 14-15: half the cells to make as each row
+// scrolls in, and less tab memory (docs/PERFORMANCE.md). The renderer is not exported, so this module adjusts the table's own one.
 class NarrowColumnWindow extends Module {
   static moduleName = "narrowColumnWindow";
 
