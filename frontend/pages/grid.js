@@ -650,7 +650,8 @@ export function mount(root, { me }) {
     const left = holder?.scrollLeft || 0;
     setColumnsForReload();
     await reload();
-    if (holder) holder.scrollLeft = left;
+    // Again once the rows are drawn: until then the holder may be too narrow to scroll that far.
+    if (holder) { holder.scrollLeft = left; requestAnimationFrame(() => { holder.scrollLeft = left; }); }
   }
 
   // New columns for rows that are reloaded next: the rows go first. Tabulator's column-by-column

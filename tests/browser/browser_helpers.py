@@ -94,11 +94,11 @@ def numbered_cell(page, n, field):
 def scroll_to_column(page, field):
     """Scroll the grid sideways until column id `field` shows, as a user would: the grid draws only the
     columns near the ones in view (widgets/tabulator.js), so a cell far to the side is not in the page.
-    Waits for the column's header first (the grid may still be loading)."""
+    Scrolls again until the column's cells are drawn (the grid may still be loading or reloading)."""
     page.wait_for_function("""(field) => {
       const holder = document.querySelector('#grid .tabulator-tableholder');
       const column = document.querySelector(`#grid .tabulator-col[tabulator-field="${field}"]`);
       if (!holder || !column) return false;
       holder.scrollLeft += column.getBoundingClientRect().left - holder.getBoundingClientRect().left - 120;
-      return true;
+      return Boolean(holder.querySelector(`.tabulator-row .tabulator-cell[tabulator-field="${field}"]`));
     }""", arg=field)
